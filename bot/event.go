@@ -1,0 +1,66 @@
+package bot
+
+import "time"
+
+// EventKind says what happened in a turn beyond the replies.
+type EventKind string
+
+// The events a turn can produce.
+const (
+	// EventHandoff: the case goes to an officer (intake complete, or the
+	// tenant asked for an officer). Event.Handoff holds the case.
+	EventHandoff EventKind = "handoff"
+	// EventPriorityRaised: the conversation's priority went up.
+	EventPriorityRaised EventKind = "priority_raised"
+	// EventEmergency: the tenant got the emergency reply.
+	EventEmergency EventKind = "emergency"
+	// EventExited: quick exit; the bot-side record is erased and nothing
+	// is sent until the tenant writes again.
+	EventExited EventKind = "exited"
+	// EventOptedOut: a carrier opt-out word (STOP…); as EventExited, and
+	// the channel must not text this tenant until they write again.
+	EventOptedOut EventKind = "opted_out"
+	// EventErased: DELETE; as EventExited.
+	EventErased EventKind = "erased"
+	// EventTenantMessage: the tenant wrote after the handoff; Event.Text is
+	// for the officer's thread.
+	EventTenantMessage EventKind = "tenant_message"
+)
+
+// Event is something a turn did that the world outside the bot acts on.
+type Event struct {
+	Kind         EventKind
+	Conversation ConversationID
+	Channel      Channel
+	Priority     Priority
+	Handoff      *Handoff // EventHandoff only
+	Text         string   // EventTenantMessage only
+}
+
+// Handoff is the case an officer receives.
+type Handoff struct {
+	// Reason is "complete" when the intake ran to the end, "officer" when
+	// the tenant asked for an officer part way.
+	Reason   string
+	Priority Priority
+	Area     string
+	Lang     string
+	Channel  Channel
+	At       time.Time
+	Deadline time.Time
+	// Summary holds the answers in flow order, in English for the officer.
+	Summary []SummaryLine
+}
+
+// Handoff reasons.
+const (
+	ReasonComplete = "complete"
+	ReasonOfficer  = "officer"
+)
+
+// SummaryLine is one answer in a case summary.
+type SummaryLine struct {
+	Step  string
+	Label string
+	Value string
+}

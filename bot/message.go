@@ -1,0 +1,40 @@
+package bot
+
+import "time"
+
+// Channel names the transport a conversation uses.
+type Channel string
+
+// The channels safecontact serves.
+const (
+	ChannelSMS     Channel = "sms"
+	ChannelWebChat Channel = "webchat"
+	ChannelConsole Channel = "console"
+)
+
+// Inbound is one message from a tenant.
+type Inbound struct {
+	Channel Channel
+	// Address identifies the tenant on the channel: a phone number in E.164
+	// for SMS, a session token for web chat. It is never used as a key in
+	// clear and never logged.
+	Address string
+	// MessageID is the channel's id for this message (Twilio's MessageSid).
+	// A message id already applied to the conversation is not applied again.
+	// Empty means the channel has no ids and every message is new.
+	MessageID string
+	Text      string
+}
+
+// Reply is one message from safecontact to the tenant.
+type Reply struct {
+	Text string `json:"t"`
+}
+
+// Line is one entry of a conversation's transcript: what the tenant wrote
+// at which step. The bot's own lines follow from the flow and are not kept.
+type Line struct {
+	At   time.Time `json:"at"`
+	Step string    `json:"s"`
+	Text string    `json:"x"`
+}

@@ -1,0 +1,10 @@
+// Package flows loads safecontact's scripts and reference data from YAML:
+// the intake flow, the area directory of support numbers, the mapping of
+// postcode districts to areas, and the office hours. The defaults are
+// embedded in the binary; a directory given at start-up overrides them file
+// by file.
+//
+// Loading validates everything and reports each problem with its file and
+// line. Errors stop start-up; warnings (a number past its verified-on date)
+// do not.
+package flows
