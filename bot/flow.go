@@ -29,8 +29,8 @@ const (
 	// KindArea takes an area from the Directory's menu, an area's name or a
 	// postcode, and sends that area's support numbers.
 	KindArea StepKind = "area"
-	// KindConfirm shows the summary ({summary} in its prompt) and takes one
-	// of its options.
+	// KindConfirm shows the summary of answers (headed by MsgSummary) and
+	// then its prompt, and takes one of its options.
 	KindConfirm StepKind = "confirm"
 	// KindEnd ends the intake. Its prompt is sent on arrival.
 	KindEnd StepKind = "end"
@@ -39,7 +39,6 @@ const (
 // Placeholders a prompt may contain.
 const (
 	PlaceholderDeadline = "{deadline}" // when an officer will have contacted the tenant
-	PlaceholderSummary  = "{summary}"  // the answers to pass on (confirm steps)
 	PlaceholderLandlord = "{landlord}" // the landlord's configured name
 )
 
@@ -86,15 +85,12 @@ const (
 	MsgCannotGoBack = "cannot_go_back"
 	// MsgAfterHandoff answers a tenant who writes after the handoff.
 	MsgAfterHandoff = "after_handoff"
-	// MsgResume is sent before the question when the tenant writes again
-	// after an emergency reply.
-	MsgResume = "resume"
 )
 
 // RequiredMessages lists the Messages every flow must define.
 var RequiredMessages = []string{
 	MsgEmergency, MsgNotUnderstood, MsgNumbers, MsgAreaChoice,
-	MsgCannotGoBack, MsgAfterHandoff, MsgResume,
+	MsgCannotGoBack, MsgAfterHandoff, MsgSummary,
 }
 
 // Step is one question of the intake, or an end.
@@ -120,6 +116,9 @@ type Step struct {
 	Handoff bool
 	// Restart makes a new message after this end start the intake again.
 	Restart bool
+	// Numbers sends the support numbers for the tenant's area after the
+	// prompt (24-hour services first out of hours).
+	Numbers bool
 	// Source cites the policy the step comes from, for the officer guide.
 	Source string
 	// File and Line locate the step in its YAML file, for errors.
@@ -174,6 +173,8 @@ type Words struct {
 	// deadlines.
 	Days   []string
 	Months []string
+	// AM and PM follow the hour in quoted times ("3pm").
+	AM, PM string
 }
 
 // PriorityRule raises the priority to Priority when every answer in When

@@ -1,0 +1,172 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrBusy is returned by Handle when a conversation changed under every
+// attempt of a turn: more messages for it arrived at once than the engine
+// retries for. Nothing was applied; the channel may ask the tenant to send
+// again, or let the provider redeliver.
+var ErrBusy = errors.New("conversation busy")
+
+// Options tune an Engine. The zero value gives the defaults.
+type Options struct {
+	// IdleTTL is how long an incomplete intake is kept after the tenant's
+	// last message. Default 24 hours.
+	IdleTTL time.Duration
+	// CaseTTL is how long a handed-off conversation is kept after its last
+	// message, so officers' replies can reach the tenant. Default 30 days.
+	CaseTTL time.Duration
+	// TombstoneTTL is how long the message ids of an erased conversation
+	// are kept to refuse redeliveries. Default 24 hours.
+	TombstoneTTL time.Duration
+	// MaxAttempts bounds the retries of a turn that lost a race with
+	// another turn of the same conversation. Default 32.
+	MaxAttempts int
+	// LockScreenWords adds words, such as the landlord's team name, that
+	// must not show on a lock screen.
+	LockScreenWords []string
+}
+
+func (o Options) withDefaults() Options {
+	if o.IdleTTL <= 0 {
+		o.IdleTTL = 24 * time.Hour
+	}
+	if o.CaseTTL <= 0 {
+		o.CaseTTL = 30 * 24 * time.Hour
+	}
+	if o.TombstoneTTL <= 0 {
+		o.TombstoneTTL = 24 * time.Hour
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 32
+	}
+	return o
+}
+
+// Config is what an Engine needs.
+type Config struct {
+	Flow      *Flow
+	Store     Store
+	Directory Directory
+	Hours     WorkingTime
+	Keyer     Keyer
+	// Now is the clock; time.Now when nil.
+	Now     func() time.Time
+	Options Options
+}
+
+// Engine runs conversations through a flow. It is safe for concurrent use.
+type Engine struct {
+	flow    *Flow
+	store   Store
+	dir     Directory
+	hours   WorkingTime
+	keyer   Keyer
+	now     func() time.Time
+	opts    Options
+	lex     *lexicon
+	machine *machine
+}
+
+// New returns an Engine for a loaded, validated flow.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Flow == nil:
+		return nil, errors.New("bot: no flow")
+	case cfg.Store == nil:
+		return nil, errors.New("bot: no store")
+	case cfg.Directory == nil:
+		return nil, errors.New("bot: no directory")
+	case cfg.Hours == nil:
+		return nil, errors.New("bot: no working hours")
+	}
+	cfg.Flow.index()
+	if cfg.Flow.Step(cfg.Flow.Start) == nil {
+		return nil, fmt.Errorf("bot: flow %q: no start step %q", cfg.Flow.Name, cfg.Flow.Start)
+	}
+	if cfg.Flow.HandoffStep() == nil {
+		return nil, fmt.Errorf("bot: flow %q: no handoff step", cfg.Flow.Name)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{
+		flow: cfg.Flow, store: cfg.Store, dir: cfg.Directory, hours: cfg.Hours,
+		keyer: cfg.Keyer, now: now, opts: cfg.Options.withDefaults(),
+		lex: compileLexicon(cfg.Flow), machine: newMachine(cfg.Flow),
+	}, nil
+}
+
+// Result is what one turn produced.
+type Result struct {
+	Conversation ConversationID
+	// Replies go to the tenant, in order. A quick exit has none.
+	Replies []Reply
+	Events  []Event
+	// Duplicate is set when the message id was applied before: Replies are
+	// the replies it got then (none if the conversation has since been
+	// erased), and there are no events.
+	Duplicate bool
+}
+
+// ID returns the conversation id of an address on a channel.
+func (e *Engine) ID(ch Channel, address string) ConversationID {
+	return e.keyer.ID(ch, address)
+}
+
+// Handle applies one inbound message to its conversation and returns the
+// replies and events. The new state is saved before Handle returns, so a
+// caller sends the replies only after they are committed. A message id
+// seen before is not applied again. Errors: ErrBusy, or the store's error
+// wrapped; the tenant should never see either.
+func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
+	id := e.keyer.ID(in.Channel, in.Address)
+	for attempt := 0; attempt < e.opts.MaxAttempts; attempt++ {
+		conv, version, err := e.store.Load(ctx, id)
+		if err != nil {
+			return Result{}, fmt.Errorf("bot: load: %w", err)
+		}
+		if conv != nil && conv.seen(in.MessageID) {
+			return Result{Conversation: id, Replies: conv.LastReplies, Duplicate: true}, nil
+		}
+		t, err := e.turn(ctx, conv, in)
+		if err != nil {
+			return Result{}, err
+		}
+		err = e.store.Save(ctx, id, version, Commit{Conversation: t.conv, Append: t.lines, TTL: e.ttl(t.conv)})
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("bot: save: %w", err)
+		}
+		for i := range t.events {
+			t.events[i].Conversation = id
+			t.events[i].Channel = in.Channel
+		}
+		return Result{Conversation: id, Replies: t.replies, Events: t.events}, nil
+	}
+	return Result{}, ErrBusy
+}
+
+func (e *Engine) ttl(c *Conversation) time.Duration {
+	switch {
+	case c.Erased:
+		return e.opts.TombstoneTTL
+	case !c.HandedOff.IsZero():
+		return e.opts.CaseTTL
+	}
+	return e.opts.IdleTTL
+}
+
+// Summary returns the case summary of a conversation, in the flow's
+// default language, for an officer.
+func (e *Engine) Summary(c *Conversation) []SummaryLine {
+	return e.summarise(c, e.flow.DefaultLang())
+}

@@ -1,0 +1,424 @@
+package bot
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxAnswer bounds how much of one message is kept as an answer or a
+// transcript line (Twilio's own limit on a message body is 1,600).
+const maxAnswer = 1600
+
+// turn is one inbound message being applied to a conversation. It works on
+// the conversation loaded for this attempt and collects what to save and
+// send; nothing leaves the engine unless the save succeeds.
+type turn struct {
+	e       *Engine
+	ctx     context.Context
+	now     time.Time
+	conv    *Conversation
+	c       composer
+	replies []Reply
+	events  []Event
+	lines   []Line
+}
+
+func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound) (*turn, error) {
+	t := &turn{e: e, ctx: ctx, now: e.now()}
+	fresh := prev == nil || prev.Erased
+	if fresh {
+		t.conv = e.newConversation(in, t.now)
+		if prev != nil {
+			t.conv.Seen = prev.Seen
+		}
+	} else {
+		t.conv = prev
+	}
+	t.conv.Updated = t.now
+	t.c = composer{e: e, lang: t.conv.Lang}
+	err := t.apply(in.Text, fresh)
+	t.conv.remember(in.MessageID, t.replies)
+	return t, err
+}
+
+func (e *Engine) newConversation(in Inbound, now time.Time) *Conversation {
+	return &Conversation{
+		Channel: in.Channel, Address: in.Address, Lang: e.flow.DefaultLang(),
+		State: e.flow.Start, Answers: map[string]string{}, Started: now,
+	}
+}
+
+// apply handles the message: global words first, in every state, then the
+// current step.
+func (t *turn) apply(raw string, fresh bool) error {
+	lx, text := t.e.lex, Normalize(raw)
+	switch {
+	case lx.exit.is(text):
+		t.erase(EventExited)
+		return nil
+	case lx.optOut.is(text):
+		t.erase(EventOptedOut)
+		return nil
+	case lx.erase.is(text):
+		t.erase(EventErased)
+		return nil
+	}
+	raw = truncate(strings.TrimSpace(raw), maxAnswer)
+	t.lines = append(t.lines, Line{At: t.now, Step: t.conv.State, Text: raw})
+	step := t.e.flow.Step(t.conv.State)
+	if step == nil {
+		// The flow changed under a stored conversation: start again.
+		step = t.restart()
+		fresh = true
+	}
+	handedOff := !t.conv.HandedOff.IsZero()
+	if handedOff {
+		t.riskWords(text)
+		t.events = append(t.events, Event{Kind: EventTenantMessage, Priority: t.conv.Priority, Text: raw})
+	}
+
+	if lx.isDanger(text) {
+		t.emergency(step.Kind != KindEnd)
+		return nil
+	}
+	if lang := lx.language(text); lang != "" {
+		t.conv.Lang, t.c.lang = lang, lang
+		t.repeat(step)
+		return nil
+	}
+	switch {
+	case lx.help.is(text):
+		t.sayAll(t.c.numbers(t.conv, t.now))
+		t.repeat(step)
+		return nil
+	case lx.officer.is(text) && !handedOff:
+		next, err := t.e.machine.fire(t.ctx, t.conv.State, eventOfficer)
+		if err != nil {
+			return err
+		}
+		t.arrive(t.e.flow.Step(next), ReasonOfficer)
+		return nil
+	case fresh:
+		// The first message of a conversation starts the intake; it is not
+		// an answer to a question the tenant has not seen.
+		t.ask(step)
+		return nil
+	case t.conv.Resume:
+		t.conv.Resume = false
+		t.repeat(step)
+		return nil
+	case step.Kind == KindEnd:
+		return t.afterEnd(step)
+	case lx.skip.is(text):
+		return t.skip(step)
+	case lx.back.is(text):
+		t.back(step)
+		return nil
+	}
+	return t.answer(step, raw, text)
+}
+
+// answer reads the message as the answer to the current step.
+func (t *turn) answer(s *Step, raw, text string) error {
+	i := t.e.lex.matchOption(s.Options, text)
+	switch {
+	case s.Kind == KindArea:
+		return t.area(s, raw, text)
+	case i >= 0:
+		return t.choose(s, s.Options[i])
+	case s.Kind == KindText:
+		t.record(s, raw)
+		t.riskWords(text)
+		t.rules()
+		return t.advance(s, optionEvent(s.ID, eventAnswer), false)
+	}
+	t.notUnderstood(t.c.prompt(s, t.conv))
+	return nil
+}
+
+func (t *turn) choose(s *Step, o *Option) error {
+	t.record(s, o.ID)
+	t.rules()
+	if o.Reply != nil {
+		t.say(t.c.text(o.Reply))
+	}
+	if o.Numbers {
+		t.sayAll(t.c.numbers(t.conv, t.now))
+	}
+	if s.Edit != "" {
+		t.conv.ReturnTo = s.Edit
+	}
+	return t.advance(s, optionEvent(s.ID, o.ID), o.Emergency)
+}
+
+// area reads an area from the menu, an area's name or a postcode, and
+// sends that area's numbers.
+func (t *turn) area(s *Step, raw, text string) error {
+	var found []string
+	candidates := t.conv.AreaChoices
+	if len(candidates) == 0 {
+		candidates = t.c.menuAreas()
+	}
+	if n, err := strconv.Atoi(text); err == nil {
+		if n < 1 || n > len(candidates) {
+			t.notUnderstood(t.areaQuestion(s))
+			return nil
+		}
+		found = []string{candidates[n-1]}
+	} else {
+		found = t.e.dir.Locate(raw)
+		if len(t.conv.AreaChoices) > 0 {
+			found = intersect(found, t.conv.AreaChoices)
+			if len(found) != 1 {
+				t.notUnderstood(t.areaQuestion(s))
+				return nil
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		found = []string{t.e.dir.Fallback()}
+	case 1:
+	default:
+		t.conv.AreaChoices = found
+		t.say(t.areaQuestion(s))
+		return nil
+	}
+	t.conv.AreaChoices = nil
+	t.conv.Area = found[0]
+	t.record(s, found[0])
+	t.sayAll(t.c.numbers(t.conv, t.now))
+	return t.advance(s, optionEvent(s.ID, eventAnswer), false)
+}
+
+// areaQuestion asks the area step's question, or which of the straddled
+// areas when a postcode district covers more than one.
+func (t *turn) areaQuestion(s *Step) string {
+	if len(t.conv.AreaChoices) == 0 {
+		return t.c.prompt(s, t.conv)
+	}
+	return strings.ReplaceAll(t.c.message(MsgAreaChoice), PlaceholderAreas, t.c.areaMenu(t.conv.AreaChoices))
+}
+
+func (t *turn) skip(s *Step) error {
+	t.conv.AreaChoices = nil
+	t.record(s, Skipped)
+	return t.advance(s, optionEvent(s.ID, eventSkip), false)
+}
+
+func (t *turn) back(s *Step) {
+	h := t.conv.History
+	if len(h) == 0 {
+		t.notUnderstood(t.c.message(MsgCannotGoBack) + "\n" + t.c.prompt(s, t.conv))
+		return
+	}
+	t.conv.History = h[:len(h)-1]
+	t.conv.AreaChoices = nil
+	t.conv.State = h[len(h)-1]
+	t.ask(t.e.flow.Step(t.conv.State))
+}
+
+// record keeps the step's answer and remembers the step for BACK.
+func (t *turn) record(s *Step, answer string) {
+	if t.conv.Answers == nil {
+		t.conv.Answers = map[string]string{}
+	}
+	t.conv.Answers[s.ID] = answer
+	t.conv.History = append(t.conv.History, s.ID)
+}
+
+// advance leaves step s by the event. After an emergency the next question
+// waits until the tenant writes again.
+func (t *turn) advance(s *Step, event string, emergency bool) error {
+	var next string
+	if t.conv.ReturnTo != "" && s.Edit == "" {
+		next, t.conv.ReturnTo = t.conv.ReturnTo, ""
+	} else {
+		var err error
+		if next, err = t.e.machine.fire(t.ctx, s.ID, event); err != nil {
+			return err
+		}
+	}
+	step := t.e.flow.Step(next)
+	if emergency {
+		t.emergency(step.Kind != KindEnd)
+		if step.Kind != KindEnd {
+			t.conv.State = next
+			return nil
+		}
+	}
+	t.arrive(step, ReasonComplete)
+	return nil
+}
+
+// arrive enters a step and sends what it says.
+func (t *turn) arrive(s *Step, reason string) {
+	t.conv.State = s.ID
+	if s.Handoff {
+		t.handoff(s, reason)
+		return
+	}
+	t.ask(s)
+}
+
+// ask sends a step's question: the summary first on a confirm step, the
+// numbers after on a step that sends them.
+func (t *turn) ask(s *Step) {
+	if s.Kind == KindConfirm {
+		t.sayAll(t.c.summary(t.conv))
+	}
+	t.say(t.c.prompt(s, t.conv))
+	if s.Numbers {
+		t.sayAll(t.c.numbers(t.conv, t.now))
+	}
+}
+
+// repeat asks the current question again; after the handoff it says when
+// an officer will be in touch.
+func (t *turn) repeat(s *Step) {
+	switch {
+	case !t.conv.HandedOff.IsZero():
+		t.say(t.afterHandoff())
+	case s.Kind != KindEnd:
+		t.ask(s)
+	}
+}
+
+func (t *turn) afterEnd(s *Step) error {
+	if s.Restart {
+		t.ask(t.restart())
+		return nil
+	}
+	t.say(t.afterHandoff())
+	return nil
+}
+
+func (t *turn) afterHandoff() string {
+	return strings.ReplaceAll(t.c.message(MsgAfterHandoff), PlaceholderDeadline, t.c.deadline(t.conv.Deadline))
+}
+
+// restart begins the intake again, keeping only the language and the ids of
+// messages already seen.
+func (t *turn) restart() *Step {
+	old := t.conv
+	t.conv = &Conversation{
+		Channel: old.Channel, Address: old.Address, Lang: old.Lang,
+		State: t.e.flow.Start, Answers: map[string]string{}, Started: t.now, Updated: t.now,
+		Seen: old.Seen,
+	}
+	return t.e.flow.Step(t.e.flow.Start)
+}
+
+func (t *turn) handoff(s *Step, reason string) {
+	t.conv.HandedOff = t.now
+	t.conv.Deadline = t.e.hours.Deadline(t.now)
+	t.say(t.c.prompt(s, t.conv))
+	if s.Numbers {
+		t.sayAll(t.c.numbers(t.conv, t.now))
+	}
+	t.events = append(t.events, Event{
+		Kind:     EventHandoff,
+		Priority: t.conv.Priority,
+		Handoff: &Handoff{
+			Reason: reason, Priority: t.conv.Priority, Area: t.conv.Area, Lang: t.conv.Lang,
+			Channel: t.conv.Channel, At: t.now, Deadline: t.conv.Deadline,
+			Summary: t.e.Summary(t.conv),
+		},
+	})
+}
+
+// emergency sends the danger reply and raises the priority. Mid-intake the
+// next question waits until the tenant writes again.
+func (t *turn) emergency(pause bool) {
+	t.say(t.c.message(MsgEmergency))
+	t.raise(Urgent)
+	t.events = append(t.events, Event{Kind: EventEmergency, Priority: t.conv.Priority})
+	if pause {
+		t.conv.Resume = true
+	}
+}
+
+// erase replaces the conversation with a tombstone that keeps only the ids
+// of messages seen, so a redelivery is not taken as a new conversation.
+func (t *turn) erase(kind EventKind) {
+	t.conv = &Conversation{Erased: true, Seen: t.conv.Seen, Updated: t.now}
+	t.lines = nil
+	t.events = append(t.events, Event{Kind: kind})
+}
+
+func (t *turn) notUnderstood(question string) {
+	msg := t.c.message(MsgNotUnderstood) + "\n" + question
+	if FitsSegments(msg) {
+		t.say(msg)
+		return
+	}
+	t.say(t.c.message(MsgNotUnderstood))
+	t.say(question)
+}
+
+// riskWords raises the priority to high when free text has a risk word.
+func (t *turn) riskWords(text string) {
+	if t.e.lex.risk.starts(text) {
+		t.raise(High)
+	}
+}
+
+// rules applies the flow's priority rules to the answers so far.
+func (t *turn) rules() {
+	for _, r := range t.e.flow.Rules {
+		match := true
+		for step, want := range r.When {
+			if t.conv.Answers[step] != want {
+				match = false
+				break
+			}
+		}
+		if match {
+			t.raise(r.Priority)
+		}
+	}
+}
+
+// raise lifts the priority; it never lowers it.
+func (t *turn) raise(p Priority) {
+	if p <= t.conv.Priority {
+		return
+	}
+	t.conv.Priority = p
+	t.events = append(t.events, Event{Kind: EventPriorityRaised, Priority: p})
+}
+
+func (t *turn) say(s string) {
+	if s != "" {
+		t.replies = append(t.replies, Reply{Text: s})
+	}
+}
+
+func (t *turn) sayAll(msgs []string) {
+	for _, m := range msgs {
+		t.say(m)
+	}
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				out = append(out, x)
+				break
+			}
+		}
+	}
+	return out
+}
