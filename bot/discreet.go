@@ -27,7 +27,11 @@ func LockScreenWord(text string, extra ...string) (string, int) {
 	if len(head) > LockScreenChars {
 		head = head[:LockScreenChars]
 	}
-	lower := []rune(strings.ToLower(string(head)))
+	// Lower rune by rune, so offsets match the original text.
+	lower := make([]rune, len(head))
+	for i, r := range head {
+		lower[i] = unicode.ToLower(r)
+	}
 	words := append(append([]string(nil), LockScreenWords...), extra...)
 	for i := range lower {
 		if i > 0 && (unicode.IsLetter(lower[i-1]) || unicode.IsDigit(lower[i-1])) {
@@ -56,8 +60,13 @@ func Discreet(text string, extra ...string) string {
 		}
 		r := []rune(text)
 		n := len([]rune(w))
-		// Keep the first letter so the tenant can still read their words.
-		for i := at + 1; i < at+n && i < len(r); i++ {
+		// Keep the first letter so the tenant can still read their words;
+		// a one-letter word is masked whole.
+		from := at + 1
+		if n <= 1 {
+			from = at
+		}
+		for i := from; i < at+n && i < len(r); i++ {
 			r[i] = '*'
 		}
 		text = string(r)

@@ -1,0 +1,52 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLockScreenWord(t *testing.T) {
+	tests := []struct {
+		label, text string
+		extra       []string
+		word        string
+	}{
+		{"plain", "Is it safe to message now?", nil, ""},
+		{"abuse", "Report abuse here", nil, "abus"},
+		{"capitals", "DOMESTIC help", nil, "domestic"},
+		{"within a word does not count", "disabuse", nil, ""},
+		{"past 60 characters does not count", strings.Repeat("a ", 31) + "abuse", nil, ""},
+		{"team name", "Your Safe Homes Team will call", []string{"safe homes team"}, "safe homes team"},
+		{"Welsh", "Cam-drin yn y cartref", nil, "cam-drin"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.label, func(t *testing.T) {
+			if w, _ := LockScreenWord(tc.text, tc.extra...); w != tc.word {
+				t.Errorf("LockScreenWord(%q) = %q, want %q", tc.text, w, tc.word)
+			}
+		})
+	}
+}
+
+func TestDiscreet(t *testing.T) {
+	got := Discreet("You said: he abuses me. Violence: yes. " + strings.Repeat(".", 30) + " abuse")
+	want := "You said: he a***es me. V*****ce: yes. " + strings.Repeat(".", 30) + " abuse"
+	if got != want {
+		t.Errorf("Discreet =\n%q\nwant\n%q", got, want)
+	}
+}
+
+func FuzzDiscreet(f *testing.F) {
+	for _, s := range []string{"abuse", "domestic violence refuge", "ABUSÉ", "a b u s e", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d := Discreet(s, "team")
+		if w, at := LockScreenWord(d, "team"); w != "" {
+			t.Errorf("Discreet(%q) = %q still shows %q at %d", s, d, w, at)
+		}
+		if len([]rune(d)) != len([]rune(s)) {
+			t.Errorf("Discreet changed the length of %q", s)
+		}
+	})
+}
