@@ -24,6 +24,11 @@ type Inbound struct {
 	// Empty means the channel has no ids and every message is new.
 	MessageID string
 	Text      string
+	// Lang and Area are hints for a new conversation: the language to start
+	// in and the tenant's area (a web chat on an area's own page knows it).
+	// Unknown values are ignored; an existing conversation keeps its own.
+	Lang string
+	Area string
 }
 
 // Reply is one message from safecontact to the tenant.

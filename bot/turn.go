@@ -44,10 +44,17 @@ func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound) (*tur
 }
 
 func (e *Engine) newConversation(in Inbound, now time.Time) *Conversation {
-	return &Conversation{
+	c := &Conversation{
 		Channel: in.Channel, Address: in.Address, Lang: e.flow.DefaultLang(),
 		State: e.flow.Start, Answers: map[string]string{}, Started: now,
 	}
+	if e.flow.Words[in.Lang] != nil {
+		c.Lang = in.Lang
+	}
+	if in.Area != "" && e.dir.AreaName(in.Area, c.Lang) != "" {
+		c.Area = in.Area
+	}
+	return c
 }
 
 // apply handles the message: global words first, in every state, then the
@@ -122,7 +129,7 @@ func (t *turn) apply(raw string, fresh bool) error {
 
 // answer reads the message as the answer to the current step.
 func (t *turn) answer(s *Step, raw, text string) error {
-	i := t.e.lex.matchOption(s.Options, text)
+	i := t.e.lex.matchOption(s.Options, text, s.Kind == KindText)
 	switch {
 	case s.Kind == KindArea:
 		return t.area(s, raw, text)
@@ -253,14 +260,22 @@ func (t *turn) advance(s *Step, event string, emergency bool) error {
 	return nil
 }
 
-// arrive enters a step and sends what it says.
+// arrive enters a step and sends what it says. An area step is answered
+// already when the conversation started with a known area.
 func (t *turn) arrive(s *Step, reason string) {
 	t.conv.State = s.ID
-	if s.Handoff {
+	switch {
+	case s.Handoff:
 		t.handoff(s, reason)
-		return
+	case s.Kind == KindArea && t.conv.Area != "" && t.conv.Answers[s.ID] == "":
+		t.record(s, t.conv.Area)
+		t.sayAll(t.c.numbers(t.conv, t.now))
+		if err := t.advance(s, optionEvent(s.ID, eventAnswer), false); err != nil {
+			t.ask(s)
+		}
+	default:
+		t.ask(s)
 	}
-	t.ask(s)
 }
 
 // ask sends a step's question: the summary first on a confirm step, the

@@ -163,10 +163,12 @@ func (lx *lexicon) isDanger(text string) bool {
 
 // matchOption returns the index of the option the text chooses, or -1 when
 // it chooses none or more than one. Options match by their number (1, 2, …),
-// by the words of their Means set, or by their own words; a word may be
-// followed by more ("no thanks").
-func (lx *lexicon) matchOption(opts []*Option, text string) int {
-	if n, err := strconv.Atoi(text); err == nil {
+// by the words of their Means set, or by their own words, and a word may be
+// followed by more ("no thanks"). With exactOnly (text steps) only a whole
+// message of one word matches, so "no, but my worker is Sam" and a log
+// number stay free text.
+func (lx *lexicon) matchOption(opts []*Option, text string, exactOnly bool) int {
+	if n, err := strconv.Atoi(text); err == nil && !exactOnly {
 		if n >= 1 && n <= len(opts) {
 			return n - 1
 		}
@@ -179,7 +181,7 @@ func (lx *lexicon) matchOption(opts []*Option, text string) int {
 		if words.is(text) {
 			exact = i
 			exacts++
-		} else if words.leads(text) {
+		} else if !exactOnly && words.leads(text) {
 			lead = i
 			leads++
 		}

@@ -1,0 +1,76 @@
+// Package console is the terminal channel: a tenant's lines on an input,
+// the bot's replies on an output. It is for trying scripts and for tests.
+package console
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+
+	"safecontact/bot"
+)
+
+// Engine is what the console needs of the dialogue engine.
+type Engine interface {
+	Handle(ctx context.Context, in bot.Inbound) (bot.Result, error)
+}
+
+// Sink receives the events of each turn (a handoff, an exit).
+type Sink interface {
+	Deliver(ctx context.Context, ev bot.Event) error
+}
+
+// Session is one tenant at the terminal.
+type Session struct {
+	Engine Engine
+	Sink   Sink
+	// Address stands for the tenant's number; any fixed string will do.
+	Address string
+	// Lang and Area are passed as hints with every message.
+	Lang, Area string
+}
+
+// Run reads lines from in until it ends or ctx is done, hands each to the
+// engine as one message, and writes the replies to out, one per paragraph.
+
+func (s Session) Run(ctx context.Context, in io.Reader, out io.Writer) error {
+	// Message ids are unique to this run, so a run against a store that
+	// outlives it is not taken for a redelivery of an earlier run.
+	var run [6]byte
+	if _, err := rand.Read(run[:]); err != nil {
+		return err
+	}
+	prefix := "console-" + hex.EncodeToString(run[:]) + "-"
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 64*1024)
+	for n := 1; sc.Scan(); n++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, err := s.Engine.Handle(ctx, bot.Inbound{
+			Channel: bot.ChannelConsole, Address: s.Address, MessageID: prefix + strconv.Itoa(n),
+			Text: sc.Text(), Lang: s.Lang, Area: s.Area,
+		})
+		if err != nil {
+			return fmt.Errorf("console: line %d: %w", n, err)
+		}
+		for _, r := range res.Replies {
+			if _, err := fmt.Fprintf(out, "%s\n\n", r.Text); err != nil {
+				return err
+			}
+		}
+		for _, ev := range res.Events {
+			if s.Sink == nil {
+				continue
+			}
+			if err := s.Sink.Deliver(ctx, ev); err != nil {
+				return fmt.Errorf("console: deliver %s: %w", ev.Kind, err)
+			}
+		}
+	}
+	return sc.Err()
+}
