@@ -34,9 +34,12 @@ type flowFile struct {
 	texts []textRef
 	// means records each option's vocabulary reference with its line.
 	means []optionRef
-	// starts is the line of "start", for errors about it.
+	// startLine and langLine are the lines of "start" and "languages".
 	startLine int
 	langLine  int
+	// parsed is false when the file could not be read as YAML; nothing
+	// more is checked then.
+	parsed bool
 }
 
 type optionRef struct {
@@ -51,6 +54,7 @@ func readFlow(p *problems, data []byte) *flowFile {
 	if root == nil {
 		return ff
 	}
+	ff.parsed = true
 	f := p.fields(root, "flow", "version", "name", "start", "languages", "landlord", "messages", "steps", "priority")
 	p.version(f["version"], bot.FlowVersion)
 	fl := ff.flow

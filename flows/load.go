@@ -90,6 +90,8 @@ func loadFlow(fsys fs.FS, dir string, menu func(lang string) string) (*bot.Flow,
 	fl := ff.flow
 	fl.Words = wf.words
 	fl.Switch = wf.switchTo
-	checkFlow(ff, wf, ip, wp, expander{landlord: fl.Landlord, areas: menu, words: wf.words})
+	if ff.parsed && wf.parsed {
+		checkFlow(ff, wf, ip, wp, expander{landlord: fl.Landlord, areas: menu, words: wf.words})
+	}
 	return fl, append(ip.list, wp.list...)
 }

@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -106,11 +108,20 @@ func (p *problems) items(n *yaml.Node, what string) []*yaml.Node {
 	return n.Content
 }
 
+var yamlLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
 // parse reads a YAML document into its root mapping node.
 func (p *problems) parse(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p.errorf(0, "%v", err)
+		// yaml.v3 says "yaml: line 14: did not find ..."; keep the line.
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		p.errorf(line, "YAML: %s", msg)
 		return nil
 	}
 	if len(doc.Content) == 0 {

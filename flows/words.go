@@ -9,8 +9,9 @@ import (
 // wordsFile is words.yaml read: each language's vocabulary and the words
 // that switch language.
 type wordsFile struct {
-	words map[string]*bot.Words
-	lines map[string]int // language → line
+	parsed bool
+	words  map[string]*bot.Words
+	lines  map[string]int // language → line
 	// switchTo maps a language to the words that switch to it.
 	switchTo map[string][]string
 	// switchLines maps a language of switchTo to its line.
@@ -27,6 +28,7 @@ func readWords(p *problems, data []byte) *wordsFile {
 		p.errorf(root.Line, "words: want a mapping of languages to words")
 		return wf
 	}
+	wf.parsed = true
 	var version *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
