@@ -170,3 +170,20 @@ func (e *Engine) ttl(c *Conversation) time.Duration {
 func (e *Engine) Summary(c *Conversation) []SummaryLine {
 	return e.summarise(c, e.flow.DefaultLang())
 }
+
+// Conversation returns the stored conversation with the id, or nil when
+// there is none or it was erased. Channels use it to reach a tenant again
+// (an officer's reply); it never changes the conversation.
+func (e *Engine) Conversation(ctx context.Context, id ConversationID) (*Conversation, error) {
+	c, _, err := e.store.Load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("bot: load: %w", err)
+	}
+	if c == nil || c.Erased {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// Flow returns the flow the engine runs.
+func (e *Engine) Flow() *Flow { return e.flow }

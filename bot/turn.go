@@ -210,6 +210,11 @@ func (t *turn) areaQuestion(s *Step) string {
 }
 
 func (t *turn) skip(s *Step) error {
+	if s.skipTo() == "" {
+		// A confirmation can't be skipped: sending needs a yes.
+		t.notUnderstood(t.c.prompt(s, t.conv))
+		return nil
+	}
 	t.conv.AreaChoices = nil
 	t.record(s, Skipped)
 	return t.advance(s, optionEvent(s.ID, eventSkip), false)
