@@ -1,0 +1,157 @@
+// Package redisstore keeps conversations in Redis, shared by every
+// safecontact process. It is the production store.
+//
+// Each conversation has two keys, named by its id (a keyed hash, never a
+// phone number), with a hash tag so that both live on one cluster slot:
+//
+//	sc:{id}:state  hash: v = version, d = sealed conversation
+//	sc:{id}:log    list of sealed transcript lines, oldest first
+//
+// Everything stored is sealed with AES-256-GCM (package seal), bound to the
+// conversation id and the key's role. A turn is saved by one Lua script
+// that checks the version, writes the state, appends the lines and sets the
+// TTL of both keys, so a turn is applied whole or not at all.
+package redisstore
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"safecontact/bot"
+	"safecontact/bot/seal"
+)
+
+// Options tune the store. The zero value is usable.
+type Options struct {
+	// Prefix begins every key; default "sc:".
+	Prefix string
+	// MaxTranscript is how many transcript lines a conversation keeps,
+	// newest last; default 500. An intake is about 40 lines.
+	MaxTranscript int
+}
+
+// Store is a bot.Store on Redis. It is safe for concurrent use.
+type Store struct {
+	rdb    redis.UniversalClient
+	sealer *seal.Sealer
+	opts   Options
+}
+
+//go:embed save.lua
+var saveSource string
+
+var saveScript = redis.NewScript(saveSource)
+
+// New returns a store on rdb that seals with sealer.
+func New(rdb redis.UniversalClient, sealer *seal.Sealer, opts Options) *Store {
+	if opts.Prefix == "" {
+		opts.Prefix = "sc:"
+	}
+	if opts.MaxTranscript <= 0 {
+		opts.MaxTranscript = 500
+	}
+	return &Store{rdb: rdb, sealer: sealer, opts: opts}
+}
+
+// StateKey and LogKey name a conversation's keys.
+func (s *Store) StateKey(id bot.ConversationID) string {
+	return s.opts.Prefix + "{" + string(id) + "}:state"
+}
+
+// LogKey names a conversation's transcript key.
+func (s *Store) LogKey(id bot.ConversationID) string {
+	return s.opts.Prefix + "{" + string(id) + "}:log"
+}
+
+// The associated data binds a sealed value to its conversation and role:
+// a state copied into another conversation, or a transcript line passed off
+// as state, does not open.
+func stateAD(id bot.ConversationID) []byte { return []byte("state\x00" + string(id)) }
+func lineAD(id bot.ConversationID) []byte  { return []byte("line\x00" + string(id)) }
+
+// Load implements bot.Store.
+func (s *Store) Load(ctx context.Context, id bot.ConversationID) (*bot.Conversation, int64, error) {
+	vals, err := s.rdb.HMGet(ctx, s.StateKey(id), "v", "d").Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("redisstore: load: %w", err)
+	}
+	v, _ := vals[0].(string)
+	d, _ := vals[1].(string)
+	if v == "" && d == "" {
+		return nil, 0, nil
+	}
+	version, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, 0, fmt.Errorf("redisstore: load %s: bad version %q", id, v)
+	}
+	plain, err := s.sealer.Open([]byte(d), stateAD(id))
+	if err != nil {
+		return nil, 0, fmt.Errorf("redisstore: load %s: %w", id, err)
+	}
+	var c bot.Conversation
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return nil, 0, fmt.Errorf("redisstore: load %s: %w", id, err)
+	}
+	return &c, version, nil
+}
+
+// Save implements bot.Store.
+func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, c bot.Commit) error {
+	if c.TTL <= 0 {
+		return errors.New("redisstore: save without a TTL")
+	}
+	state, err := json.Marshal(c.Conversation)
+	if err != nil {
+		return fmt.Errorf("redisstore: save: %w", err)
+	}
+	erase := "0"
+	if c.Conversation.Erased {
+		erase = "1"
+	}
+	args := make([]any, 0, 5+len(c.Append))
+	args = append(args, version, s.sealer.Seal(state, stateAD(id)), c.TTL.Milliseconds(), erase, s.opts.MaxTranscript)
+	if !c.Conversation.Erased {
+		for _, l := range c.Append {
+			line, err := json.Marshal(l)
+			if err != nil {
+				return fmt.Errorf("redisstore: save: %w", err)
+			}
+			args = append(args, s.sealer.Seal(line, lineAD(id)))
+		}
+	}
+	n, err := saveScript.Run(ctx, s.rdb, []string{s.StateKey(id), s.LogKey(id)}, args...).Int64()
+	if err != nil {
+		return fmt.Errorf("redisstore: save: %w", err)
+	}
+	if n == 0 {
+		return bot.ErrConflict
+	}
+	return nil
+}
+
+// Transcript implements bot.Store.
+func (s *Store) Transcript(ctx context.Context, id bot.ConversationID) ([]bot.Line, error) {
+	vals, err := s.rdb.LRange(ctx, s.LogKey(id), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: transcript: %w", err)
+	}
+	lines := make([]bot.Line, 0, len(vals))
+	for _, v := range vals {
+		plain, err := s.sealer.Open([]byte(v), lineAD(id))
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: transcript %s: %w", id, err)
+		}
+		var l bot.Line
+		if err := json.Unmarshal(plain, &l); err != nil {
+			return nil, fmt.Errorf("redisstore: transcript %s: %w", id, err)
+		}
+		lines = append(lines, l)
+	}
+	return lines, nil
+}

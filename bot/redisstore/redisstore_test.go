@@ -1,0 +1,320 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"safecontact/bot"
+	"safecontact/bot/redisstore"
+	"safecontact/bot/seal"
+	"safecontact/bot/storetest"
+	"safecontact/flows"
+)
+
+var ctx = context.Background()
+
+func sealer(t testing.TB) *seal.Sealer {
+	t.Helper()
+	k, err := seal.GenerateKey()
+	require.NoError(t, err)
+	s, err := seal.New(k)
+	require.NoError(t, err)
+	return s
+}
+
+// second returns another client on the same server as rdb.
+func second(t testing.TB, rdb *redis.Client) *redis.Client {
+	c := redis.NewClient(rdb.Options())
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (bot.Store, bot.Store) {
+		rdb := storetest.Redis(t)
+		sl, opts := sealer(t), redisstore.Options{Prefix: storetest.Prefix(t)}
+		return redisstore.New(rdb, sl, opts), redisstore.New(second(t, rdb), sl, opts)
+	})
+}
+
+func TestTTLOnBothKeys(t *testing.T) {
+	rdb := storetest.Redis(t)
+	s := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: storetest.Prefix(t)})
+	const id = "ttl"
+	c := &bot.Conversation{State: "safe_to_talk"}
+	require.NoError(t, s.Save(ctx, id, 0, bot.Commit{Conversation: c, Append: []bot.Line{{Text: "hi"}}, TTL: time.Hour}))
+	for _, key := range []string{s.StateKey(id), s.LogKey(id)} {
+		ttl, err := rdb.PTTL(ctx, key).Result()
+		require.NoError(t, err)
+		assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 60, "%s: TTL %v", key, ttl)
+	}
+	// A later turn with a longer TTL (a handed-off case) moves both on.
+	require.NoError(t, s.Save(ctx, id, 1, bot.Commit{Conversation: c, TTL: 30 * 24 * time.Hour}))
+	for _, key := range []string{s.StateKey(id), s.LogKey(id)} {
+		ttl, err := rdb.PTTL(ctx, key).Result()
+		require.NoError(t, err)
+		assert.Greater(t, ttl, 29*24*time.Hour, key)
+	}
+}
+
+func TestTranscriptIsCapped(t *testing.T) {
+	rdb := storetest.Redis(t)
+	s := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: storetest.Prefix(t), MaxTranscript: 3})
+	const id = "capped"
+	for v := range int64(5) {
+		c := &bot.Conversation{State: "s"}
+		line := bot.Line{Text: fmt.Sprint(v)}
+		require.NoError(t, s.Save(ctx, id, v, bot.Commit{Conversation: c, Append: []bot.Line{line}, TTL: time.Hour}))
+	}
+	lines, err := s.Transcript(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, []bot.Line{{Text: "2"}, {Text: "3"}, {Text: "4"}}, lines, "the newest lines are kept")
+}
+
+func TestWrongKeyDoesNotOpen(t *testing.T) {
+	rdb := storetest.Redis(t)
+	prefix := storetest.Prefix(t)
+	s := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: prefix})
+	require.NoError(t, s.Save(ctx, "k", 0, bot.Commit{Conversation: &bot.Conversation{State: "s"}, Append: []bot.Line{{Text: "x"}}, TTL: time.Hour}))
+
+	other := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: prefix})
+	_, _, err := other.Load(ctx, "k")
+	assert.ErrorIs(t, err, seal.ErrOpen)
+	_, err = other.Transcript(ctx, "k")
+	assert.ErrorIs(t, err, seal.ErrOpen)
+
+	// A state copied under another conversation's key does not open either.
+	require.NoError(t, rdb.Copy(ctx, s.StateKey("k"), s.StateKey("moved"), 0, false).Err())
+	_, _, err = s.Load(ctx, "moved")
+	assert.ErrorIs(t, err, seal.ErrOpen)
+}
+
+// engine returns an engine on the default flows over a Redis store with its
+// own client, sharing prefix and keys with the other engines of one test.
+type rig struct {
+	prefix string
+	sealer *seal.Sealer
+	bundle *flows.Bundle
+	now    time.Time
+}
+
+func newRig(t *testing.T) *rig {
+	bundle, problems := flows.Load("", time.Now())
+	require.Empty(t, problems.Errors())
+	return &rig{
+		prefix: storetest.Prefix(t), sealer: sealer(t), bundle: bundle,
+		now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+	}
+}
+
+func (r *rig) engine(t *testing.T, rdb *redis.Client) (*bot.Engine, *redisstore.Store) {
+	store := redisstore.New(rdb, r.sealer, redisstore.Options{Prefix: r.prefix})
+	eng, err := bot.New(bot.Config{
+		Flow: r.bundle.Flow, Store: store, Directory: r.bundle.Directory, Hours: r.bundle.Hours,
+		Keyer: bot.NewKeyer([]byte("redisstore-test-key-0123456789ab")), Now: func() time.Time { return r.now },
+	})
+	require.NoError(t, err)
+	return eng, store
+}
+
+const phone = "+447700900123"
+
+func TestConversationLeavesNothingInClear(t *testing.T) {
+	rdb := storetest.Redis(t)
+	r := newRig(t)
+	eng, store := r.engine(t, rdb)
+	secrets := []string{
+		"7700900123", "7700 900123", "Log 1234 with the police",
+		"back door lock is broken", "after 6pm", "TF11 8AB", "TF118AB",
+	}
+	for i, text := range []string{
+		"Hi", "Y", "no", "1", "TF11 8AB", "yes", "yes", "Log 1234 with the police", "yeah",
+		"The back door lock is broken", "no", "1", "Text only after 6pm, no voicemail", "yes", "1",
+	} {
+		_, err := eng.Handle(ctx, bot.Inbound{Channel: bot.ChannelSMS, Address: phone, MessageID: fmt.Sprintf("SM%d", i), Text: text})
+		require.NoError(t, err)
+	}
+	id := eng.ID(bot.ChannelSMS, phone)
+	c, err := eng.Conversation(ctx, id)
+	require.NoError(t, err)
+	require.False(t, c.HandedOff.IsZero(), "the intake should have reached the officer")
+	lines, err := store.Transcript(ctx, id)
+	require.NoError(t, err)
+	require.NotEmpty(t, lines)
+
+	// Every key and every value on the server, not just this test's.
+	var keys []string
+	iter := rdb.Scan(ctx, 0, "*", 100).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	require.NoError(t, iter.Err())
+	mine := 0
+	for _, key := range keys {
+		if strings.HasPrefix(key, r.prefix) {
+			mine++
+			ttl, err := rdb.PTTL(ctx, key).Result()
+			require.NoError(t, err)
+			assert.Positive(t, ttl, "%s has no TTL", key)
+		}
+		dump := key + "\n" + valueOf(t, rdb, key)
+		for _, s := range secrets {
+			assert.NotContains(t, strings.ToLower(dump), strings.ToLower(s), "key %s", key)
+		}
+	}
+	assert.Equal(t, 2, mine, "one state key and one transcript key")
+}
+
+// valueOf returns everything stored under key, whatever its type.
+func valueOf(t *testing.T, rdb *redis.Client, key string) string {
+	typ, err := rdb.Type(ctx, key).Result()
+	require.NoError(t, err)
+	switch typ {
+	case "string":
+		v, _ := rdb.Get(ctx, key).Result()
+		return v
+	case "hash":
+		v, _ := rdb.HGetAll(ctx, key).Result()
+		return fmt.Sprint(v)
+	case "list":
+		v, _ := rdb.LRange(ctx, key, 0, -1).Result()
+		return strings.Join(v, "\n")
+	case "set":
+		v, _ := rdb.SMembers(ctx, key).Result()
+		return strings.Join(v, "\n")
+	case "zset":
+		v, _ := rdb.ZRange(ctx, key, 0, -1).Result()
+		return strings.Join(v, "\n")
+	case "stream":
+		v, _ := rdb.XRange(ctx, key, "-", "+").Result()
+		return fmt.Sprint(v)
+	case "none":
+		return "" // expired between SCAN and TYPE
+	}
+	t.Fatalf("%s: unexpected type %s", key, typ)
+	return ""
+}
+
+func TestExitErasesTranscript(t *testing.T) {
+	rdb := storetest.Redis(t)
+	r := newRig(t)
+	eng, store := r.engine(t, rdb)
+	for i, text := range []string{"hi", "yes", "no", "1", "x"} {
+		_, err := eng.Handle(ctx, bot.Inbound{Channel: bot.ChannelSMS, Address: phone, MessageID: fmt.Sprint("m", i), Text: text})
+		require.NoError(t, err)
+	}
+	id := eng.ID(bot.ChannelSMS, phone)
+	n, err := rdb.Exists(ctx, store.LogKey(id)).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the transcript key is deleted on exit")
+	c, _, err := store.Load(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, c.Erased)
+	assert.Empty(t, c.Address)
+	assert.Empty(t, c.Answers)
+}
+
+// Two processes (two engines, each with its own Redis client) receive
+// texts from one tenant at once. Every text is applied once, and each
+// sender's texts keep their order.
+func TestTwoClientsOneConversation(t *testing.T) {
+	rdb := storetest.Redis(t)
+	r := newRig(t)
+	engA, store := r.engine(t, rdb)
+	engB, _ := r.engine(t, second(t, rdb))
+
+	// Start the conversation, then send free text the engine records.
+	_, err := engA.Handle(ctx, bot.Inbound{Channel: bot.ChannelSMS, Address: phone, MessageID: "first", Text: "hi"})
+	require.NoError(t, err)
+
+	const each = 25
+	var wg sync.WaitGroup
+	for g, eng := range []*bot.Engine{engA, engB} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				_, err := eng.Handle(ctx, bot.Inbound{
+					Channel: bot.ChannelSMS, Address: phone,
+					MessageID: fmt.Sprintf("g%d-%d", g, i), Text: fmt.Sprintf("g%d-%02d", g, i),
+				})
+				assert.NoError(t, err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	lines, err := store.Transcript(ctx, engA.ID(bot.ChannelSMS, phone))
+	require.NoError(t, err)
+	var got [2][]string
+	for _, l := range lines {
+		if strings.HasPrefix(l.Text, "g") {
+			g := l.Text[1] - '0'
+			got[g] = append(got[g], l.Text)
+		}
+	}
+	for g := range 2 {
+		var want []string
+		for i := range each {
+			want = append(want, fmt.Sprintf("g%d-%02d", g, i))
+		}
+		assert.Equal(t, want, got[g], "sender %d: every text once, in order", g)
+	}
+}
+
+// Twilio may deliver one message twice, even to two processes at once.
+func TestRepeatedMessageAppliedOnce(t *testing.T) {
+	rdb := storetest.Redis(t)
+	r := newRig(t)
+	engA, store := r.engine(t, rdb)
+	engB, _ := r.engine(t, second(t, rdb))
+	_, err := engA.Handle(ctx, bot.Inbound{Channel: bot.ChannelSMS, Address: phone, MessageID: "SM0", Text: "hi"})
+	require.NoError(t, err)
+
+	in := bot.Inbound{Channel: bot.ChannelSMS, Address: phone, MessageID: "SM1", Text: "yes"}
+	results := make([]bot.Result, 4)
+	var wg sync.WaitGroup
+	for i := range results {
+		eng := engA
+		if i%2 == 1 {
+			eng = engB
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			results[i], err = eng.Handle(ctx, in)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+
+	applied := 0
+	for _, res := range results {
+		if !res.Duplicate {
+			applied++
+		}
+		assert.Equal(t, results[0].Replies, res.Replies, "a redelivery gets the same replies")
+	}
+	assert.Equal(t, 1, applied)
+	c, err := engA.Conversation(ctx, engA.ID(bot.ChannelSMS, phone))
+	require.NoError(t, err)
+	assert.Equal(t, "danger", c.State, "answered safe_to_talk once")
+	lines, err := store.Transcript(ctx, engA.ID(bot.ChannelSMS, phone))
+	require.NoError(t, err)
+	yes := 0
+	for _, l := range lines {
+		if l.Text == "yes" {
+			yes++
+		}
+	}
+	assert.Equal(t, 1, yes, "the tenant's line is in the transcript once")
+}

@@ -1,0 +1,31 @@
+-- Applies one turn of a conversation if nobody else has since it was read.
+--
+-- KEYS[1]  the conversation's state hash: v (version), d (sealed state)
+-- KEYS[2]  the conversation's transcript list of sealed lines
+-- ARGV[1]  the version the turn was computed from (0: absent)
+-- ARGV[2]  the new sealed state
+-- ARGV[3]  time to live in milliseconds, for both keys
+-- ARGV[4]  "1" when the state is a tombstone: the transcript is deleted
+-- ARGV[5]  how many transcript lines to keep at most
+-- ARGV[6…] sealed transcript lines to append, oldest first
+--
+-- Returns the new version, or 0 when the version no longer matches.
+
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then
+  return 0
+end
+local version = current + 1
+redis.call('HSET', KEYS[1], 'v', version, 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+
+if ARGV[4] == '1' then
+  redis.call('DEL', KEYS[2])
+  return version
+end
+if #ARGV >= 6 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 6))
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return version
