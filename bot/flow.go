@@ -85,12 +85,16 @@ const (
 	MsgCannotGoBack = "cannot_go_back"
 	// MsgAfterHandoff answers a tenant who writes after the handoff.
 	MsgAfterHandoff = "after_handoff"
+	// MsgHandedOffEarly replaces the handoff step's text when the tenant
+	// sent OFFICER before finishing: it must not promise "the way you
+	// asked", which was never asked.
+	MsgHandedOffEarly = "handed_off_early"
 )
 
 // RequiredMessages lists the Messages every flow must define.
 var RequiredMessages = []string{
 	MsgEmergency, MsgNotUnderstood, MsgNumbers, MsgAreaChoice,
-	MsgCannotGoBack, MsgAfterHandoff, MsgSummary,
+	MsgCannotGoBack, MsgAfterHandoff, MsgHandedOffEarly, MsgSummary,
 }
 
 // Step is one question of the intake, or an end.

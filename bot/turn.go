@@ -334,7 +334,11 @@ func (t *turn) restart() *Step {
 func (t *turn) handoff(s *Step, reason string) {
 	t.conv.HandedOff = t.now
 	t.conv.Deadline = t.e.hours.Deadline(t.now)
-	t.say(t.c.prompt(s, t.conv))
+	if reason == ReasonComplete {
+		t.say(t.c.prompt(s, t.conv))
+	} else {
+		t.say(strings.ReplaceAll(t.c.message(MsgHandedOffEarly), PlaceholderDeadline, t.c.deadline(t.conv.Deadline)))
+	}
 	if s.Numbers {
 		t.sayAll(t.c.numbers(t.conv, t.now))
 	}
