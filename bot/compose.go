@@ -39,23 +39,32 @@ func (c composer) text(t Text) string {
 
 func (c composer) message(key string) string { return c.text(c.e.flow.Messages[key]) }
 
-// areaMenu numbers areas for the tenant: "1 Telford & Wrekin, 2 Shropshire".
-func (c composer) areaMenu(ids []string) string {
+// AreaMenu numbers areas for a tenant, in lang: "1 Telford & Wrekin,
+// 2 Shropshire". With no ids it numbers the directory's whole menu.
+func AreaMenu(d Directory, ids []string, lang string) string {
+	if ids == nil {
+		ids = MenuAreas(d)
+	}
 	parts := make([]string, len(ids))
 	for i, id := range ids {
-		parts[i] = strconv.Itoa(i+1) + " " + c.e.dir.AreaName(id, c.lang)
+		parts[i] = strconv.Itoa(i+1) + " " + d.AreaName(id, lang)
 	}
 	return strings.Join(parts, ", ")
 }
 
-func (c composer) menuAreas() []string {
-	areas := c.e.dir.Areas()
+// MenuAreas returns the ids of the directory's menu, in order.
+func MenuAreas(d Directory) []string {
+	areas := d.Areas()
 	ids := make([]string, len(areas))
 	for i, a := range areas {
 		ids[i] = a.ID
 	}
 	return ids
 }
+
+func (c composer) areaMenu(ids []string) string { return AreaMenu(c.e.dir, ids, c.lang) }
+
+func (c composer) menuAreas() []string { return MenuAreas(c.e.dir) }
 
 // prompt renders a step's question.
 func (c composer) prompt(s *Step, conv *Conversation) string {

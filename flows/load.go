@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"safecontact/bot"
 )
@@ -59,17 +58,6 @@ func Source(dir string) (fs.FS, error) {
 	return overlay{dir: os.DirFS(dir), base: Defaults()}, nil
 }
 
-// displayName is how problems name a file: with the override directory
-// when the file came from there.
-func displayName(dir, name string) string {
-	if dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return filepath.Join(dir, name)
-		}
-	}
-	return name
-}
-
 // readFile reads one file of the source, reporting a problem if it can't.
 func readFile(fsys fs.FS, p *problems, name string) []byte {
 	data, err := fs.ReadFile(fsys, name)
@@ -82,9 +70,9 @@ func readFile(fsys fs.FS, p *problems, name string) []byte {
 
 // loadFlow reads and checks the intake and its words. menu renders the
 // area menu for {areas}, for the length check.
-func loadFlow(fsys fs.FS, dir string, menu func(lang string) string) (*bot.Flow, Problems) {
-	ip := &problems{file: displayName(dir, IntakeFile)}
-	wp := &problems{file: displayName(dir, WordsFile)}
+func loadFlow(fsys fs.FS, menu func(lang string) string) (*bot.Flow, Problems) {
+	ip := &problems{file: IntakeFile}
+	wp := &problems{file: WordsFile}
 	ff := readFlow(ip, readFile(fsys, ip, IntakeFile))
 	wf := readWords(wp, readFile(fsys, wp, WordsFile))
 	fl := ff.flow
@@ -94,4 +82,9 @@ func loadFlow(fsys fs.FS, dir string, menu func(lang string) string) (*bot.Flow,
 		checkFlow(ff, wf, ip, wp, expander{landlord: fl.Landlord, areas: menu, words: wf.words})
 	}
 	return fl, append(ip.list, wp.list...)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
