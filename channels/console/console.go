@@ -36,7 +36,6 @@ type Session struct {
 
 // Run reads lines from in until it ends or ctx is done, hands each to the
 // engine as one message, and writes the replies to out, one per paragraph.
-
 func (s Session) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	// Message ids are unique to this run, so a run against a store that
 	// outlives it is not taken for a redelivery of an earlier run.

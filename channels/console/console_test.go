@@ -1,0 +1,69 @@
+package console_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"safecontact/bot"
+	"safecontact/bot/memstore"
+	"safecontact/channels/console"
+	"safecontact/flows"
+)
+
+type events struct {
+	mu   sync.Mutex
+	list []bot.Event
+}
+
+func (e *events) Deliver(_ context.Context, ev bot.Event) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.list = append(e.list, ev)
+	return nil
+}
+
+func engine(t *testing.T, now time.Time) *bot.Engine {
+	bundle, problems := flows.Load("", now)
+	require.Empty(t, problems.Errors())
+	clock := func() time.Time { return now }
+	eng, err := bot.New(bot.Config{
+		Flow: bundle.Flow, Store: memstore.New(clock), Directory: bundle.Directory, Hours: bundle.Hours,
+		Keyer: bot.NewKeyer([]byte("console-test-key-0123456789abcdef")), Now: clock,
+	})
+	require.NoError(t, err)
+	return eng
+}
+
+func TestSessionRunsAnIntakeToTheHandoff(t *testing.T) {
+	now := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) // a Friday
+	sink := &events{}
+	s := console.Session{Engine: engine(t, now), Sink: sink, Address: "terminal", Area: "shropshire"}
+	in := strings.NewReader("hi\ny\nn\n1\nn\nn\nn\ny\nn\nn\n3\ntext only\ny\n1\n")
+	var out strings.Builder
+	require.NoError(t, s.Run(context.Background(), in, &out))
+
+	text := out.String()
+	assert.True(t, strings.HasPrefix(text, "Hi, this is your housing team. Is it safe"), text)
+	assert.Contains(t, text, "An officer will contact you by Mon 7 Dec, 4pm.")
+	require.NotEmpty(t, sink.list)
+	last := sink.list[len(sink.list)-1]
+	assert.Equal(t, bot.EventHandoff, last.Kind)
+	assert.Equal(t, "shropshire", last.Handoff.Area)
+}
+
+func TestSessionSendsEachRunAsNewMessages(t *testing.T) {
+	// Two runs on one store with the same lines: the second run's lines
+	// must not be taken for redeliveries of the first run's.
+	eng := engine(t, time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	s := console.Session{Engine: eng, Address: "terminal"}
+	var first, second strings.Builder
+	require.NoError(t, s.Run(context.Background(), strings.NewReader("hi\n"), &first))
+	require.NoError(t, s.Run(context.Background(), strings.NewReader("y\n"), &second))
+	assert.Contains(t, second.String(), "Are you in danger right now?")
+}
