@@ -42,10 +42,10 @@ func Load(dir string, now time.Time) (*Bundle, Problems) {
 }
 
 // displayName is how problems name a file: with the override directory
-// when the file came from there.
+// when the file came from there, else its place in this repository.
 func displayName(dir, name string) string {
 	if dir != "" && fileExists(filepath.Join(dir, name)) {
 		return filepath.Join(dir, name)
 	}
-	return name
+	return "flows/default/" + name
 }

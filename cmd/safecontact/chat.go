@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"safecontact/channels/console"
+	"safecontact/handoff"
+)
+
+// chat runs the intake in the terminal: the tenant's lines on stdin, the
+// bot's replies on stdout, cases for the officer on stderr. It always uses
+// the in-memory store.
+func chat(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	area := fs.String("area", "", "start with the tenant's area known (telford_wrekin, shropshire, staffordshire, herefordshire, wales, elsewhere)")
+	lang := fs.String("lang", "", "start in this language (en, cy)")
+	at := fs.String("now", "", "pretend it is this time, e.g. 2026-12-24T15:00 (Europe/London) or RFC 3339")
+	cfg, err := loadConfig(getenv, fs, args)
+	if err != nil {
+		return err
+	}
+	cfg.RedisURL, cfg.Key = "", ""
+	now := time.Now
+	if *at != "" {
+		t, err := parseNow(*at)
+		if err != nil {
+			return err
+		}
+		now = func() time.Time { return t }
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := build(ctx, cfg, now, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	fmt.Fprintln(stderr, "safecontact chat: type as the tenant would; X to leave, Ctrl-D to end.")
+	fmt.Fprintln(stderr)
+	return console.Session{
+		Engine:  s.engine,
+		Sink:    handoff.NewConsole(stderr, s.bundle.Hours.Location()),
+		Address: "console",
+		Lang:    *lang,
+		Area:    *area,
+	}.Run(ctx, stdin, stdout)
+}
+
+// parseNow reads -now: RFC 3339, or a wall-clock time in Europe/London.
+func parseNow(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("-now: want a time such as 2026-12-24T15:00, not %q", s)
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Config is everything safecontact reads from its environment, parsed once
+// here; packages receive values, never the environment.
+type Config struct {
+	// Addr is where serve listens (SAFECONTACT_ADDR, -addr).
+	Addr string
+	// FlowsDir overrides the embedded scripts file by file
+	// (SAFECONTACT_FLOWS, -flows).
+	FlowsDir string
+	// RedisURL switches the store from memory to Redis (REDIS_URL).
+	RedisURL string
+	// Key is the master secret, base64 or hex of 32 bytes, from which the
+	// encryption and conversation-id keys are derived (SAFECONTACT_KEY).
+	// Required with Redis; generated at start otherwise.
+	Key string
+	// IdleTTL is how long an incomplete intake is kept
+	// (SAFECONTACT_IDLE_TTL, Go duration, default 24h).
+	IdleTTL time.Duration
+	// LockScreenWords adds words, such as the landlord's team name, that
+	// must never show on a lock screen (SAFECONTACT_LOCKSCREEN_WORDS,
+	// comma-separated).
+	LockScreenWords []string
+	// LogFormat is "json" (default) or "text" (SAFECONTACT_LOG_FORMAT).
+	LogFormat string
+}
+
+// loadConfig reads the environment, then lets flags in fs override it. It
+// returns every problem at once.
+func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Config, error) {
+	c := Config{
+		Addr:      or(getenv("SAFECONTACT_ADDR"), ":8080"),
+		FlowsDir:  getenv("SAFECONTACT_FLOWS"),
+		RedisURL:  getenv("REDIS_URL"),
+		Key:       getenv("SAFECONTACT_KEY"),
+		LogFormat: or(getenv("SAFECONTACT_LOG_FORMAT"), "json"),
+	}
+	var errs []error
+	if s := getenv("SAFECONTACT_IDLE_TTL"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("SAFECONTACT_IDLE_TTL: want a duration such as 24h, not %q", s))
+		}
+		c.IdleTTL = d
+	}
+	c.LockScreenWords = splitList(getenv("SAFECONTACT_LOCKSCREEN_WORDS"))
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (SAFECONTACT_ADDR)")
+	fs.StringVar(&c.FlowsDir, "flows", c.FlowsDir, "directory of flow files overriding the embedded ones (SAFECONTACT_FLOWS)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("SAFECONTACT_LOG_FORMAT: want json or text, not %q", c.LogFormat))
+	}
+	if c.RedisURL != "" && c.Key == "" {
+		errs = append(errs, errors.New("SAFECONTACT_KEY is required with REDIS_URL: without it, stored conversations could not be read after a restart (generate one with: safecontact key)"))
+	}
+	return c, errors.Join(errs...)
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, w := range strings.Split(s, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}

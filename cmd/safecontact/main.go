@@ -1,0 +1,95 @@
+// Command safecontact runs the safecontact service and its tools.
+//
+//	safecontact serve              run the service (HTTP on :8080)
+//	safecontact chat               the intake in this terminal
+//	safecontact flows check [DIR]  check the flow files
+//	safecontact flows graph [DIR]  draw the intake as a Mermaid diagram
+//	safecontact key                print a new random SAFECONTACT_KEY
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"safecontact/bot/seal"
+)
+
+const usage = `usage: safecontact <command>
+
+  serve              run the service (HTTP on :8080; see README for settings)
+  chat               try the intake in this terminal (-area, -lang, -now)
+  flows check [DIR]  check the flow files (DIR overrides the embedded ones)
+  flows graph [DIR]  print the intake as a Mermaid state diagram
+  key                print a new random SAFECONTACT_KEY
+`
+
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	case errors.Is(err, errProblems), errors.Is(err, flag.ErrHelp):
+		os.Exit(1)
+	default:
+		fmt.Fprintln(os.Stderr, "safecontact:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stderr)
+	case "chat":
+		return chat(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "flows":
+		return flowsCmd(args[1:], time.Now(), stdout, stderr)
+	case "key":
+		k, err := seal.GenerateKey()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(k))
+		return err
+	}
+	return errUsage
+}
+
+// serve runs the service until ctx ends (SIGINT or SIGTERM).
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := loadConfig(getenv, fs, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogFormat)
+	m, err := NewMain(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	err = m.Wait(ctx)
+	log.Info("shutting down")
+	return errors.Join(err, m.Close())
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Main is a running safecontact service. Tests start it on ":0" and read
+// Addr.
+type Main struct {
+	cfg   Config
+	log   *slog.Logger
+	stack *stack
+	ln    net.Listener
+	srv   *http.Server
+	done  chan error
+}
+
+// NewMain builds the service from its configuration.
+func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
+	s, err := build(ctx, cfg, time.Now, log)
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{cfg: cfg, log: log, stack: s, done: make(chan error, 1)}
+	m.srv = &http.Server{
+		Handler:           m.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	return m, nil
+}
+
+func (m *Main) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", m.ready)
+	return noStore(mux)
+}
+
+// ready answers 200 when the store answers, 503 otherwise.
+func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
+	if m.stack.redis != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := m.stack.redis.Ping(ctx).Err(); err != nil {
+			m.log.Warn("readyz: redis not answering", "err", err)
+			http.Error(w, "store not ready", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// noStore tells browsers and proxies to keep nothing: a shared device must
+// not hold any trace of a visit.
+func noStore(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Run starts listening and serving; it returns once the listener is open.
+func (m *Main) Run(ctx context.Context) error {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", m.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	m.ln = ln
+	m.log.Info("listening", "addr", ln.Addr().String())
+	go func() {
+		err := m.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		m.done <- err
+	}()
+	return nil
+}
+
+// Addr is the address the service listens on, once Run has returned.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Wait returns when the server stops by itself (with its error) or ctx ends.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case err := <-m.done:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Close stops the server, letting requests in flight finish for a few
+// seconds, then closes the store.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := m.srv.Shutdown(ctx)
+	return errors.Join(err, m.stack.close())
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"safecontact/bot"
+	"safecontact/bot/memstore"
+	"safecontact/bot/redisstore"
+	"safecontact/bot/seal"
+	"safecontact/flows"
+)
+
+// keys are the secrets derived from SAFECONTACT_KEY: one encrypts
+// conversations at rest, one turns addresses into conversation ids.
+type keys struct {
+	seal []byte
+	id   []byte
+}
+
+// deriveKeys parses the master key, or generates one for the in-memory
+// default (with a warning: nothing outlives the process then anyway).
+func deriveKeys(master string, log *slog.Logger) (keys, error) {
+	var secret []byte
+	var err error
+	if master == "" {
+		if secret, err = seal.GenerateKey(); err != nil {
+			return keys{}, err
+		}
+		log.Warn("SAFECONTACT_KEY is not set: using a random key for this run only")
+	} else if secret, err = seal.ParseKey(master); err != nil {
+		return keys{}, fmt.Errorf("SAFECONTACT_KEY: %w", err)
+	}
+	var k keys
+	if k.seal, err = hkdf.Key(sha256.New, secret, nil, "safecontact seal v1", 32); err != nil {
+		return keys{}, err
+	}
+	if k.id, err = hkdf.Key(sha256.New, secret, nil, "safecontact conversation id v1", 32); err != nil {
+		return keys{}, err
+	}
+	return k, nil
+}
+
+// stack is the engine and what it runs on, built from a Config.
+type stack struct {
+	bundle *flows.Bundle
+	engine *bot.Engine
+	redis  redis.UniversalClient // nil on the in-memory store
+}
+
+// build loads the flows and opens the store. now is the engine's clock.
+func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logger) (*stack, error) {
+	bundle, problems := flows.Load(cfg.FlowsDir, now())
+	for _, w := range problems.Warnings() {
+		log.Warn("flows", "problem", w.String())
+	}
+	if errs := problems.Errors(); len(errs) > 0 {
+		return nil, fmt.Errorf("flows:\n%w", errs)
+	}
+	k, err := deriveKeys(cfg.Key, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{bundle: bundle}
+	var store bot.Store
+	if cfg.RedisURL == "" {
+		store = memstore.New(now)
+		log.Info("store: in memory; conversations end with the process")
+	} else {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		s.redis = redis.NewClient(opts)
+		if err := s.redis.Ping(ctx).Err(); err != nil {
+			s.redis.Close()
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		sealer, err := seal.New(k.seal)
+		if err != nil {
+			return nil, err
+		}
+		store = redisstore.New(s.redis, sealer, redisstore.Options{})
+		log.Info("store: redis")
+	}
+	s.engine, err = bot.New(bot.Config{
+		Flow: bundle.Flow, Store: store, Directory: bundle.Directory, Hours: bundle.Hours,
+		Keyer: bot.NewKeyer(k.id), Now: now,
+		Options: bot.Options{IdleTTL: cfg.IdleTTL, LockScreenWords: cfg.LockScreenWords},
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stack) close() error {
+	if s.redis != nil {
+		return s.redis.Close()
+	}
+	return nil
+}
+
+// newLogger returns the JSON (or text) logger safecontact writes. Nothing
+// personal is ever passed to it: conversations are named by their id.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
