@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/looplab/fsm"
 )
@@ -20,11 +21,14 @@ const (
 func optionEvent(step, option string) string { return step + "/" + option }
 
 // machine holds the flow's transitions as looplab/fsm event descriptions.
-// A conversation's machine is made from them at its current state for each
-// turn; the conversation record, not the machine, is what the store keeps.
+// For each turn a state machine is set to the conversation's state and
+// fired; the conversation record, not the machine, is what the store keeps.
 type machine struct {
 	events  []fsm.EventDesc // everything the engine can do
 	forward []fsm.EventDesc // answers and skips only, for drawing the flow
+	// pool reuses built state machines: building one costs far more than
+	// a turn's other work, and a machine holds nothing between turns.
+	pool sync.Pool
 }
 
 func newMachine(f *Flow) *machine {
@@ -59,12 +63,15 @@ func newMachine(f *Flow) *machine {
 		}
 		m.events = append(m.events, fsm.EventDesc{Name: eventOfficer, Src: src, Dst: handoff.ID})
 	}
+	m.pool.New = func() any { return fsm.NewFSM(f.Start, m.events, nil) }
 	return m
 }
 
 // fire moves from state by the event and returns the new state.
 func (m *machine) fire(ctx context.Context, state, event string) (string, error) {
-	f := fsm.NewFSM(state, m.events, nil)
+	f := m.pool.Get().(*fsm.FSM)
+	defer m.pool.Put(f)
+	f.SetState(state)
 	err := f.Event(ctx, event)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {
