@@ -1,6 +1,10 @@
 package bot
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"time"
+)
 
 // ConversationID identifies a conversation in the store. It is a keyed hash
 // of the channel and address (see Keyer) and never contains a phone number.
@@ -42,8 +46,8 @@ type Conversation struct {
 	Deadline time.Time `json:"dl,omitempty"`
 	Started  time.Time `json:"sa"`
 	Updated  time.Time `json:"up"`
-	// Seen holds the most recent message ids applied, oldest first, at most
-	// MaxSeen. LastReplies are the replies to the newest of them, so that a
+	// Seen holds digests (see seenDigest) of the most recent message ids
+	// applied, oldest first, at most MaxSeen. LastReplies are the replies to the newest of them, so that a
 	// redelivery gets the same answer.
 	Seen        []string `json:"se,omitempty"`
 	LastReplies []Reply  `json:"lr,omitempty"`
@@ -60,12 +64,21 @@ func (c *Conversation) seen(id string) bool {
 	if id == "" {
 		return false
 	}
+	d := seenDigest(id)
 	for _, s := range c.Seen {
-		if s == id {
+		if s == d {
 			return true
 		}
 	}
 	return false
+}
+
+// seenDigest shortens a message id for Seen: a Twilio MessageSid is 34
+// characters, its digest 12, and a conversation keeps eight. 72 bits make
+// two of a conversation's recent ids colliding by chance negligible.
+func seenDigest(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
 // remember records id as applied, with its replies.
@@ -74,7 +87,7 @@ func (c *Conversation) remember(id string, replies []Reply) {
 		c.LastReplies = nil
 		return
 	}
-	c.Seen = append(c.Seen, id)
+	c.Seen = append(c.Seen, seenDigest(id))
 	if len(c.Seen) > MaxSeen {
 		c.Seen = append([]string(nil), c.Seen[len(c.Seen)-MaxSeen:]...)
 	}

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -118,7 +119,7 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	args = append(args, version, s.sealer.Seal(state, stateAD(id)), c.TTL.Milliseconds(), erase, s.opts.MaxTranscript)
 	if !c.Conversation.Erased {
 		for _, l := range c.Append {
-			line, err := json.Marshal(l)
+			line, err := encodeLine(l)
 			if err != nil {
 				return fmt.Errorf("redisstore: save: %w", err)
 			}
@@ -147,11 +148,36 @@ func (s *Store) Transcript(ctx context.Context, id bot.ConversationID) ([]bot.Li
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: transcript %s: %w", id, err)
 		}
-		var l bot.Line
-		if err := json.Unmarshal(plain, &l); err != nil {
+		l, err := decodeLine(plain)
+		if err != nil {
 			return nil, fmt.Errorf("redisstore: transcript %s: %w", id, err)
 		}
 		lines = append(lines, l)
 	}
 	return lines, nil
+}
+
+// A transcript line is stored as the JSON array [unix ms, step, text]:
+// half the size of the JSON object, which counts over a whole transcript.
+func encodeLine(l bot.Line) ([]byte, error) {
+	return json.Marshal([]any{l.At.UnixMilli(), l.Step, l.Text})
+}
+
+func decodeLine(b []byte) (bot.Line, error) {
+	var parts []json.RawMessage
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return bot.Line{}, err
+	}
+	if len(parts) != 3 {
+		return bot.Line{}, fmt.Errorf("transcript line has %d parts, want 3", len(parts))
+	}
+	var ms int64
+	var l bot.Line
+	for i, dst := range []any{&ms, &l.Step, &l.Text} {
+		if err := json.Unmarshal(parts[i], dst); err != nil {
+			return bot.Line{}, err
+		}
+	}
+	l.At = time.UnixMilli(ms).UTC()
+	return l, nil
 }
