@@ -38,11 +38,11 @@ func main() {
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
-	case errors.Is(err, errProblems), errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errProblems):
 		os.Exit(1)
 	default:
 		fmt.Fprintln(os.Stderr, "safecontact:", err)
