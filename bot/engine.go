@@ -155,6 +155,33 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 	return Result{}, ErrBusy
 }
 
+// Erase ends a conversation without a message, as the web chat's
+// quick-exit button does: like EXIT, it leaves only a tombstone and emits
+// EventExited. Erasing a conversation that is gone does nothing.
+func (e *Engine) Erase(ctx context.Context, ch Channel, address string) (Result, error) {
+	id := e.keyer.ID(ch, address)
+	for attempt := 0; attempt < e.opts.MaxAttempts; attempt++ {
+		conv, version, err := e.store.Load(ctx, id)
+		if err != nil {
+			return Result{}, fmt.Errorf("bot: load: %w", err)
+		}
+		if conv == nil || conv.Erased {
+			return Result{Conversation: id}, nil
+		}
+		tomb := &Conversation{Erased: true, Seen: conv.Seen, Updated: e.now()}
+		err = e.store.Save(ctx, id, version, Commit{Conversation: tomb, TTL: e.ttl(tomb)})
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("bot: save: %w", err)
+		}
+		ev := Event{Kind: EventExited, Conversation: id, Channel: ch, Priority: conv.Priority}
+		return Result{Conversation: id, Events: []Event{ev}}, nil
+	}
+	return Result{}, ErrBusy
+}
+
 func (e *Engine) ttl(c *Conversation) time.Duration {
 	switch {
 	case c.Erased:

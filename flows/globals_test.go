@@ -71,7 +71,13 @@ func (r *rig) at(address, step, lang string) {
 
 func (r *rig) send(address, text string) (bot.Result, *bot.Conversation) {
 	r.t.Helper()
-	res, err := r.engine.Handle(context.Background(), bot.Inbound{Channel: bot.ChannelSMS, Address: address, Text: text})
+	return r.sendOn(bot.ChannelSMS, address, text)
+}
+
+// sendOn is send on another channel.
+func (r *rig) sendOn(ch bot.Channel, address, text string) (bot.Result, *bot.Conversation) {
+	r.t.Helper()
+	res, err := r.engine.Handle(context.Background(), bot.Inbound{Channel: ch, Address: address, Text: text})
 	if err != nil {
 		r.t.Fatalf("Handle(%q): %v", text, err)
 	}

@@ -1,0 +1,42 @@
+package flows_test
+
+import (
+	"context"
+	"testing"
+
+	"safecontact/bot"
+)
+
+// The web chat's quick-exit button erases without a message.
+func TestEraseLeavesNothing(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	const addr = "web-session-1"
+	for _, text := range []string{"hi", "y", "n", "1", "he took my phone"} {
+		if _, err := r.engine.Handle(ctx, bot.Inbound{Channel: bot.ChannelWebChat, Address: addr, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := r.engine.Erase(ctx, bot.ChannelWebChat, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Replies) != 0 || len(res.Events) != 1 || res.Events[0].Kind != bot.EventExited {
+		t.Errorf("Erase: %d replies, events %v; want none and one exited event", len(res.Replies), res.Events)
+	}
+	id := r.engine.ID(bot.ChannelWebChat, addr)
+	if c, err := r.engine.Conversation(ctx, id); c != nil || err != nil {
+		t.Errorf("conversation after Erase: %v, %v; want none", c, err)
+	}
+	if lines, err := r.store.Transcript(ctx, id); len(lines) != 0 || err != nil {
+		t.Errorf("transcript after Erase: %v, %v; want none", lines, err)
+	}
+	res, err = r.engine.Erase(ctx, bot.ChannelWebChat, addr)
+	if err != nil || len(res.Events) != 0 {
+		t.Errorf("second Erase: %v, %v; want nothing to do", res.Events, err)
+	}
+	_, c := r.sendOn(bot.ChannelWebChat, addr, "hello")
+	if c.State != r.bundle.Flow.Start || len(c.History) != 0 {
+		t.Errorf("after Erase a new message starts afresh; at %s with history %v", c.State, c.History)
+	}
+}
