@@ -414,9 +414,12 @@ func (t *turn) raise(p Priority) {
 	t.events = append(t.events, Event{Kind: EventPriorityRaised, Priority: p})
 }
 
+// say queues a reply. Every reply, whatever composed it, passes the
+// lock-screen mask: flow texts are checked at load, but placeholders
+// (the landlord's name, an area) and tenant text in a summary are not.
 func (t *turn) say(s string) {
 	if s != "" {
-		t.replies = append(t.replies, Reply{Text: s})
+		t.replies = append(t.replies, Reply{Text: Discreet(s, t.e.opts.LockScreenWords...)})
 	}
 }
 
