@@ -10,7 +10,10 @@
 // Everything stored is sealed with AES-256-GCM (package seal), bound to the
 // conversation id and the key's role. A turn is saved by one Lua script
 // that checks the version, writes the state, appends the lines and sets the
-// TTL of both keys, so a turn is applied whole or not at all.
+// TTL of both keys, so a turn is applied whole or not at all. The script
+// also refuses a save that reaches Redis after the caller's context
+// deadline (by Redis's clock), so a turn the caller gave up on is never
+// applied late.
 package redisstore
 
 import (
@@ -115,8 +118,12 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	if c.Conversation.Erased {
 		erase = "1"
 	}
-	args := make([]any, 0, 5+len(c.Append))
-	args = append(args, version, s.sealer.Seal(state, stateAD(id)), c.TTL.Milliseconds(), erase, s.opts.MaxTranscript)
+	var deadline int64
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d.UnixMilli()
+	}
+	args := make([]any, 0, 6+len(c.Append))
+	args = append(args, version, s.sealer.Seal(state, stateAD(id)), c.TTL.Milliseconds(), erase, s.opts.MaxTranscript, deadline)
 	if !c.Conversation.Erased {
 		for _, l := range c.Append {
 			line, err := encodeLine(l)
@@ -130,8 +137,11 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
-	if n == 0 {
+	switch n {
+	case 0:
 		return bot.ErrConflict
+	case -1:
+		return fmt.Errorf("redisstore: save reached Redis after its deadline and was not applied: %w", context.DeadlineExceeded)
 	}
 	return nil
 }

@@ -318,3 +318,30 @@ func TestRepeatedMessageAppliedOnce(t *testing.T) {
 	}
 	assert.Equal(t, 1, yes, "the tenant's line is in the transcript once")
 }
+
+// A save that reaches Redis after its caller's deadline is not applied:
+// the caller has already told the tenant to text again.
+func TestLateSaveIsNotApplied(t *testing.T) {
+	rdb := storetest.Redis(t)
+	// go-redis without ContextTimeoutEnabled still sends the script and
+	// waits for it, so the save reaches the script's own deadline check.
+	slow, setDelay := storetest.SlowRedis(t, rdb, nil)
+	s := redisstore.New(slow, sealer(t), redisstore.Options{Prefix: storetest.Prefix(t)})
+	const id = "late"
+	require.NoError(t, s.Save(ctx, id, 0, bot.Commit{Conversation: &bot.Conversation{State: "safe_to_talk"}, TTL: time.Hour}))
+
+	setDelay(300 * time.Millisecond)
+	late, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	err := s.Save(late, id, 1, bot.Commit{Conversation: &bot.Conversation{State: "danger"}, Append: []bot.Line{{Text: "y"}}, TTL: time.Hour})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	setDelay(0)
+
+	c, v, err := s.Load(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), v, "the late save must not have been applied")
+	assert.Equal(t, "safe_to_talk", c.State)
+	lines, err := s.Transcript(ctx, id)
+	require.NoError(t, err)
+	assert.Empty(t, lines)
+}

@@ -7,9 +7,20 @@
 -- ARGV[3]  time to live in milliseconds, for both keys
 -- ARGV[4]  "1" when the state is a tombstone: the transcript is deleted
 -- ARGV[5]  how many transcript lines to keep at most
--- ARGV[6…] sealed transcript lines to append, oldest first
+-- ARGV[6]  the caller's deadline in Unix milliseconds, or 0 for none
+-- ARGV[7…] sealed transcript lines to append, oldest first
 --
--- Returns the new version, or 0 when the version no longer matches.
+-- Returns the new version, 0 when the version no longer matches, or -1
+-- when the caller's deadline has passed: a turn whose caller gave up (and
+-- told the tenant so) must not be applied late.
+
+local deadline = tonumber(ARGV[6])
+if deadline > 0 then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then
+    return -1
+  end
+end
 
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then
@@ -23,8 +34,8 @@ if ARGV[4] == '1' then
   redis.call('DEL', KEYS[2])
   return version
 end
-if #ARGV >= 6 then
-  redis.call('RPUSH', KEYS[2], unpack(ARGV, 6))
+if #ARGV >= 7 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 7))
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
