@@ -31,6 +31,13 @@ type Config struct {
 	LockScreenWords []string
 	// LogFormat is "json" (default) or "text" (SAFECONTACT_LOG_FORMAT).
 	LogFormat string
+	// PublicBaseURL is the scheme, host and any path prefix the world
+	// reaches safecontact on (PUBLIC_BASE_URL); Twilio's signatures are
+	// checked against it.
+	PublicBaseURL string
+	// TwilioAuthToken signs Twilio's webhooks (TWILIO_AUTH_TOKEN). Without
+	// it /sms/twilio refuses every request.
+	TwilioAuthToken string
 }
 
 // loadConfig reads the environment, then lets flags in fs override it. It
@@ -42,6 +49,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 		RedisURL:  getenv("REDIS_URL"),
 		Key:       getenv("SAFECONTACT_KEY"),
 		LogFormat: or(getenv("SAFECONTACT_LOG_FORMAT"), "json"),
+
+		PublicBaseURL:   getenv("PUBLIC_BASE_URL"),
+		TwilioAuthToken: getenv("TWILIO_AUTH_TOKEN"),
 	}
 	var errs []error
 	if s := getenv("SAFECONTACT_IDLE_TTL"); s != "" {
@@ -59,6 +69,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("SAFECONTACT_LOG_FORMAT: want json or text, not %q", c.LogFormat))
+	}
+	if c.TwilioAuthToken != "" && c.PublicBaseURL == "" {
+		errs = append(errs, errors.New("PUBLIC_BASE_URL is required with TWILIO_AUTH_TOKEN: Twilio signs the URL it calls, e.g. https://contact.example.org"))
 	}
 	if c.RedisURL != "" && c.Key == "" {
 		errs = append(errs, errors.New("SAFECONTACT_KEY is required with REDIS_URL: without it, stored conversations could not be read after a restart (generate one with: safecontact key)"))

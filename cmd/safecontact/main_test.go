@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,8 +107,14 @@ func TestChatWholeIntake(t *testing.T) {
 	}
 }
 
-func TestServeHealth(t *testing.T) {
+// startServe runs the service as `safecontact serve` would, on a free
+// port, with env added to the test's settings.
+func startServe(t *testing.T, env map[string]string) *Main {
+	t.Helper()
 	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
 		switch k {
 		case "SAFECONTACT_ADDR":
 			return "127.0.0.1:0"
@@ -130,6 +140,11 @@ func TestServeHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestServeHealth(t *testing.T) {
+	m := startServe(t, nil)
 	client := &http.Client{Timeout: 5 * time.Second}
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := client.Get("http://" + m.Addr() + path)
@@ -155,6 +170,7 @@ func TestConfigErrors(t *testing.T) {
 		{"redis without a key", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "SAFECONTACT_KEY is required with REDIS_URL"},
 		{"bad idle ttl", map[string]string{"SAFECONTACT_IDLE_TTL": "a day"}, `SAFECONTACT_IDLE_TTL: want a duration such as 24h, not "a day"`},
 		{"bad log format", map[string]string{"SAFECONTACT_LOG_FORMAT": "xml"}, `SAFECONTACT_LOG_FORMAT: want json or text, not "xml"`},
+		{"twilio without a public URL", map[string]string{"TWILIO_AUTH_TOKEN": "t"}, "PUBLIC_BASE_URL is required with TWILIO_AUTH_TOKEN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.label, func(t *testing.T) {
@@ -163,5 +179,36 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// serve answers a signed text from Twilio at /sms/twilio with TwiML, and
+// refuses an unsigned one.
+func TestServeSMS(t *testing.T) {
+	const token, public = "test-auth-token", "https://contact.example.org"
+	m := startServe(t, map[string]string{"TWILIO_AUTH_TOKEN": token, "PUBLIC_BASE_URL": public})
+	form := url.Values{"MessageSid": {"SM0001"}, "From": {"+447700900123"}, "Body": {"hi"}}
+	// Twilio's signature: HMAC-SHA1 over the URL and the sorted parameters.
+	mac := hmac.New(sha1.New, []byte(token))
+	mac.Write([]byte(public + "/sms/twilio" + "BodyhiFrom+447700900123MessageSidSM0001"))
+	for _, tc := range []struct {
+		sig  string
+		want int
+	}{{base64.StdEncoding.EncodeToString(mac.Sum(nil)), http.StatusOK}, {"", http.StatusForbidden}} {
+		req, _ := http.NewRequest("POST", "http://"+m.Addr()+"/sms/twilio", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", tc.sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("signature %q: %s, want %d", tc.sig, resp.Status, tc.want)
+		}
+		if tc.want == http.StatusOK && !strings.Contains(string(body), "<Message>Hi, this is your housing team.") {
+			t.Errorf("TwiML: %s", body)
+		}
 	}
 }

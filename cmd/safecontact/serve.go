@@ -6,7 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
+
+	"safecontact/channels/sms"
+	"safecontact/handoff"
 )
 
 // Main is a running safecontact service. Tests start it on ":0" and read
@@ -15,6 +19,7 @@ type Main struct {
 	cfg   Config
 	log   *slog.Logger
 	stack *stack
+	sms   *sms.Handler
 	ln    net.Listener
 	srv   *http.Server
 	done  chan error
@@ -27,6 +32,19 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		return nil, err
 	}
 	m := &Main{cfg: cfg, log: log, stack: s, done: make(chan error, 1)}
+	// Until the Slack queue lands, cases are printed for an operator.
+	sink := handoff.NewConsole(os.Stderr, s.bundle.Hours.Location())
+	m.sms, err = sms.New(sms.Config{
+		Engine: s.engine, Sink: sink, AuthToken: cfg.TwilioAuthToken, PublicBaseURL: cfg.PublicBaseURL,
+		Log: log,
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	if !m.sms.Enabled() {
+		log.Warn("SMS: TWILIO_AUTH_TOKEN or PUBLIC_BASE_URL not set; " + sms.InboundPath + " refuses every request")
+	}
 	m.srv = &http.Server{
 		Handler:           m.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -43,6 +61,8 @@ func (m *Main) routes() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
+	mux.Handle("POST "+sms.InboundPath, m.sms)
+	mux.Handle("POST "+sms.StatusPath, m.sms)
 	return noStore(mux)
 }
 

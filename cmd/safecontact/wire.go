@@ -78,6 +78,9 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
+		// A turn's context deadline must bound its Redis calls, so that
+		// a slow Redis gets the tenant a fallback reply in time.
+		opts.ContextTimeoutEnabled = true
 		s.redis = redis.NewClient(opts)
 		if err := s.redis.Ping(ctx).Err(); err != nil {
 			s.redis.Close()

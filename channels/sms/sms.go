@@ -1,0 +1,223 @@
+// Package sms is the Twilio SMS channel: the inbound webhook that runs one
+// engine turn per text and answers with TwiML, and the status callback for
+// outbound texts (sent by package outbox).
+//
+// Every request must carry a valid X-Twilio-Signature for PublicBaseURL +
+// its path; without an auth token configured, every request is refused.
+// Nothing a tenant sends, nor their number, is logged: a conversation is
+// named by its id.
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+	"github.com/twilio/twilio-go/twiml"
+
+	"safecontact/bot"
+)
+
+// Paths the handler serves (DESIGN §8).
+const (
+	InboundPath = "/sms/twilio"
+	StatusPath  = "/sms/twilio/status"
+)
+
+// Engine is what the channel needs of the dialogue engine.
+type Engine interface {
+	Handle(ctx context.Context, in bot.Inbound) (bot.Result, error)
+}
+
+// Sink receives the events of each turn.
+type Sink interface {
+	Deliver(ctx context.Context, ev bot.Event) error
+}
+
+// Config configures the handler.
+type Config struct {
+	Engine Engine
+	Sink   Sink
+	// AuthToken is the Twilio account's auth token, which signs webhooks.
+	// Empty: every request is refused (fail closed).
+	AuthToken string
+	// PublicBaseURL is the scheme and host Twilio calls, e.g.
+	// "https://contact.example.org", with any path prefix a proxy adds.
+	// Signatures are checked against it + the request's path and query,
+	// never against the Host header.
+	PublicBaseURL string
+	// TurnTimeout bounds one engine turn; past it the tenant gets the
+	// fallback reply. Default 5s, well inside Twilio's 15-second limit.
+	TurnTimeout time.Duration
+	// MaxBody is the largest request body accepted; default 16 KiB.
+	// Twilio's inbound form for a 1,600-character text is under 4 KiB.
+	MaxBody int64
+	// OnStatus records a delivery status callback (package outbox).
+	OnStatus func(ctx context.Context, sid, status string) error
+	Log      *slog.Logger
+}
+
+// Fallback is the reply when a turn cannot be completed in time. It keeps
+// the emergency number in front of the tenant whatever went wrong.
+const Fallback = "Sorry, something went wrong. Please text again. In danger, call 999."
+
+// Handler serves the Twilio webhooks.
+type Handler struct {
+	cfg       Config
+	validator client.RequestValidator
+	mux       *http.ServeMux
+}
+
+// New returns the handler for cfg.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Engine == nil {
+		return nil, errors.New("sms: no engine")
+	}
+	if cfg.PublicBaseURL != "" {
+		u, err := url.Parse(cfg.PublicBaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("sms: PUBLIC_BASE_URL %q: want an absolute http(s) URL", cfg.PublicBaseURL)
+		}
+		cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
+	}
+	if cfg.TurnTimeout <= 0 {
+		cfg.TurnTimeout = 5 * time.Second
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 16 << 10
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg, validator: client.NewRequestValidator(cfg.AuthToken), mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST "+InboundPath, h.inbound)
+	h.mux.HandleFunc("POST "+StatusPath, h.status)
+	return h, nil
+}
+
+// Enabled reports whether the handler can accept anything: it needs both
+// the auth token and the public URL.
+func (h *Handler) Enabled() bool { return h.cfg.AuthToken != "" && h.cfg.PublicBaseURL != "" }
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// form reads and authenticates a webhook's form. It writes the refusal
+// and returns nil when the request is not one Twilio signed.
+func (h *Handler) form(w http.ResponseWriter, r *http.Request) url.Values {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return nil
+		}
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return nil
+	}
+	sig := r.Header.Get("X-Twilio-Signature")
+	if !h.Enabled() || sig == "" || !h.validator.ValidateBody(h.cfg.PublicBaseURL+r.URL.RequestURI(), body, sig) {
+		h.cfg.Log.Warn("sms: refused a request without a valid Twilio signature", "path", r.URL.Path)
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return nil
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		http.Error(w, "want a form", http.StatusUnsupportedMediaType)
+		return nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return nil
+	}
+	return form
+}
+
+func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
+	form := h.form(w, r)
+	if form == nil {
+		return
+	}
+	from, sid := form.Get("From"), form.Get("MessageSid")
+	if from == "" || sid == "" {
+		http.Error(w, "From and MessageSid are required", http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.TurnTimeout)
+	defer cancel()
+	res, err := h.cfg.Engine.Handle(ctx, bot.Inbound{
+		Channel: bot.ChannelSMS, Address: from, MessageID: sid, Text: form.Get("Body"),
+	})
+	if err != nil {
+		// The store refused or was too slow: nothing was saved (a turn is
+		// saved whole or not at all), so the tenant's next text is read
+		// against the same question.
+		h.cfg.Log.Error("sms: turn failed; sent the fallback reply", "err", err)
+		writeTwiML(w, []bot.Reply{{Text: Fallback}}, h.cfg.Log)
+		return
+	}
+	if res.Duplicate {
+		h.cfg.Log.Info("sms: redelivered message answered again, not applied", "conversation", res.Conversation)
+	}
+	writeTwiML(w, res.Replies, h.cfg.Log)
+	h.deliver(res)
+}
+
+// deliver passes the turn's events on. The replies are already committed,
+// so a sink's failure is logged, not shown to the tenant.
+func (h *Handler) deliver(res bot.Result) {
+	if h.cfg.Sink == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, ev := range res.Events {
+		if err := h.cfg.Sink.Deliver(ctx, ev); err != nil {
+			h.cfg.Log.Error("sms: event not delivered", "conversation", ev.Conversation, "event", string(ev.Kind), "err", err)
+		}
+	}
+}
+
+func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
+	form := h.form(w, r)
+	if form == nil {
+		return
+	}
+	sid, status := form.Get("MessageSid"), form.Get("MessageStatus")
+	if sid == "" || status == "" {
+		http.Error(w, "MessageSid and MessageStatus are required", http.StatusBadRequest)
+		return
+	}
+	if h.cfg.OnStatus != nil {
+		if err := h.cfg.OnStatus(r.Context(), sid, status); err != nil {
+			// Twilio retries a failed callback; tell it to.
+			h.cfg.Log.Error("sms: status not recorded", "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeTwiML answers with one <Message> per reply, in order; no replies
+// is an empty <Response/>, which sends nothing.
+func writeTwiML(w http.ResponseWriter, replies []bot.Reply, log *slog.Logger) {
+	verbs := make([]twiml.Element, 0, len(replies))
+	for _, r := range replies {
+		verbs = append(verbs, &twiml.MessagingMessage{Body: r.Text})
+	}
+	doc, err := twiml.Messages(verbs)
+	if err != nil {
+		log.Error("sms: TwiML", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	io.WriteString(w, doc)
+}
