@@ -89,7 +89,7 @@ type shared struct {
 	now    time.Time
 }
 
-func newShared(t *testing.T) *shared {
+func newShared(t testing.TB) *shared {
 	bundle, problems := flows.Load("", time.Now())
 	require.Empty(t, problems.Errors())
 	k, err := seal.GenerateKey()
@@ -110,7 +110,7 @@ type server struct {
 }
 
 // start runs one server instance with its own Redis client.
-func (sh *shared) start(t *testing.T, rdb *redis.Client, cfg sms.Config) *server {
+func (sh *shared) start(t testing.TB, rdb *redis.Client, cfg sms.Config) *server {
 	if rdb == nil {
 		rdb = redis.NewClient(sh.rdb.Options())
 		t.Cleanup(func() { rdb.Close() })
