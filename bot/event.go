@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // EventKind says what happened in a turn beyond the replies.
 type EventKind string
@@ -63,4 +66,11 @@ type SummaryLine struct {
 	Step  string
 	Label string
 	Value string
+}
+
+// Sink receives the events of each turn: the officer queue, or the
+// console for an operator at a terminal. Channels deliver every event of a
+// turn after its replies are committed.
+type Sink interface {
+	Deliver(ctx context.Context, ev Event) error
 }

@@ -19,15 +19,10 @@ type Engine interface {
 	Handle(ctx context.Context, in bot.Inbound) (bot.Result, error)
 }
 
-// Sink receives the events of each turn (a handoff, an exit).
-type Sink interface {
-	Deliver(ctx context.Context, ev bot.Event) error
-}
-
 // Session is one tenant at the terminal.
 type Session struct {
 	Engine Engine
-	Sink   Sink
+	Sink   bot.Sink
 	// Address stands for the tenant's number; any fixed string will do.
 	Address string
 	// Lang and Area are passed as hints with every message.

@@ -36,15 +36,10 @@ type Engine interface {
 	Handle(ctx context.Context, in bot.Inbound) (bot.Result, error)
 }
 
-// Sink receives the events of each turn.
-type Sink interface {
-	Deliver(ctx context.Context, ev bot.Event) error
-}
-
 // Config configures the handler.
 type Config struct {
 	Engine Engine
-	Sink   Sink
+	Sink   bot.Sink
 	// AuthToken is the Twilio account's auth token, which signs webhooks.
 	// Empty: every request is refused (fail closed).
 	AuthToken string
