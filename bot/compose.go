@@ -34,7 +34,7 @@ func (c composer) words() *Words {
 // that need no conversation filled in.
 func (c composer) text(t Text) string {
 	s := t.In(c.lang, c.e.flow.DefaultLang())
-	return strings.ReplaceAll(s, PlaceholderLandlord, c.e.flow.Landlord)
+	return strings.ReplaceAll(s, PlaceholderLandlord, c.e.flow.Landlord.In(c.lang, c.e.flow.DefaultLang()))
 }
 
 func (c composer) message(key string) string { return c.text(c.e.flow.Messages[key]) }

@@ -66,7 +66,7 @@ type Flow struct {
 	Rules []PriorityRule
 	// Landlord is the landlord's name for {landlord}; a neutral name, since
 	// it can show on a lock screen.
-	Landlord string
+	Landlord Text
 
 	steps map[string]*Step
 }

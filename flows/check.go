@@ -17,7 +17,7 @@ var placeholderRE = regexp.MustCompile(`\{[a-z_]+\}`)
 // expander fills placeholders with their longest likely values, so a
 // prompt's length is checked as a tenant will receive it.
 type expander struct {
-	landlord string
+	landlord bot.Text
 	areas    func(lang string) string // the area menu
 	words    map[string]*bot.Words
 }
@@ -37,7 +37,7 @@ func (x expander) longestDeadline(lang string) string {
 }
 
 func (x expander) expand(s, lang string) string {
-	s = strings.ReplaceAll(s, bot.PlaceholderLandlord, x.landlord)
+	s = strings.ReplaceAll(s, bot.PlaceholderLandlord, x.landlord[lang])
 	s = strings.ReplaceAll(s, bot.PlaceholderDeadline, x.longestDeadline(lang))
 	if x.areas != nil {
 		s = strings.ReplaceAll(s, bot.PlaceholderAreas, x.areas(lang))

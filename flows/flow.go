@@ -62,7 +62,17 @@ func readFlow(p *problems, data []byte) *flowFile {
 	fl.Name = p.str(f["name"], "name")
 	fl.Start = p.str(f["start"], "start")
 	fl.Languages = p.strs(f["languages"], "languages")
-	fl.Landlord = p.str(f["landlord"], "landlord")
+	// The landlord's name may be one string for every language or a text
+	// per language.
+	if n := f["landlord"]; n != nil && n.Kind == yaml.ScalarNode {
+		name := p.str(n, "landlord")
+		fl.Landlord = bot.Text{}
+		for _, lang := range fl.Languages {
+			fl.Landlord[lang] = name
+		}
+	} else {
+		fl.Landlord = ff.text(p, n, "landlord", false)
+	}
 	if n := f["start"]; n != nil {
 		ff.startLine = n.Line
 	}

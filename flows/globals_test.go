@@ -200,7 +200,7 @@ func TestGlobalWordsInEveryState(t *testing.T) {
 
 // prompt is the step's question as the engine words it in lang.
 func prompt(r *rig, s *bot.Step, lang string) string {
-	p := strings.ReplaceAll(s.Ask[lang], bot.PlaceholderLandlord, r.bundle.Flow.Landlord)
+	p := strings.ReplaceAll(s.Ask[lang], bot.PlaceholderLandlord, r.bundle.Flow.Landlord[lang])
 	if i := strings.Index(p, "{"); i >= 0 {
 		p = p[:i] // the rest depends on the areas or the deadline
 	}
