@@ -32,7 +32,7 @@ import (
 )
 
 const (
-	token  = "twilio-auth-token-for-tests-0001"
+	token  = "0123456789abcdef0123456789abcdef" // shaped like a real auth token
 	tenant = "+447700900123"
 )
 

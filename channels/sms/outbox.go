@@ -1,0 +1,328 @@
+package sms
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"safecontact/bot"
+	"safecontact/bot/seal"
+)
+
+// OutMessage is a text that is not a reply to an inbound one: an
+// officer's reply, sent later through the REST API.
+type OutMessage struct {
+	// Key identifies the message for idempotency (e.g. the Slack message
+	// it relays): queueing a known key again does nothing.
+	Key          string
+	Conversation bot.ConversationID
+	To, Body     string
+}
+
+// Gate says whether a conversation may still be texted: false once the
+// tenant exited, opted out or erased it. It is asked before every attempt.
+type Gate func(ctx context.Context, id bot.ConversationID) (bool, error)
+
+// Sender sends a text and finds one sent before. Errors other than a
+// *SendError are treated as retryable.
+type Sender interface {
+	Send(ctx context.Context, to, body string) (sid string, err error)
+	// Find returns the SID of a text with this body sent to the number
+	// since the time, or "" when there is none.
+	Find(ctx context.Context, to, body string, since time.Time) (sid string, err error)
+}
+
+// SendError classifies a failed send.
+type SendError struct {
+	// Retry: the text was not accepted and may be tried again (network
+	// failure before the request was written, 5xx, 429).
+	Retry bool
+	// After is how long the provider asked to wait (Retry-After).
+	After time.Duration
+	// Ambiguous: the request was written but no answer came, so the text
+	// may or may not have been accepted. It is looked up (Find) before
+	// any further attempt.
+	Ambiguous bool
+	Err       error
+}
+
+func (e *SendError) Error() string { return e.Err.Error() }
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Message states, as Status reports them.
+const (
+	StateQueued    = "queued"
+	StateSending   = "sending" // an attempt is under way, or ended without an answer
+	StateSent      = "sent"    // Twilio accepted it; see the delivery status
+	StateFailed    = "failed"  // refused for good, or out of attempts
+	StateCancelled = "cancelled"
+)
+
+// OutboxOptions tune the outbox. The zero value is usable.
+type OutboxOptions struct {
+	Prefix      string        // key prefix; default "sc:out:"
+	Lease       time.Duration // how long a claimed message is a worker's; default 30s
+	MaxAttempts int           // default 12
+	BaseBackoff time.Duration // first retry delay, doubled each time with jitter; default 2s
+	MaxBackoff  time.Duration // default 5m
+	TTL         time.Duration // how long a message and its status are kept; default 7 days
+	Poll        time.Duration // how often Run looks for due messages; default 250ms
+	Now         func() time.Time
+	Log         *slog.Logger
+}
+
+// Outbox is a durable queue of outbound texts in Redis. Several processes
+// may run workers on one Redis. It guarantees:
+//
+//   - durable: a queued message survives restarts; one whose worker died
+//     is taken up by another once the lease ends;
+//   - once: a message is sent at most once. An attempt that ended without
+//     an answer (timeout, crash) is looked up with Sender.Find before any
+//     new attempt, and only sent again when Twilio has no such text;
+//   - in order: a conversation's messages go one at a time, in the order
+//     queued; a failing one holds back the ones after it until it is sent
+//     or given up;
+//   - gated: nothing is sent to a conversation the Gate refuses (the
+//     tenant exited): its queued messages are cancelled.
+//
+// Numbers and bodies are sealed at rest; keys hold no number.
+type Outbox struct {
+	rdb    redis.UniversalClient
+	sealer *seal.Sealer
+	sender Sender
+	gate   Gate
+	opts   OutboxOptions
+}
+
+//go:embed outbox.lua
+var outboxSource string
+
+var outboxScript = redis.NewScript(outboxSource)
+
+// NewOutbox returns an outbox on rdb.
+func NewOutbox(rdb redis.UniversalClient, sealer *seal.Sealer, sender Sender, gate Gate, opts OutboxOptions) *Outbox {
+	if opts.Prefix == "" {
+		opts.Prefix = "sc:out:"
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 12
+	}
+	if opts.BaseBackoff <= 0 {
+		opts.BaseBackoff = 2 * time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 5 * time.Minute
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = 7 * 24 * time.Hour
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 250 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Outbox{rdb: rdb, sealer: sealer, sender: sender, gate: gate, opts: opts}
+}
+
+type payload struct {
+	To     string    `json:"to"`
+	Body   string    `json:"b"`
+	Queued time.Time `json:"q"`
+}
+
+func messageID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (o *Outbox) msgKey(id string) string { return o.opts.Prefix + "msg:" + id }
+func (o *Outbox) convKey(c bot.ConversationID) string {
+	return o.opts.Prefix + "conv:{" + string(c) + "}"
+}
+func (o *Outbox) readyKey() string         { return o.opts.Prefix + "ready" }
+func (o *Outbox) sidKey(sid string) string { return o.opts.Prefix + "sid:" + sid }
+func (o *Outbox) ms(t time.Time) int64     { return t.UnixMilli() }
+func (o *Outbox) run(ctx context.Context, keys []string, args ...any) *redis.Cmd {
+	return outboxScript.Run(ctx, o.rdb, keys, args...)
+}
+
+// Enqueue queues a message. A key queued before is not queued again.
+func (o *Outbox) Enqueue(ctx context.Context, m OutMessage) error {
+	if m.Key == "" || m.Conversation == "" || m.To == "" || m.Body == "" {
+		return errors.New("outbox: a message needs a key, a conversation, a number and a body")
+	}
+	id := messageID(m.Key)
+	plain, err := json.Marshal(payload{To: m.To, Body: m.Body, Queued: o.opts.Now()})
+	if err != nil {
+		return err
+	}
+	sealed := o.sealer.Seal(plain, []byte(id))
+	err = o.run(ctx, []string{o.msgKey(id), o.convKey(m.Conversation), o.readyKey()},
+		"enqueue", string(m.Conversation), sealed, o.ms(o.opts.Now()), o.opts.TTL.Milliseconds(), id).Err()
+	if err != nil {
+		return fmt.Errorf("outbox: enqueue: %w", err)
+	}
+	return nil
+}
+
+// Run sends due messages until ctx ends.
+func (o *Outbox) Run(ctx context.Context) error {
+	t := time.NewTicker(o.opts.Poll)
+	defer t.Stop()
+	for {
+		for {
+			did, err := o.Step(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				o.opts.Log.Error("outbox", "err", err)
+			}
+			if !did || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Step makes one attempt at the first due message, if any, and reports
+// whether there was one.
+func (o *Outbox) Step(ctx context.Context) (bool, error) {
+	now := o.opts.Now()
+	res, err := o.run(ctx, []string{o.readyKey()}, "claim", o.ms(now), o.opts.Lease.Milliseconds(), o.opts.Prefix).Slice()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("outbox: claim: %w", err)
+	}
+	conv := bot.ConversationID(res[0].(string))
+	id, state, sealed := res[1].(string), res[2].(string), res[3].(string)
+	attempts := int(res[4].(int64))
+	log := o.opts.Log.With("conversation", conv, "message", id[:8])
+
+	ok, err := o.gate(ctx, conv)
+	if err != nil {
+		return true, o.retry(ctx, conv, id, state, now.Add(o.opts.BaseBackoff), fmt.Errorf("outbox: gate: %w", err))
+	}
+	if !ok {
+		n, err := o.run(ctx, []string{o.convKey(conv), o.readyKey()}, "cancel", string(conv), o.opts.Prefix).Int()
+		log.Info("outbox: conversation ended; queued messages cancelled", "cancelled", n)
+		return true, err
+	}
+	plain, err := o.sealer.Open([]byte(sealed), []byte(id))
+	if err != nil {
+		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+	}
+	var p payload
+	if err := json.Unmarshal(plain, &p); err != nil {
+		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+	}
+
+	if state == StateSending {
+		// The last attempt ended without an answer: it may have gone.
+		sid, err := o.sender.Find(ctx, p.To, p.Body, p.Queued.Add(-time.Minute))
+		if err != nil {
+			return true, o.retry(ctx, conv, id, StateSending, now.Add(o.backoff(attempts)), fmt.Errorf("outbox: lookup: %w", err))
+		}
+		if sid != "" {
+			log.Info("outbox: an earlier attempt had been sent; not sending again")
+			return true, o.sent(ctx, conv, id, sid, now)
+		}
+	}
+	sid, err := o.sender.Send(ctx, p.To, p.Body)
+	if err == nil {
+		return true, o.sent(ctx, conv, id, sid, now)
+	}
+	var se *SendError
+	if !errors.As(err, &se) {
+		se = &SendError{Retry: true, Err: err}
+	}
+	switch {
+	case attempts >= o.opts.MaxAttempts:
+		log.Error("outbox: giving up", "attempts", attempts, "err", err)
+		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+	case se.Ambiguous:
+		log.Warn("outbox: no answer to a send; will look it up before trying again", "err", err)
+		return true, o.retry(ctx, conv, id, StateSending, now.Add(max(se.After, o.backoff(attempts))), nil)
+	case se.Retry:
+		log.Warn("outbox: send failed; will retry", "attempt", attempts, "err", err)
+		return true, o.retry(ctx, conv, id, StateQueued, now.Add(max(se.After, o.backoff(attempts))), nil)
+	default:
+		log.Error("outbox: refused", "err", err)
+		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+	}
+}
+
+// backoff is the delay before attempt n+1: doubling from BaseBackoff,
+// capped, with up to 20% jitter so that workers do not retry in step.
+func (o *Outbox) backoff(n int) time.Duration {
+	d := o.opts.BaseBackoff
+	for i := 1; i < n && d < o.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, o.opts.MaxBackoff)
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+func (o *Outbox) sent(ctx context.Context, conv bot.ConversationID, id, sid string, now time.Time) error {
+	if err := o.rdb.Set(ctx, o.sidKey(sid), id, o.opts.TTL).Err(); err != nil {
+		return err
+	}
+	return o.finish(ctx, conv, id, StateSent, sid, now)
+}
+
+func (o *Outbox) finish(ctx context.Context, conv bot.ConversationID, id, state, sid string, now time.Time) error {
+	return o.run(ctx, []string{o.msgKey(id), o.convKey(conv), o.readyKey()},
+		"finish", string(conv), id, state, sid, o.ms(now)).Err()
+}
+
+func (o *Outbox) retry(ctx context.Context, conv bot.ConversationID, id, state string, at time.Time, cause error) error {
+	err := o.run(ctx, []string{o.msgKey(id), o.readyKey()}, "retry", string(conv), o.ms(at), state).Err()
+	return errors.Join(cause, err)
+}
+
+// RecordStatus records a delivery status from Twilio's status callback.
+// An unknown SID is ignored: the message may have expired.
+func (o *Outbox) RecordStatus(ctx context.Context, sid, status string) error {
+	id, err := o.rdb.Get(ctx, o.sidKey(sid)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return o.rdb.HSet(ctx, o.msgKey(id), "st", status).Err()
+}
+
+// Status returns a message's state and its last delivery status.
+func (o *Outbox) Status(ctx context.Context, key string) (state, delivery string, err error) {
+	v, err := o.rdb.HMGet(ctx, o.msgKey(messageID(key)), "s", "st").Result()
+	if err != nil {
+		return "", "", err
+	}
+	state, _ = v[0].(string)
+	delivery, _ = v[1].(string)
+	return state, delivery, nil
+}

@@ -1,0 +1,373 @@
+package sms_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"safecontact/bot"
+	"safecontact/bot/seal"
+	"safecontact/bot/storetest"
+	"safecontact/channels/sms"
+)
+
+const accountSID = "AC00000000000000000000000000000001"
+
+// fakeTwilio is a local Twilio REST API for Messages: create and list.
+// Tell it how to answer the next creates with fail.
+type fakeTwilio struct {
+	*httptest.Server
+	now   func() time.Time
+	mu    sync.Mutex
+	sent  []sentText // accepted texts, oldest first
+	fails []func(w http.ResponseWriter) bool
+	calls int
+}
+
+type sentText struct{ SID, To, From, Body, Created string }
+
+func newFakeTwilio(t *testing.T) *fakeTwilio {
+	f := &fakeTwilio{now: time.Now}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+// fail queues answers for the next creates: each returns true when it
+// answered (refused) and false to let the create through afterwards.
+func (f *fakeTwilio) fail(answers ...func(w http.ResponseWriter) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fails = append(f.fails, answers...)
+}
+
+func status(code int, retryAfter string) func(w http.ResponseWriter) bool {
+	return func(w http.ResponseWriter) bool {
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"code": 20500, "message": "try later", "more_info": "", "status": %d}`, code)
+		return true
+	}
+}
+
+// acceptThenDrop creates the text but never answers: the response is lost.
+func acceptThenDrop() func(w http.ResponseWriter) bool {
+	return func(w http.ResponseWriter) bool {
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			panic("no hijacker")
+		}
+		conn, _, _ := hj.Hijack()
+		conn.Close()
+		return false
+	}
+}
+
+func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
+	user, pass, ok := r.BasicAuth()
+	if !ok || user != accountSID || pass != token {
+		http.Error(w, `{"status": 401}`, http.StatusUnauthorized)
+		return
+	}
+	path := "/2010-04-01/Accounts/" + accountSID + "/Messages.json"
+	if r.URL.Path != path {
+		http.NotFound(w, r)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch r.Method {
+	case "POST":
+		f.calls++
+		r.ParseForm()
+		var answer func(http.ResponseWriter) bool
+		if len(f.fails) > 0 {
+			answer, f.fails = f.fails[0], f.fails[1:]
+		}
+		text := sentText{
+			SID: fmt.Sprintf("SM%032d", len(f.sent)+1), To: r.Form.Get("To"), From: r.Form.Get("From"),
+			Body: r.Form.Get("Body"), Created: f.now().UTC().Format(time.RFC1123Z),
+		}
+		if answer != nil {
+			if answer(w) {
+				return
+			}
+			f.sent = append(f.sent, text) // accepted, answer lost
+			return
+		}
+		f.sent = append(f.sent, text)
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]any{"sid": text.SID, "to": text.To, "from": text.From, "body": text.Body, "status": "queued", "date_created": text.Created})
+	case "GET":
+		var out []map[string]any
+		for i := len(f.sent) - 1; i >= 0; i-- {
+			m := f.sent[i]
+			if q := r.URL.Query().Get("To"); q != "" && q != m.To {
+				continue
+			}
+			out = append(out, map[string]any{"sid": m.SID, "to": m.To, "from": m.From, "body": m.Body, "date_created": m.Created})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"messages": out, "page": 0, "page_size": 50})
+	}
+}
+
+func (f *fakeTwilio) texts() []sentText {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sentText(nil), f.sent...)
+}
+
+// outboxRig is one Redis and one fake Twilio, and a clock the test moves.
+type outboxRig struct {
+	t      *testing.T
+	twilio *fakeTwilio
+	sealer *seal.Sealer
+	prefix string
+	mu     sync.Mutex
+	now    time.Time
+	ended  map[bot.ConversationID]bool
+}
+
+func newOutboxRig(t *testing.T) *outboxRig {
+	k, err := seal.GenerateKey()
+	require.NoError(t, err)
+	sl, err := seal.New(k)
+	require.NoError(t, err)
+	r := &outboxRig{t: t, twilio: newFakeTwilio(t), sealer: sl, prefix: storetest.Prefix(t),
+		now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), ended: map[bot.ConversationID]bool{}}
+	r.twilio.now = r.clock
+	return r
+}
+
+func (r *outboxRig) clock() time.Time { r.mu.Lock(); defer r.mu.Unlock(); return r.now }
+func (r *outboxRig) advance(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.now = r.now.Add(d)
+}
+
+// process is one safecontact process's outbox: a new one after a restart.
+func (r *outboxRig) process(timeout time.Duration) *sms.Outbox {
+	sender, err := sms.NewTwilioSender(sms.TwilioConfig{
+		AccountSID: accountSID, AuthToken: token, From: "+441952000000", APIBase: r.twilio.URL, Timeout: timeout,
+	})
+	require.NoError(r.t, err)
+	gate := func(_ context.Context, id bot.ConversationID) (bool, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return !r.ended[id], nil
+	}
+	rdb := storetest.Redis(r.t)
+	return sms.NewOutbox(rdb, r.sealer, sender, gate, sms.OutboxOptions{Prefix: r.prefix, Now: r.clock})
+}
+
+// drain steps the outbox until nothing is due now.
+func drain(t *testing.T, o *sms.Outbox) {
+	for range 100 {
+		did, err := o.Step(context.Background())
+		if err != nil {
+			t.Logf("step: %v", err)
+		}
+		if !did {
+			return
+		}
+	}
+	t.Fatal("outbox still busy after 100 steps")
+}
+
+func TestOutboxSurvivesErrorsAndARestart(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	first := r.process(5 * time.Second)
+	require.NoError(t, first.Enqueue(ctx, sms.OutMessage{Key: "slack:1", Conversation: "conv-a", To: tenant, Body: "Hello, this is Sam from the housing team."}))
+	require.NoError(t, first.Enqueue(ctx, sms.OutMessage{Key: "slack:1", Conversation: "conv-a", To: tenant, Body: "Hello, this is Sam from the housing team."}), "queueing a key again does nothing")
+
+	r.twilio.fail(status(500, ""), status(429, "120"))
+	drain(t, first) // the 500
+	assert.Empty(t, r.twilio.texts())
+	r.advance(3 * time.Second)
+	drain(t, first) // the 429, asking for two minutes
+	assert.Empty(t, r.twilio.texts())
+	r.advance(time.Minute)
+	drain(t, first)
+	assert.Empty(t, r.twilio.texts(), "Retry-After is honoured")
+
+	// The process stops; another takes over on the same Redis.
+	second := r.process(5 * time.Second)
+	r.advance(2 * time.Minute)
+	drain(t, second)
+	drain(t, first)
+	texts := r.twilio.texts()
+	require.Len(t, texts, 1, "delivered once")
+	assert.Equal(t, tenant, texts[0].To)
+	assert.Equal(t, 3, r.twilio.calls)
+	state, _, err := second.Status(ctx, "slack:1")
+	require.NoError(t, err)
+	assert.Equal(t, sms.StateSent, state)
+
+	require.NoError(t, second.RecordStatus(ctx, texts[0].SID, "delivered"))
+	_, delivery, err := first.Status(ctx, "slack:1")
+	require.NoError(t, err)
+	assert.Equal(t, "delivered", delivery)
+}
+
+// The answer to a send is lost: the text went. The next attempt finds it
+// and does not send it again.
+func TestOutboxLostAnswerIsNotSentTwice(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	o := r.process(5 * time.Second)
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "k", Conversation: "conv-a", To: tenant, Body: "Are you free to talk at 3?"}))
+	r.twilio.fail(acceptThenDrop())
+	drain(t, o)
+	state, _, err := o.Status(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, sms.StateSending, state, "outcome unknown")
+	r.advance(time.Hour)
+	drain(t, o)
+	assert.Len(t, r.twilio.texts(), 1)
+	assert.Equal(t, 1, r.twilio.calls, "no second create")
+	state, _, err = o.Status(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, sms.StateSent, state)
+}
+
+// hangingSender stands for a process that dies mid-send: it never
+// answers, and its context ends with the process.
+type hangingSender struct{}
+
+func (hangingSender) Send(ctx context.Context, _, _ string) (string, error) {
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+func (hangingSender) Find(ctx context.Context, _, _ string, _ time.Time) (string, error) {
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+// A worker dies after claiming a message, before its send is answered:
+// once the lease runs out another worker looks it up, finds it was never
+// sent, and sends it, once.
+func TestOutboxLeaseOfADeadWorker(t *testing.T) {
+	r := newOutboxRig(t)
+	alive := r.process(5 * time.Second)
+	gate := func(context.Context, bot.ConversationID) (bool, error) { return true, nil }
+	dead := sms.NewOutbox(storetest.Redis(t), r.sealer, hangingSender{}, gate, sms.OutboxOptions{Prefix: r.prefix, Now: r.clock})
+	require.NoError(t, alive.Enqueue(context.Background(), sms.OutMessage{Key: "k", Conversation: "conv-a", To: tenant, Body: "Reply when safe."}))
+
+	dying, kill := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dead.Step(dying)
+	}()
+	for { // wait until the dead worker holds the message
+		if state, _, _ := alive.Status(context.Background(), "k"); state == sms.StateSending {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	kill()
+	<-done
+
+	drain(t, alive)
+	assert.Empty(t, r.twilio.texts(), "nothing is sent while the dead worker's lease runs")
+	r.advance(31 * time.Second)
+	drain(t, alive)
+	assert.Len(t, r.twilio.texts(), 1)
+	r.advance(time.Hour)
+	drain(t, alive)
+	assert.Len(t, r.twilio.texts(), 1, "sent once")
+}
+
+func TestOutboxGateStopsTextsToAnEndedConversation(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	o := r.process(5 * time.Second)
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}))
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a2", Conversation: "conv-a", To: tenant, Body: "second"}))
+	r.mu.Lock()
+	r.ended["conv-a"] = true
+	r.mu.Unlock()
+	drain(t, o)
+	assert.Empty(t, r.twilio.texts())
+	for _, k := range []string{"a1", "a2"} {
+		state, _, err := o.Status(ctx, k)
+		require.NoError(t, err)
+		assert.Equal(t, sms.StateCancelled, state)
+	}
+}
+
+func TestOutboxKeepsOrderPerConversation(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	a, b := r.process(5*time.Second), r.process(5*time.Second)
+	for i := range 5 {
+		require.NoError(t, a.Enqueue(ctx, sms.OutMessage{Key: fmt.Sprint("m", i), Conversation: "conv-a", To: tenant, Body: fmt.Sprint("reply ", i)}))
+	}
+	r.twilio.fail(status(503, "")) // the first fails once
+	// Both workers step at once, round after round; the clock moves
+	// between rounds, never past a lease while a send is under way.
+	for range 20 {
+		var wg sync.WaitGroup
+		for _, o := range []*sms.Outbox{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o.Step(ctx)
+			}()
+		}
+		wg.Wait()
+		r.advance(5 * time.Second)
+	}
+	var bodies []string
+	for _, m := range r.twilio.texts() {
+		bodies = append(bodies, m.Body)
+	}
+	assert.Equal(t, []string{"reply 0", "reply 1", "reply 2", "reply 3", "reply 4"}, bodies, "each once, in order")
+}
+
+func TestOutboxKeepsNothingInClear(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	o := r.process(5 * time.Second)
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "k", Conversation: "conv-a", To: tenant, Body: "The locksmith comes Tuesday"}))
+	rdb := storetest.Redis(t)
+	keys, err := rdb.Keys(ctx, r.prefix+"*").Result()
+	require.NoError(t, err)
+	require.NotEmpty(t, keys)
+	for _, k := range keys {
+		var dump string
+		switch rdb.Type(ctx, k).Val() {
+		case "hash":
+			dump = fmt.Sprint(rdb.HGetAll(ctx, k).Val())
+		case "list":
+			dump = strings.Join(rdb.LRange(ctx, k, 0, -1).Val(), " ")
+		case "zset":
+			dump = strings.Join(rdb.ZRange(ctx, k, 0, -1).Val(), " ")
+		default:
+			dump = rdb.Get(ctx, k).Val()
+		}
+		for _, secret := range []string{"7700900123", "locksmith"} {
+			assert.NotContains(t, k+dump, secret)
+		}
+		ttl := rdb.PTTL(ctx, k).Val()
+		if !strings.HasSuffix(k, "ready") {
+			assert.Positive(t, ttl, "%s has no TTL", k)
+		}
+	}
+}
