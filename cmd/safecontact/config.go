@@ -38,6 +38,10 @@ type Config struct {
 	// TwilioAuthToken signs Twilio's webhooks (TWILIO_AUTH_TOKEN). Without
 	// it /sms/twilio refuses every request.
 	TwilioAuthToken string
+	// Twilio sends outbound texts (officers' replies) when these are set:
+	// TWILIO_ACCOUNT_SID, and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID.
+	// TWILIO_API_BASE points the REST client at a local test server.
+	TwilioAccountSID, TwilioFrom, TwilioMessagingService, TwilioAPIBase string
 }
 
 // loadConfig reads the environment, then lets flags in fs override it. It
@@ -52,6 +56,11 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 
 		PublicBaseURL:   getenv("PUBLIC_BASE_URL"),
 		TwilioAuthToken: getenv("TWILIO_AUTH_TOKEN"),
+
+		TwilioAccountSID:       getenv("TWILIO_ACCOUNT_SID"),
+		TwilioFrom:             getenv("TWILIO_FROM"),
+		TwilioMessagingService: getenv("TWILIO_MESSAGING_SERVICE_SID"),
+		TwilioAPIBase:          getenv("TWILIO_API_BASE"),
 	}
 	var errs []error
 	if s := getenv("SAFECONTACT_IDLE_TTL"); s != "" {
@@ -72,6 +81,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 	}
 	if c.TwilioAuthToken != "" && c.PublicBaseURL == "" {
 		errs = append(errs, errors.New("PUBLIC_BASE_URL is required with TWILIO_AUTH_TOKEN: Twilio signs the URL it calls, e.g. https://contact.example.org"))
+	}
+	if c.TwilioAccountSID != "" && c.RedisURL == "" {
+		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID needs REDIS_URL: outbound texts wait in a durable outbox in Redis"))
 	}
 	if c.RedisURL != "" && c.Key == "" {
 		errs = append(errs, errors.New("SAFECONTACT_KEY is required with REDIS_URL: without it, stored conversations could not be read after a restart (generate one with: safecontact key)"))

@@ -170,6 +170,7 @@ func TestConfigErrors(t *testing.T) {
 		{"redis without a key", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "SAFECONTACT_KEY is required with REDIS_URL"},
 		{"bad idle ttl", map[string]string{"SAFECONTACT_IDLE_TTL": "a day"}, `SAFECONTACT_IDLE_TTL: want a duration such as 24h, not "a day"`},
 		{"bad log format", map[string]string{"SAFECONTACT_LOG_FORMAT": "xml"}, `SAFECONTACT_LOG_FORMAT: want json or text, not "xml"`},
+		{"outbound texts without redis", map[string]string{"TWILIO_ACCOUNT_SID": "AC1"}, "TWILIO_ACCOUNT_SID needs REDIS_URL"},
 		{"twilio without a public URL", map[string]string{"TWILIO_AUTH_TOKEN": "t"}, "PUBLIC_BASE_URL is required with TWILIO_AUTH_TOKEN"},
 	}
 	for _, tc := range tests {

@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
+	"safecontact/bot"
 	"safecontact/channels/sms"
 	"safecontact/handoff"
 )
@@ -20,9 +22,13 @@ type Main struct {
 	log   *slog.Logger
 	stack *stack
 	sms   *sms.Handler
-	ln    net.Listener
-	srv   *http.Server
-	done  chan error
+	// outbox sends texts that answer no inbound one; nil unless Twilio's
+	// REST API is configured.
+	outbox     *sms.Outbox
+	stopOutbox context.CancelFunc
+	ln         net.Listener
+	srv        *http.Server
+	done       chan error
 }
 
 // NewMain builds the service from its configuration.
@@ -34,10 +40,18 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 	m := &Main{cfg: cfg, log: log, stack: s, done: make(chan error, 1)}
 	// Until the Slack queue lands, cases are printed for an operator.
 	sink := handoff.NewConsole(os.Stderr, s.bundle.Hours.Location())
-	m.sms, err = sms.New(sms.Config{
+	smsCfg := sms.Config{
 		Engine: s.engine, Sink: sink, AuthToken: cfg.TwilioAuthToken, PublicBaseURL: cfg.PublicBaseURL,
 		Log: log,
-	})
+	}
+	if cfg.TwilioAccountSID != "" {
+		if m.outbox, err = newOutbox(cfg, s, log); err != nil {
+			s.close()
+			return nil, err
+		}
+		smsCfg.OnStatus = m.outbox.RecordStatus
+	}
+	m.sms, err = sms.New(smsCfg)
 	if err != nil {
 		s.close()
 		return nil, err
@@ -99,6 +113,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.ln = ln
 	m.log.Info("listening", "addr", ln.Addr().String())
+	if m.outbox != nil {
+		var octx context.Context
+		octx, m.stopOutbox = context.WithCancel(context.WithoutCancel(ctx))
+		go m.outbox.Run(octx)
+	}
 	go func() {
 		err := m.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -128,5 +147,28 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := m.srv.Shutdown(ctx)
+	if m.stopOutbox != nil {
+		m.stopOutbox()
+	}
 	return errors.Join(err, m.stack.close())
+}
+
+// newOutbox builds the durable outbox for outbound texts. A conversation
+// the tenant ended (exit, STOP, DELETE) is gone from the store, and so is
+// never texted.
+func newOutbox(cfg Config, s *stack, log *slog.Logger) (*sms.Outbox, error) {
+	sender, err := sms.NewTwilioSender(sms.TwilioConfig{
+		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
+		From: cfg.TwilioFrom, MessagingServiceSID: cfg.TwilioMessagingService,
+		StatusCallback: strings.TrimRight(cfg.PublicBaseURL, "/") + sms.StatusPath,
+		APIBase:        cfg.TwilioAPIBase,
+	})
+	if err != nil {
+		return nil, err
+	}
+	gate := func(ctx context.Context, id bot.ConversationID) (bool, error) {
+		c, err := s.engine.Conversation(ctx, id)
+		return c != nil, err
+	}
+	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log}), nil
 }

@@ -53,6 +53,7 @@ type stack struct {
 	bundle *flows.Bundle
 	engine *bot.Engine
 	redis  redis.UniversalClient // nil on the in-memory store
+	sealer *seal.Sealer          // seals what is kept in Redis; nil without it
 }
 
 // build loads the flows and opens the store. now is the engine's clock.
@@ -86,11 +87,10 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 			s.redis.Close()
 			return nil, fmt.Errorf("redis: %w", err)
 		}
-		sealer, err := seal.New(k.seal)
-		if err != nil {
+		if s.sealer, err = seal.New(k.seal); err != nil {
 			return nil, err
 		}
-		store = redisstore.New(s.redis, sealer, redisstore.Options{})
+		store = redisstore.New(s.redis, s.sealer, redisstore.Options{})
 		log.Info("store: redis")
 	}
 	s.engine, err = bot.New(bot.Config{
