@@ -447,3 +447,29 @@ func TestLogsHoldNothingPersonal(t *testing.T) {
 		assert.NotContains(t, logs.String(), secret)
 	}
 }
+
+func TestStatusCallback(t *testing.T) {
+	sh := newShared(t)
+	var mu sync.Mutex
+	got := map[string]string{}
+	s := sh.start(t, nil, sms.Config{OnStatus: func(_ context.Context, sid, status string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got[sid] = status
+		return nil
+	}})
+	form := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}, "AccountSid": {"AC1"}}
+	full := s.URL + sms.StatusPath
+	status, _ := s.post(t, sms.StatusPath, form, "")
+	assert.Equal(t, http.StatusForbidden, status, "unsigned")
+	status, _ = s.post(t, sms.StatusPath, form, sign(token, s.URL+sms.InboundPath, form))
+	assert.Equal(t, http.StatusForbidden, status, "signed for the other path")
+	mu.Lock()
+	assert.Empty(t, got)
+	mu.Unlock()
+	status, _ = s.post(t, sms.StatusPath, form, sign(token, full, form))
+	assert.Equal(t, http.StatusNoContent, status)
+	mu.Lock()
+	assert.Equal(t, map[string]string{"SM1": "delivered"}, got)
+	mu.Unlock()
+}
