@@ -73,7 +73,9 @@ func (t *turn) apply(raw string, fresh bool) error {
 		return nil
 	}
 	raw = truncate(strings.TrimSpace(raw), maxAnswer)
-	t.lines = append(t.lines, Line{At: t.now, Step: t.conv.State, Text: raw})
+	if raw != "" {
+		t.lines = append(t.lines, Line{At: t.now, Step: t.conv.State, Text: raw})
+	}
 	step := t.e.flow.Step(t.conv.State)
 	if step == nil {
 		// The flow changed under a stored conversation: start again.

@@ -1,0 +1,172 @@
+// safecontact web chat. Keeps nothing on the device: no cookies, no
+// storage; the session token lives only in this variable.
+(function () {
+  "use strict";
+  var exitURL = document.querySelector('meta[name="exit-url"]').content;
+  var token = "";
+  var lastID = -1;
+  var reading = null; // AbortController of the event stream
+  var log = document.getElementById("log");
+  var form = document.getElementById("form");
+  var input = document.getElementById("text");
+  var status = document.getElementById("status");
+  var startBtn = document.getElementById("start");
+  var words = {
+    en: { you: "You", bot: "Housing team", officer: "Officer", ended: "This chat has ended.", again: "Start again", label: "Your message", send: "Send", leave: "Leave this site", failed: "Not sent. Check your connection and try again." },
+    cy: { you: "Chi", bot: "Tîm tai", officer: "Swyddog", ended: "Mae'r sgwrs wedi dod i ben.", again: "Dechrau eto", label: "Eich neges", send: "Anfon", leave: "Gadael y wefan", failed: "Heb ei anfon. Gwiriwch eich cysylltiad a rhowch gynnig arall arni." }
+  };
+  var lang = "en";
+
+  function setLang(l) {
+    if (!words[l] || l === lang) return;
+    lang = l;
+    document.documentElement.lang = l;
+    document.getElementById("text-label").textContent = words[l].label;
+    document.getElementById("send").textContent = words[l].send;
+    document.getElementById("exit").textContent = words[l].leave;
+    startBtn.textContent = words[l].again;
+  }
+
+  function add(cls, who, text, l) {
+    var li = document.createElement("li");
+    li.className = cls;
+    if (l) li.lang = l;
+    var w = document.createElement("span");
+    w.className = "who";
+    w.textContent = who;
+    li.appendChild(w);
+    li.appendChild(document.createTextNode(text));
+    log.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  function api(path, body) {
+    return fetch("/chat/api/" + path, {
+      method: "POST",
+      headers: token ? { "Content-Type": "application/json", "Authorization": "Bearer " + token } : { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {}),
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer"
+    });
+  }
+
+  function ended() {
+    token = "";
+    if (reading) reading.abort();
+    form.classList.add("gone");
+    status.textContent = words[lang].ended;
+    startBtn.hidden = false;
+  }
+
+  // Server-Sent Events over fetch, so the token stays out of the URL.
+  function read() {
+    if (!token) return;
+    reading = new AbortController();
+    var headers = { "Authorization": "Bearer " + token };
+    if (lastID >= 0) headers["Last-Event-ID"] = String(lastID);
+    fetch("/chat/api/events", { headers: headers, signal: reading.signal, credentials: "omit", cache: "no-store" })
+      .then(function (resp) {
+        if (resp.status === 404) { ended(); return; }
+        if (!resp.ok || !resp.body) throw new Error("events " + resp.status);
+        var reader = resp.body.getReader(), dec = new TextDecoder(), buf = "";
+        function pump() {
+          return reader.read().then(function (r) {
+            if (r.done) throw new Error("closed");
+            buf += dec.decode(r.value, { stream: true });
+            var i;
+            while ((i = buf.indexOf("\n\n")) >= 0) {
+              var block = buf.slice(0, i); buf = buf.slice(i + 2);
+              var data = block.split("\n").filter(function (l) { return l.indexOf("data: ") === 0; }).map(function (l) { return l.slice(6); }).join("\n");
+              if (data) show(JSON.parse(data));
+            }
+            if (!token) return;
+            return pump();
+          });
+        }
+        return pump();
+      })
+      .catch(function () {
+        if (token && !(reading && reading.signal.aborted)) setTimeout(read, 1000);
+      });
+  }
+
+  function show(e) {
+    lastID = e.id;
+    if (e.lang) setLang(e.lang);
+    if (e.from === "end") { ended(); return; }
+    add(e.from, words[lang][e.from] || "", e.text, e.lang);
+  }
+
+  function start() {
+    log.textContent = "";
+    lastID = -1;
+    startBtn.hidden = true;
+    form.classList.remove("gone");
+    status.textContent = "";
+    api("session", { lang: document.documentElement.lang }).then(function (resp) {
+      return resp.json().then(function (b) {
+        if (!resp.ok) throw new Error(b.error || "error");
+        token = b.token;
+        read();
+        input.focus();
+      });
+    }).catch(function (err) { status.textContent = err.message; startBtn.hidden = false; });
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = input.value.trim();
+    if (!text || !token) return;
+    add("me", words[lang].you, text, lang);
+    input.value = "";
+    status.textContent = "";
+    api("message", { text: text }).then(function (resp) {
+      if (resp.status === 404) { ended(); return; }
+      if (!resp.ok) return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; });
+    }).catch(function () { status.textContent = words[lang].failed; });
+  });
+  startBtn.addEventListener("click", start);
+
+  // The quick exit: hide everything at once, erase the session without
+  // waiting, and replace this page so Back does not return to it.
+  function exit() {
+    document.getElementById("app").classList.add("gone");
+    document.title = "";
+    if (token) {
+      try {
+        fetch("/chat/api/end", { method: "POST", keepalive: true, credentials: "omit", headers: { "Authorization": "Bearer " + token } });
+      } catch (e) { /* leave anyway */ }
+    }
+    token = "";
+    if (reading) reading.abort();
+    window.location.replace(exitURL);
+  }
+  document.getElementById("exit").addEventListener("click", exit);
+
+  // Shift three times, as GOV.UK's exit-this-page counts it: on key-up,
+  // within 5 seconds, restarting the window on each press; any other key
+  // resets; a Shift held while typing a capital does not count.
+  var presses = 0, timer = null, shiftUsed = false;
+  var live = document.getElementById("exit-live");
+  function reset() { presses = 0; clearTimeout(timer); timer = null; }
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Shift") {
+      if (!e.repeat) shiftUsed = false;
+      return;
+    }
+    if (e.shiftKey) shiftUsed = true; // Shift is typing a capital
+    reset();
+  });
+  document.addEventListener("keyup", function (e) {
+    if (e.key !== "Shift") return;
+    if (shiftUsed) { shiftUsed = false; return; }
+    presses++;
+    clearTimeout(timer);
+    timer = setTimeout(function () { reset(); live.textContent = ""; }, 5000);
+    if (presses >= 3) { live.textContent = "Leaving"; exit(); return; }
+    live.textContent = "Shift pressed " + presses + (presses === 1 ? " time" : " times");
+  });
+
+  start();
+})();

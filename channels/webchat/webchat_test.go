@@ -1,0 +1,329 @@
+package webchat_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"safecontact/bot"
+	"safecontact/bot/memstore"
+	"safecontact/channels/webchat"
+	"safecontact/flows"
+)
+
+type sink struct {
+	mu     sync.Mutex
+	events []bot.Event
+}
+
+func (s *sink) Deliver(_ context.Context, ev bot.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, ev)
+	return nil
+}
+
+type rig struct {
+	*httptest.Server
+	chat   *webchat.Server
+	engine *bot.Engine
+	sink   *sink
+}
+
+func newRig(t testing.TB, exitURL string, limits ...int) *rig {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	bundle, problems := flows.Load("", now)
+	require.Empty(t, problems.Errors())
+	clock := func() time.Time { return now }
+	eng, err := bot.New(bot.Config{
+		Flow: bundle.Flow, Store: memstore.New(clock), Directory: bundle.Directory, Hours: bundle.Hours,
+		Keyer: bot.NewKeyer([]byte("webchat-test-key-0123456789abcdef")), Now: clock,
+	})
+	require.NoError(t, err)
+	cfg := webchat.Config{Engine: eng, Sink: &sink{}, Secret: []byte("webchat-session-secret-0123456789"), ExitURL: exitURL}
+	if len(limits) == 2 {
+		cfg.MessagesPerMinute, cfg.SessionsPerMinute = limits[0], limits[1]
+	}
+	chat, err := webchat.New(cfg)
+	require.NoError(t, err)
+	r := &rig{chat: chat, engine: eng, sink: cfg.Sink.(*sink)}
+	r.Server = httptest.NewServer(chat)
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *rig) do(t testing.TB, method, path, token, body string) (int, map[string]any) {
+	req, err := http.NewRequest(method, r.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 {
+		require.NoError(t, json.Unmarshal(raw, &out), "body: %s", raw)
+	}
+	return resp.StatusCode, out
+}
+
+func (r *rig) start(t testing.TB) string {
+	status, body := r.do(t, "POST", "/chat/api/session", "", "")
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	return body["token"].(string)
+}
+
+func (r *rig) say(t testing.TB, token, text string) int {
+	b, _ := json.Marshal(map[string]string{"text": text})
+	status, _ := r.do(t, "POST", "/chat/api/message", token, string(b))
+	return status
+}
+
+type event struct {
+	ID   int
+	From string
+	Text string
+	Lang string
+}
+
+// stream reads events after lastID until it has n of them or the stream
+// ends.
+func (r *rig) stream(t testing.TB, token string, lastID, n int) []event {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", r.URL+"/chat/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if lastID >= 0 {
+		req.Header.Set("Last-Event-ID", fmt.Sprint(lastID))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	var out []event
+	sc := bufio.NewScanner(resp.Body)
+	for len(out) < n && sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var e event
+			require.NoError(t, json.Unmarshal([]byte(data), &e))
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestPageHeaders(t *testing.T) {
+	r := newRig(t, "")
+	resp, err := http.Get(r.URL + "/chat/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	h := resp.Header
+	assert.Equal(t, "no-store", h.Get("Cache-Control"))
+	assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"))
+	assert.Contains(t, h.Get("Content-Security-Policy"), "default-src 'none'")
+	assert.Contains(t, h.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	assert.Empty(t, h.Values("Set-Cookie"))
+	assert.Contains(t, string(body), `content="https://www.bbc.co.uk/weather"`)
+	assert.Contains(t, string(body), "<title>Contact us</title>")
+	for _, word := range []string{"abuse", "violence", "domestic"} {
+		assert.NotContains(t, strings.ToLower(string(body)), word)
+	}
+	// Everything the page loads, in all, stays small.
+	total := len(body)
+	for _, asset := range []string{"/chat/static/app.js", "/chat/static/app.css"} {
+		resp, err := http.Get(r.URL + asset)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, asset)
+		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+		total += len(b)
+	}
+	assert.Less(t, total, 30<<10, "page, script and style: %d bytes", total)
+	t.Logf("page, script and style: %d bytes", total)
+}
+
+func TestChatAndReconnect(t *testing.T) {
+	r := newRig(t, "")
+	token := r.start(t)
+	first := r.stream(t, token, -1, 1)
+	require.Len(t, first, 1)
+	assert.Contains(t, first[0].Text, "Is it safe for you to message now?")
+	assert.Equal(t, "bot", first[0].From)
+
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "yes"))
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "no"))
+	// Reconnect after the first event: the two replies, once each, in order.
+	again := r.stream(t, token, first[0].ID, 2)
+	require.Len(t, again, 2)
+	assert.Contains(t, again[0].Text, "Are you in danger right now?")
+	assert.Contains(t, again[1].Text, "Is this about you")
+	assert.Equal(t, first[0].ID+1, again[0].ID)
+
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "cymraeg"))
+	cy := r.stream(t, token, again[1].ID, 1)
+	require.Len(t, cy, 1)
+	assert.Equal(t, "cy", cy[0].Lang)
+
+	// Hand off, then an officer's message arrives live, after the bot's.
+	conv := conversationOf(t, r, token)
+	handoff := r.stream(t, token, cy[0].ID, 2)
+	require.Len(t, handoff, 2)
+	require.NoError(t, r.chat.Push(context.Background(), conv, "Hello, I'm Sam."))
+	off := r.stream(t, token, handoff[1].ID, 1)
+	require.Len(t, off, 1)
+	assert.Equal(t, "officer", off[0].From)
+	assert.Equal(t, "Hello, I'm Sam.", off[0].Text)
+}
+
+// conversationOf finds the session's conversation: the one the engine
+// knows for a web chat address; the test reads it from the handoff path.
+func conversationOf(t testing.TB, r *rig, token string) bot.ConversationID {
+	// Send OFFICER to get a handoff event naming the conversation.
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "officer"))
+	r.sink.mu.Lock()
+	defer r.sink.mu.Unlock()
+	for _, ev := range r.sink.events {
+		if ev.Kind == bot.EventHandoff {
+			return ev.Conversation
+		}
+	}
+	t.Fatal("no handoff event")
+	return ""
+}
+
+func TestSessionsAreIsolated(t *testing.T) {
+	r := newRig(t, "")
+	a, b := r.start(t), r.start(t)
+	require.Equal(t, http.StatusAccepted, r.say(t, a, "yes"))
+	evA := r.stream(t, a, -1, 2)
+	evB := r.stream(t, b, -1, 1)
+	require.Len(t, evA, 2)
+	require.Len(t, evB, 1)
+	assert.Contains(t, evA[1].Text, "Are you in danger")
+	assert.Contains(t, evB[0].Text, "Is it safe", "b's conversation did not move")
+	status, _ := r.do(t, "POST", "/chat/api/end", a, "")
+	assert.Equal(t, http.StatusNoContent, status)
+	assert.Equal(t, http.StatusNotFound, r.say(t, a, "hello"), "a's session is gone")
+	assert.Equal(t, http.StatusAccepted, r.say(t, b, "yes"), "b's is not")
+}
+
+func TestEndErasesTheConversation(t *testing.T) {
+	r := newRig(t, "")
+	token := r.start(t)
+	r.say(t, token, "yes")
+	r.say(t, token, "no")
+	status, _ := r.do(t, "POST", "/chat/api/end", token, "")
+	require.Equal(t, http.StatusNoContent, status)
+	r.sink.mu.Lock()
+	var kinds []bot.EventKind
+	for _, ev := range r.sink.events {
+		kinds = append(kinds, ev.Kind)
+	}
+	r.sink.mu.Unlock()
+	assert.Contains(t, kinds, bot.EventExited)
+	status, _ = r.do(t, "POST", "/chat/api/end", token, "")
+	assert.Equal(t, http.StatusNotFound, status)
+}
+
+func TestExitWordEndsTheSession(t *testing.T) {
+	r := newRig(t, "")
+	token := r.start(t)
+	// The page is reading its events when the tenant sends X.
+	req, _ := http.NewRequest("GET", r.URL+"/chat/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	next := func() event {
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var e event
+				require.NoError(t, json.Unmarshal([]byte(data), &e))
+				return e
+			}
+		}
+		t.Fatal("the stream ended without an end event")
+		return event{}
+	}
+	assert.Contains(t, next().Text, "Is it safe")
+	assert.Equal(t, http.StatusAccepted, r.say(t, token, "x"))
+	assert.Equal(t, "end", next().From, "the open page is told the chat ended")
+	assert.Equal(t, http.StatusNotFound, r.say(t, token, "hello"))
+}
+
+func TestRefused(t *testing.T) {
+	r := newRig(t, "", 8, 2)
+	token := r.start(t)
+	cases := []struct {
+		name, token, body string
+		status            int
+	}{
+		{"no token", "", `{"text":"hi"}`, http.StatusUnauthorized},
+		{"unknown session", "not-a-session", `{"text":"hi"}`, http.StatusNotFound},
+		{"malformed JSON", token, `{"text":`, http.StatusBadRequest},
+		{"unknown field", token, `{"txt":"hi"}`, http.StatusBadRequest},
+		{"empty", token, `{"text":"  "}`, http.StatusBadRequest},
+		{"too long", token, `{"text":"` + strings.Repeat("a", 1001) + `"}`, http.StatusRequestEntityTooLarge},
+		{"body too large", token, `{"text":"` + strings.Repeat("a", 9000) + `"}`, http.StatusRequestEntityTooLarge},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := r.do(t, "POST", "/chat/api/message", c.token, c.body)
+			assert.Equal(t, c.status, status)
+			assert.NotEmpty(t, body["error"], "a JSON error")
+		})
+	}
+	t.Run("message rate", func(t *testing.T) {
+		var last int
+		for range 8 {
+			if last = r.say(t, token, "yes"); last == http.StatusTooManyRequests {
+				break
+			}
+		}
+		assert.Equal(t, http.StatusTooManyRequests, last)
+	})
+	t.Run("session rate", func(t *testing.T) {
+		r.start(t) // the second of two a minute
+		status, body := r.do(t, "POST", "/chat/api/session", "", "")
+		assert.Equal(t, http.StatusTooManyRequests, status)
+		assert.NotEmpty(t, body["error"])
+	})
+	t.Run("unknown path", func(t *testing.T) {
+		status, body := r.do(t, "GET", "/chat/api/nothing", "", "")
+		assert.Equal(t, http.StatusNotFound, status)
+		assert.NotEmpty(t, body["error"])
+	})
+	t.Run("Last-Event-ID not a number", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", r.URL+"/chat/api/events", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Last-Event-ID", "x")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	})
+}
+
+func TestPushToNoSession(t *testing.T) {
+	r := newRig(t, "")
+	assert.ErrorIs(t, r.chat.Push(context.Background(), "nobody", "hi"), webchat.ErrNoSession)
+}
