@@ -6,21 +6,26 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
+	"safecontact/bot"
 	"safecontact/channels/console"
 	"safecontact/handoff"
 )
 
 // chat runs the intake in the terminal: the tenant's lines on stdin, the
 // bot's replies on stdout, cases for the officer on stderr. It always uses
-// the in-memory store.
+// the in-memory store. Unless -web=false, it also serves the web chat on
+// the same engine, so a newcomer can try both with one command.
 func chat(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	area := fs.String("area", "", "start with the tenant's area known (telford_wrekin, shropshire, staffordshire, herefordshire, wales, elsewhere)")
 	lang := fs.String("lang", "", "start in this language (en, cy)")
 	at := fs.String("now", "", "pretend it is this time, e.g. 2026-12-24T15:00 (Europe/London) or RFC 3339")
+	web := fs.Bool("web", true, "also serve the web chat at -addr")
 	cfg, err := loadConfig(getenv, fs, args)
 	if err != nil {
 		return err
@@ -40,11 +45,20 @@ func chat(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return err
 	}
 	defer s.close()
+	sink := handoff.NewConsole(stderr, s.bundle.Hours.Location())
 	fmt.Fprintln(stderr, "safecontact chat: type as the tenant would; X to leave, Ctrl-D to end.")
+	if *web {
+		if url, stop, err := serveWebChat(cfg, s, sink, log); err != nil {
+			fmt.Fprintf(stderr, "(web chat not started: %v)\n", err)
+		} else {
+			defer stop()
+			fmt.Fprintf(stderr, "Or open the web chat: %s\n", url)
+		}
+	}
 	fmt.Fprintln(stderr)
 	return console.Session{
 		Engine:  s.engine,
-		Sink:    handoff.NewConsole(stderr, s.bundle.Hours.Location()),
+		Sink:    sink,
 		Address: "console",
 		Lang:    *lang,
 		Area:    *area,
@@ -66,4 +80,19 @@ func parseNow(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("-now: want a time such as 2026-12-24T15:00, not %q", s)
+}
+
+// serveWebChat serves the web chat alone at cfg.Addr until stop.
+func serveWebChat(cfg Config, s *stack, sink bot.Sink, log *slog.Logger) (url string, stop func(), err error) {
+	chat, err := webChat(cfg, s, sink, log)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: chat, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return chatURL(ln.Addr()), func() { srv.Close() }, nil
 }

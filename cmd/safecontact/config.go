@@ -42,6 +42,13 @@ type Config struct {
 	// TWILIO_ACCOUNT_SID, and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID.
 	// TWILIO_API_BASE points the REST client at a local test server.
 	TwilioAccountSID, TwilioFrom, TwilioMessagingService, TwilioAPIBase string
+	// ChatExitURL is where the web chat's quick exit goes
+	// (SAFECONTACT_CHAT_EXIT_URL; default BBC Weather).
+	ChatExitURL string
+	// ChatFrameAncestors are the sites allowed to embed the web chat in a
+	// frame (SAFECONTACT_CHAT_FRAME_ANCESTORS, space-separated, e.g.
+	// "https://www.example-housing.org.uk").
+	ChatFrameAncestors []string
 }
 
 // loadConfig reads the environment, then lets flags in fs override it. It
@@ -61,6 +68,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 		TwilioFrom:             getenv("TWILIO_FROM"),
 		TwilioMessagingService: getenv("TWILIO_MESSAGING_SERVICE_SID"),
 		TwilioAPIBase:          getenv("TWILIO_API_BASE"),
+
+		ChatExitURL:        getenv("SAFECONTACT_CHAT_EXIT_URL"),
+		ChatFrameAncestors: strings.Fields(getenv("SAFECONTACT_CHAT_FRAME_ANCESTORS")),
 	}
 	var errs []error
 	if s := getenv("SAFECONTACT_IDLE_TTL"); s != "" {

@@ -146,7 +146,7 @@ func startServe(t *testing.T, env map[string]string) *Main {
 func TestServeHealth(t *testing.T) {
 	m := startServe(t, nil)
 	client := &http.Client{Timeout: 5 * time.Second}
-	for _, path := range []string{"/healthz", "/readyz"} {
+	for _, path := range []string{"/healthz", "/readyz", "/chat/", "/chat/static/app.js"} {
 		resp, err := client.Get("http://" + m.Addr() + path)
 		if err != nil {
 			t.Fatal(err)

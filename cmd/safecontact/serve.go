@@ -12,6 +12,7 @@ import (
 
 	"safecontact/bot"
 	"safecontact/channels/sms"
+	"safecontact/channels/webchat"
 	"safecontact/handoff"
 )
 
@@ -22,6 +23,7 @@ type Main struct {
 	log   *slog.Logger
 	stack *stack
 	sms   *sms.Handler
+	chat  *webchat.Server
 	// outbox sends texts that answer no inbound one; nil unless Twilio's
 	// REST API is configured.
 	outbox     *sms.Outbox
@@ -56,6 +58,10 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		s.close()
 		return nil, err
 	}
+	if m.chat, err = webChat(cfg, s, sink, log); err != nil {
+		s.close()
+		return nil, err
+	}
 	if !m.sms.Enabled() {
 		log.Warn("SMS: TWILIO_AUTH_TOKEN or PUBLIC_BASE_URL not set; " + sms.InboundPath + " refuses every request")
 	}
@@ -77,6 +83,7 @@ func (m *Main) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.Handle("POST "+sms.InboundPath, m.sms)
 	mux.Handle("POST "+sms.StatusPath, m.sms)
+	mux.Handle("/chat/", m.chat)
 	return noStore(mux)
 }
 
@@ -112,7 +119,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.ln = ln
-	m.log.Info("listening", "addr", ln.Addr().String())
+	m.log.Info("listening", "addr", ln.Addr().String(), "webchat", chatURL(ln.Addr()))
 	if m.outbox != nil {
 		var octx context.Context
 		octx, m.stopOutbox = context.WithCancel(context.WithoutCancel(ctx))
@@ -171,4 +178,16 @@ func newOutbox(cfg Config, s *stack, log *slog.Logger) (*sms.Outbox, error) {
 		return c != nil, err
 	}
 	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log}), nil
+}
+
+// chatURL is the web chat's address on this machine, for people to open.
+func chatURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/chat/"
 }

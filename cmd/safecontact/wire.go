@@ -15,14 +15,16 @@ import (
 	"safecontact/bot/memstore"
 	"safecontact/bot/redisstore"
 	"safecontact/bot/seal"
+	"safecontact/channels/webchat"
 	"safecontact/flows"
 )
 
 // keys are the secrets derived from SAFECONTACT_KEY: one encrypts
 // conversations at rest, one turns addresses into conversation ids.
 type keys struct {
-	seal []byte
-	id   []byte
+	seal    []byte
+	id      []byte
+	webchat []byte
 }
 
 // deriveKeys parses the master key, or generates one for the in-memory
@@ -45,6 +47,9 @@ func deriveKeys(master string, log *slog.Logger) (keys, error) {
 	if k.id, err = hkdf.Key(sha256.New, secret, nil, "safecontact conversation id v1", 32); err != nil {
 		return keys{}, err
 	}
+	if k.webchat, err = hkdf.Key(sha256.New, secret, nil, "safecontact webchat session v1", 32); err != nil {
+		return keys{}, err
+	}
 	return k, nil
 }
 
@@ -54,6 +59,7 @@ type stack struct {
 	engine *bot.Engine
 	redis  redis.UniversalClient // nil on the in-memory store
 	sealer *seal.Sealer          // seals what is kept in Redis; nil without it
+	keys   keys
 }
 
 // build loads the flows and opens the store. now is the engine's clock.
@@ -69,7 +75,7 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{bundle: bundle}
+	s := &stack{bundle: bundle, keys: k}
 	var store bot.Store
 	if cfg.RedisURL == "" {
 		store = memstore.New(now)
@@ -119,4 +125,12 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// webChat builds the web chat on the stack's engine.
+func webChat(cfg Config, s *stack, sink bot.Sink, log *slog.Logger) (*webchat.Server, error) {
+	return webchat.New(webchat.Config{
+		Engine: s.engine, Sink: sink, Secret: s.keys.webchat,
+		ExitURL: cfg.ChatExitURL, FrameAncestors: cfg.ChatFrameAncestors, Log: log,
+	})
 }

@@ -140,7 +140,9 @@
     }
     token = "";
     if (reading) reading.abort();
-    window.location.replace(exitURL);
+    // In a frame on the landlord's site, leave the whole page if the
+    // browser lets a frame do so; else at least the frame.
+    try { window.top.location.replace(exitURL); } catch (e) { window.location.replace(exitURL); }
   }
   document.getElementById("exit").addEventListener("click", exit);
 
