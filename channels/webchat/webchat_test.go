@@ -59,7 +59,10 @@ func newRig(t testing.TB, exitURL string, limits ...int) *rig {
 	require.NoError(t, err)
 	r := &rig{chat: chat, engine: eng, sink: cfg.Sink.(*sink)}
 	r.Server = httptest.NewServer(chat)
-	t.Cleanup(r.Close)
+	t.Cleanup(func() {
+		r.CloseClientConnections() // open event streams
+		r.Close()
+	})
 	return r
 }
 

@@ -1,0 +1,299 @@
+package webchat_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"safecontact/bot"
+)
+
+// browser starts headless Chromium at a 360-pixel-wide phone size. Without
+// Chromium the test is skipped, except under CI (scripts/test installs it).
+func browser(t *testing.T) context.Context {
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed: run the tests with scripts/test")
+		}
+		t.Skip("chromium is not installed; scripts/test installs it")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.WindowSize(360, 740),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+	// A phone: headless Chromium's window is never narrower than 500 px.
+	_, err = chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: 360, Height: 740, DeviceScaleFactor: 1, Mobile: true,
+	})
+	require.NoError(t, err)
+	return ctx
+}
+
+// waitFor waits until the tab is at a URL starting with prefix. It asks
+// the browser, not the page, as the page is going away.
+func waitFor(t *testing.T, ctx context.Context, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil && strings.HasPrefix(loc, prefix) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the tab never reached %s", prefix)
+}
+
+// exitSite is the neutral site the quick exit goes to.
+func exitSite(t *testing.T) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<!doctype html><title>Weather</title><p>Sunny spells.")
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, actions...))
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	require.NoError(t, err, js)
+	return v
+}
+
+// waitReply waits until the last message in the log is not the tenant's.
+const lastIsReply = `(() => { const l = document.querySelectorAll('#log li'); return l.length > 0 && !l[l.length-1].classList.contains('me') })()`
+
+func send(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => { const i = document.getElementById('text'); i.value = %q; document.getElementById('send').click(); return true })()`, text)
+	eval[bool](t, ctx, js)
+	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
+}
+
+func key(t *testing.T, ctx context.Context, typ input.DispatchKeyEventType, k, code string, vk, modifiers, location int64, text string) {
+	t.Helper()
+	_, err := chromedp.Call(ctx, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+		Type: typ, Key: k, Code: code, WindowsVirtualKeyCode: vk, Modifiers: modifiers, Location: location, Text: text,
+	})
+	require.NoError(t, err)
+}
+
+func shift(t *testing.T, ctx context.Context, right bool) {
+	code, loc := "ShiftLeft", int64(1)
+	if right {
+		code, loc = "ShiftRight", 2
+	}
+	key(t, ctx, input.DispatchKeyEventTypeRawKeyDown, "Shift", code, 16, 8, loc, "")
+	key(t, ctx, input.DispatchKeyEventTypeKeyUp, "Shift", code, 16, 0, loc, "")
+}
+
+// capital types a capital letter with Shift held, as a tenant would.
+func capital(t *testing.T, ctx context.Context) {
+	key(t, ctx, input.DispatchKeyEventTypeRawKeyDown, "Shift", "ShiftLeft", 16, 8, 1, "")
+	key(t, ctx, input.DispatchKeyEventTypeKeyDown, "A", "KeyA", 65, 8, 0, "A")
+	key(t, ctx, input.DispatchKeyEventTypeKeyUp, "A", "KeyA", 65, 8, 0, "")
+	key(t, ctx, input.DispatchKeyEventTypeKeyUp, "Shift", "ShiftLeft", 16, 0, 1, "")
+}
+
+func location(t *testing.T, ctx context.Context) string {
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	return loc
+}
+
+// checkNoTrace checks that the chat left nothing on the device: Back does
+// not return to it, and its origin has no cookies and no storage.
+func checkNoTrace(t *testing.T, ctx context.Context, chatURL string) {
+	hist, err := chromedp.Call(ctx, page.GetNavigationHistory, struct{}{})
+	require.NoError(t, err)
+	for _, e := range hist.Entries {
+		assert.NotContains(t, e.URL, "/chat/", "the chat page is still in history")
+	}
+	require.Positive(t, hist.CurrentIndex, "a page before the chat")
+	prev := hist.Entries[hist.CurrentIndex-1]
+	// Back, without waiting for a load event: the page may come from the
+	// back-forward cache.
+	_, err = chromedp.Call(ctx, page.NavigateToHistoryEntry, page.NavigateToHistoryEntryParams{EntryID: prev.ID})
+	require.NoError(t, err)
+	waitFor(t, ctx, prev.URL)
+	assert.NotContains(t, location(t, ctx), "/chat/", "Back returned to the chat")
+	cookies, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{})
+	require.NoError(t, err)
+	assert.Empty(t, cookies.Cookies)
+	// The chat's origin holds nothing, by the browser's own account:
+	// local and session storage, IndexedDB, Cache Storage, service workers.
+	origin := strings.TrimSuffix(chatURL, "/chat/")
+	usage, err := chromedp.Call(ctx, storage.GetUsageAndQuota, storage.GetUsageAndQuotaParams{Origin: origin})
+	require.NoError(t, err)
+	assert.Zero(t, usage.Usage, "storage in use: %+v", usage.UsageBreakdown)
+	do(t, ctx, chromedp.Navigate(chatURL))
+	stored := eval[map[string]float64](t, ctx, `(async () => ({
+		local: localStorage.length, session: sessionStorage.length,
+		idb: (await indexedDB.databases()).length }))()`)
+	for k, v := range stored {
+		assert.Zero(t, v, "%s storage is not empty", k)
+	}
+	do(t, ctx, chromedp.Navigate("about:blank")) // close the page's event stream
+}
+
+func TestBrowserWholeIntakeAndExitButton(t *testing.T) {
+	ctx := browser(t)
+	exit := exitSite(t)
+	r := newRig(t, exit.URL+"/")
+	chatURL := r.URL + "/chat/"
+
+	do(t, ctx, chromedp.Navigate(exit.URL+"/before"), chromedp.Navigate(chatURL))
+	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
+	assert.Contains(t, eval[string](t, ctx, `document.getElementById('log').innerText`), "Is it safe for you to message now?")
+
+	for _, text := range []string{"Y", "no", "1", "TF11 8AB", "yes", "yes", "no", "yeah", "the back door lock", "no", "1", "text only", "yes", "1"} {
+		send(t, ctx, text)
+	}
+	log := eval[string](t, ctx, `document.getElementById('log').innerText`)
+	assert.Contains(t, log, "An officer will contact you by Wed 2 Dec, 10am.")
+	var conv bot.ConversationID
+	r.sink.mu.Lock()
+	for _, ev := range r.sink.events {
+		if ev.Kind == bot.EventHandoff {
+			conv = ev.Conversation
+		}
+	}
+	r.sink.mu.Unlock()
+	require.NotEmpty(t, conv, "handed off")
+
+	// Screenshot at 360 pixels wide.
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "webchat-360.png")
+	require.NoError(t, os.WriteFile(file, shot, 0o644))
+	if dir := os.Getenv("SAFECONTACT_SCREENSHOTS"); dir != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "webchat-360.png"), shot, 0o644))
+	}
+	t.Logf("screenshot: %s (%d bytes)", file, len(shot))
+	width := eval[float64](t, ctx, `document.documentElement.scrollWidth`)
+	assert.LessOrEqual(t, width, 360.0, "no sideways scrolling at 360 px")
+
+	axe(t, ctx)
+
+	do(t, ctx, chromedp.Click(chromedp.CSS("#exit")))
+	waitFor(t, ctx, exit.URL+"/")
+	require.Eventually(t, func() bool {
+		c, err := r.engine.Conversation(context.Background(), conv)
+		return err == nil && c == nil
+	}, 10*time.Second, 50*time.Millisecond, "the conversation is erased on the server")
+	checkNoTrace(t, ctx, chatURL)
+}
+
+func TestBrowserShiftThreeTimes(t *testing.T) {
+	ctx := browser(t)
+	exit := exitSite(t)
+	r := newRig(t, exit.URL+"/")
+	chatURL := r.URL + "/chat/"
+	do(t, ctx, chromedp.Navigate(exit.URL+"/before"), chromedp.Navigate(chatURL))
+	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
+	send(t, ctx, "yes")
+	eval[bool](t, ctx, `(document.getElementById('text').focus(), true)`)
+
+	// Capitals typed with Shift do not count.
+	for range 4 {
+		capital(t, ctx)
+	}
+	assert.Equal(t, chatURL, location(t, ctx), "typing capitals must not exit")
+	assert.Equal(t, "AAAA", eval[string](t, ctx, `document.getElementById('text').value`))
+	// Two presses, another key, one press: reset, still here.
+	shift(t, ctx, false)
+	shift(t, ctx, true)
+	key(t, ctx, input.DispatchKeyEventTypeKeyDown, "b", "KeyB", 66, 0, 0, "b")
+	key(t, ctx, input.DispatchKeyEventTypeKeyUp, "b", "KeyB", 66, 0, 0, "")
+	shift(t, ctx, false)
+	assert.Equal(t, chatURL, location(t, ctx), "another key resets the count")
+	assert.Contains(t, eval[string](t, ctx, `document.getElementById('exit-live').textContent`), "Shift pressed 1 time")
+
+	// Left and right Shift, three in a row: out.
+	shift(t, ctx, false)
+	shift(t, ctx, true)
+	waitFor(t, ctx, exit.URL+"/")
+	r.sink.mu.Lock()
+	var exited bool
+	for _, ev := range r.sink.events {
+		exited = exited || ev.Kind == bot.EventExited
+	}
+	r.sink.mu.Unlock()
+	assert.True(t, exited || eventually(func() bool {
+		r.sink.mu.Lock()
+		defer r.sink.mu.Unlock()
+		for _, ev := range r.sink.events {
+			if ev.Kind == bot.EventExited {
+				return true
+			}
+		}
+		return false
+	}), "the session is erased on the server")
+	checkNoTrace(t, ctx, chatURL)
+}
+
+func eventually(f func() bool) bool {
+	for range 200 {
+		if f() {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// axe runs axe-core (AXE_CORE_JS, installed by scripts/test from npm) in
+// the page through DevTools, so the page's CSP needs no exception, and
+// fails on any violation of WCAG 2.x A or AA.
+func axe(t *testing.T, ctx context.Context) {
+	path := os.Getenv("AXE_CORE_JS")
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AXE_CORE_JS is not set: run the tests with scripts/test")
+		}
+		t.Log("AXE_CORE_JS not set; accessibility check skipped")
+		return
+	}
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	eval[bool](t, ctx, string(src)+";true")
+	raw := eval[string](t, ctx, `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+		.then(r => JSON.stringify({passes: r.passes.length, violations: r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))}))`)
+	var res struct {
+		Passes     int
+		Violations []map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(raw), &res))
+	assert.Positive(t, res.Passes, "axe-core checked nothing")
+	assert.Empty(t, res.Violations, "axe-core: %s", strings.TrimSpace(raw))
+	t.Logf("axe-core: %d rules passed, %d violations", res.Passes, len(res.Violations))
+}
