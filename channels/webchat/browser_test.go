@@ -221,6 +221,10 @@ func TestBrowserShiftThreeTimes(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(exit.URL+"/before"), chromedp.Navigate(chatURL))
 	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
 	send(t, ctx, "yes")
+	// Switching to Welsh switches the page's language for screen readers.
+	send(t, ctx, "cymraeg")
+	assert.Equal(t, "cy", eval[string](t, ctx, `document.documentElement.lang`))
+	assert.Equal(t, "Eich neges", eval[string](t, ctx, `document.getElementById('text-label').textContent`))
 	eval[bool](t, ctx, `(document.getElementById('text').focus(), true)`)
 
 	// Capitals typed with Shift do not count.
