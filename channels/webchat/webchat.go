@@ -67,8 +67,12 @@ type Config struct {
 	// Rate limits: messages per session and new sessions per client
 	// address, each per minute; defaults 30 and 20.
 	MessagesPerMinute, SessionsPerMinute int
-	Now                                  func() time.Time
-	Log                                  *slog.Logger
+	// BehindProxy takes the client's address for the new-session limit
+	// from the last entry of X-Forwarded-For, as one reverse proxy in front
+	// sets it; otherwise every tenant would share the proxy's address.
+	BehindProxy bool
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // DefaultExitURL is a neutral page that loads fast on a phone.
@@ -259,7 +263,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) *session {
 }
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
-	if !s.starts.allow(clientIP(r)) {
+	if !s.starts.allow(s.clientIP(r)) {
 		w.Header().Set("Retry-After", "60")
 		jsonError(w, http.StatusTooManyRequests, "too many new chats from here; wait a minute")
 		return
@@ -285,6 +289,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	// The first turn asks the first question.
 	if !s.turn(w, r, ss, "", req.Lang) {
+		s.drop(ss)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"token": token})
@@ -502,7 +507,13 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-func clientIP(r *http.Request) string {
+func (s *Server) clientIP(r *http.Request) string {
+	if s.cfg.BehindProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

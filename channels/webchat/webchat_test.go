@@ -310,6 +310,22 @@ func TestRefused(t *testing.T) {
 		assert.Equal(t, http.StatusTooManyRequests, status)
 		assert.NotEmpty(t, body["error"])
 	})
+	t.Run("session rate is per client, behind a proxy", func(t *testing.T) {
+		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+		chat, err := webchat.New(webchat.Config{Engine: r.engine, Secret: []byte("webchat-session-secret-0123456789"),
+			SessionsPerMinute: 1, BehindProxy: true, Now: func() time.Time { return now }})
+		require.NoError(t, err)
+		post := func(client string) int {
+			req := httptest.NewRequest("POST", "/chat/api/session", nil)
+			req.Header.Set("X-Forwarded-For", "203.0.113.9, "+client)
+			w := httptest.NewRecorder()
+			chat.ServeHTTP(w, req)
+			return w.Code
+		}
+		assert.Equal(t, http.StatusCreated, post("198.51.100.1"))
+		assert.Equal(t, http.StatusCreated, post("198.51.100.2"), "another tenant behind the same proxy")
+		assert.Equal(t, http.StatusTooManyRequests, post("198.51.100.1"))
+	})
 	t.Run("unknown path", func(t *testing.T) {
 		status, body := r.do(t, "GET", "/chat/api/nothing", "", "")
 		assert.Equal(t, http.StatusNotFound, status)

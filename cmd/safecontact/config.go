@@ -49,6 +49,9 @@ type Config struct {
 	// frame (SAFECONTACT_CHAT_FRAME_ANCESTORS, space-separated, e.g.
 	// "https://www.example-housing.org.uk").
 	ChatFrameAncestors []string
+	// BehindProxy: a reverse proxy in front sets X-Forwarded-For
+	// (SAFECONTACT_BEHIND_PROXY=1), so per-client limits use it.
+	BehindProxy bool
 }
 
 // loadConfig reads the environment, then lets flags in fs override it. It
@@ -71,6 +74,7 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 
 		ChatExitURL:        getenv("SAFECONTACT_CHAT_EXIT_URL"),
 		ChatFrameAncestors: strings.Fields(getenv("SAFECONTACT_CHAT_FRAME_ANCESTORS")),
+		BehindProxy:        getenv("SAFECONTACT_BEHIND_PROXY") == "1",
 	}
 	var errs []error
 	if s := getenv("SAFECONTACT_IDLE_TTL"); s != "" {

@@ -131,6 +131,6 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 func webChat(cfg Config, s *stack, sink bot.Sink, log *slog.Logger) (*webchat.Server, error) {
 	return webchat.New(webchat.Config{
 		Engine: s.engine, Sink: sink, Secret: s.keys.webchat,
-		ExitURL: cfg.ChatExitURL, FrameAncestors: cfg.ChatFrameAncestors, Log: log,
+		ExitURL: cfg.ChatExitURL, FrameAncestors: cfg.ChatFrameAncestors, BehindProxy: cfg.BehindProxy, Log: log,
 	})
 }
