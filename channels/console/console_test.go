@@ -3,7 +3,6 @@ package console_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,36 +12,16 @@ import (
 	"safecontact/bot"
 	"safecontact/bot/memstore"
 	"safecontact/channels/console"
-	"safecontact/flows"
+	"safecontact/flows/flowstest"
 )
 
-type events struct {
-	mu   sync.Mutex
-	list []bot.Event
-}
-
-func (e *events) Deliver(_ context.Context, ev bot.Event) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.list = append(e.list, ev)
-	return nil
-}
-
 func engine(t *testing.T, now time.Time) *bot.Engine {
-	bundle, problems := flows.Load("", now)
-	require.Empty(t, problems.Errors())
-	clock := func() time.Time { return now }
-	eng, err := bot.New(bot.Config{
-		Flow: bundle.Flow, Store: memstore.New(clock), Directory: bundle.Directory, Hours: bundle.Hours,
-		Keyer: bot.NewKeyer([]byte("console-test-key-0123456789abcdef")), Now: clock,
-	})
-	require.NoError(t, err)
-	return eng
+	return flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
 }
 
 func TestSessionRunsAnIntakeToTheHandoff(t *testing.T) {
 	now := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) // a Friday
-	sink := &events{}
+	sink := &flowstest.Events{}
 	s := console.Session{Engine: engine(t, now), Sink: sink, Address: "terminal", Area: "shropshire"}
 	in := strings.NewReader("hi\ny\nn\n1\nn\nn\nn\ny\nn\nn\n3\ntext only\ny\n1\n")
 	var out strings.Builder
@@ -51,8 +30,9 @@ func TestSessionRunsAnIntakeToTheHandoff(t *testing.T) {
 	text := out.String()
 	assert.True(t, strings.HasPrefix(text, "Hi, this is your housing team. Is it safe"), text)
 	assert.Contains(t, text, "An officer will contact you by Mon 7 Dec, 4pm.")
-	require.NotEmpty(t, sink.list)
-	last := sink.list[len(sink.list)-1]
+	all := sink.All()
+	require.NotEmpty(t, all)
+	last := all[len(all)-1]
 	assert.Equal(t, bot.EventHandoff, last.Kind)
 	assert.Equal(t, "shropshire", last.Handoff.Area)
 }

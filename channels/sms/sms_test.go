@@ -29,6 +29,7 @@ import (
 	"safecontact/bot/storetest"
 	"safecontact/channels/sms"
 	"safecontact/flows"
+	"safecontact/flows/flowstest"
 )
 
 const (
@@ -55,28 +56,6 @@ func sign(authToken, fullURL string, form url.Values) string {
 	mac := hmac.New(sha1.New, []byte(authToken))
 	mac.Write([]byte(b.String()))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
-type sink struct {
-	mu     sync.Mutex
-	events []bot.Event
-}
-
-func (s *sink) Deliver(_ context.Context, ev bot.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, ev)
-	return nil
-}
-
-func (s *sink) kinds() []bot.EventKind {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []bot.EventKind
-	for _, e := range s.events {
-		out = append(out, e.Kind)
-	}
-	return out
 }
 
 // shared is what every server instance of one test shares: the Redis
@@ -106,7 +85,7 @@ type server struct {
 	*httptest.Server
 	engine *bot.Engine
 	store  *redisstore.Store
-	sink   *sink
+	sink   *flowstest.Events
 }
 
 // start runs one server instance with its own Redis client.
@@ -121,7 +100,7 @@ func (sh *shared) start(t testing.TB, rdb *redis.Client, cfg sms.Config) *server
 		Keyer: bot.NewKeyer([]byte("sms-test-conversation-key-012345")), Now: func() time.Time { return sh.now },
 	})
 	require.NoError(t, err)
-	s := &server{engine: eng, store: store, sink: &sink{}}
+	s := &server{engine: eng, store: store, sink: &flowstest.Events{}}
 	mux := http.NewServeMux()
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -200,7 +179,7 @@ func TestWholeIntakeBySMS(t *testing.T) {
 	}
 	assert.Equal(t, "Thank you. An officer will contact you by Wed 2 Dec, 10am. Reply X to leave.", last[0])
 	assert.Contains(t, last[1], "999")
-	assert.Contains(t, s.sink.kinds(), bot.EventHandoff)
+	assert.Contains(t, s.sink.Kinds(), bot.EventHandoff)
 	c := s.conversation(t)
 	require.NotNil(t, c)
 	assert.Equal(t, "handed_off", c.State)
@@ -218,7 +197,7 @@ func TestOptOutMidScript(t *testing.T) {
 		}
 	}
 	assert.Nil(t, s.conversation(t), "the conversation is erased")
-	assert.Contains(t, s.sink.kinds(), bot.EventOptedOut)
+	assert.Contains(t, s.sink.Kinds(), bot.EventOptedOut)
 	lines, err := s.store.Transcript(context.Background(), s.engine.ID(bot.ChannelSMS, tenant))
 	require.NoError(t, err)
 	assert.Empty(t, lines)
@@ -237,7 +216,7 @@ func TestDeleteErases(t *testing.T) {
 		require.Equal(t, http.StatusOK, status)
 	}
 	assert.Nil(t, s.conversation(t))
-	assert.Contains(t, s.sink.kinds(), bot.EventErased)
+	assert.Contains(t, s.sink.Kinds(), bot.EventErased)
 	n, err := sh.rdb.Exists(context.Background(), s.store.LogKey(s.engine.ID(bot.ChannelSMS, tenant))).Result()
 	require.NoError(t, err)
 	assert.Zero(t, n, "no transcript is left")

@@ -180,15 +180,9 @@ func TestBrowserWholeIntakeAndExitButton(t *testing.T) {
 	}
 	log := eval[string](t, ctx, `document.getElementById('log').innerText`)
 	assert.Contains(t, log, "An officer will contact you by Wed 2 Dec, 10am.")
-	var conv bot.ConversationID
-	r.sink.mu.Lock()
-	for _, ev := range r.sink.events {
-		if ev.Kind == bot.EventHandoff {
-			conv = ev.Conversation
-		}
-	}
-	r.sink.mu.Unlock()
-	require.NotEmpty(t, conv, "handed off")
+	handoff, ok := r.sink.Last(bot.EventHandoff)
+	require.True(t, ok, "handed off")
+	conv := handoff.Conversation
 
 	// Screenshot at 360 pixels wide.
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
@@ -246,21 +240,9 @@ func TestBrowserShiftThreeTimes(t *testing.T) {
 	shift(t, ctx, false)
 	shift(t, ctx, true)
 	waitFor(t, ctx, exit.URL+"/")
-	r.sink.mu.Lock()
-	var exited bool
-	for _, ev := range r.sink.events {
-		exited = exited || ev.Kind == bot.EventExited
-	}
-	r.sink.mu.Unlock()
-	assert.True(t, exited || eventually(func() bool {
-		r.sink.mu.Lock()
-		defer r.sink.mu.Unlock()
-		for _, ev := range r.sink.events {
-			if ev.Kind == bot.EventExited {
-				return true
-			}
-		}
-		return false
+	assert.True(t, eventually(func() bool {
+		_, ok := r.sink.Last(bot.EventExited)
+		return ok
 	}), "the session is erased on the server")
 	checkNoTrace(t, ctx, chatURL)
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,45 +18,27 @@ import (
 	"safecontact/bot"
 	"safecontact/bot/memstore"
 	"safecontact/channels/webchat"
-	"safecontact/flows"
+	"safecontact/flows/flowstest"
 )
-
-type sink struct {
-	mu     sync.Mutex
-	events []bot.Event
-}
-
-func (s *sink) Deliver(_ context.Context, ev bot.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, ev)
-	return nil
-}
 
 type rig struct {
 	*httptest.Server
 	chat   *webchat.Server
 	engine *bot.Engine
-	sink   *sink
+	sink   *flowstest.Events
 }
 
 func newRig(t testing.TB, exitURL string, limits ...int) *rig {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	bundle, problems := flows.Load("", now)
-	require.Empty(t, problems.Errors())
-	clock := func() time.Time { return now }
-	eng, err := bot.New(bot.Config{
-		Flow: bundle.Flow, Store: memstore.New(clock), Directory: bundle.Directory, Hours: bundle.Hours,
-		Keyer: bot.NewKeyer([]byte("webchat-test-key-0123456789abcdef")), Now: clock,
-	})
-	require.NoError(t, err)
-	cfg := webchat.Config{Engine: eng, Sink: &sink{}, Secret: []byte("webchat-session-secret-0123456789"), ExitURL: exitURL}
+	eng := flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
+	events := &flowstest.Events{}
+	cfg := webchat.Config{Engine: eng, Sink: events, Secret: []byte("webchat-session-secret-0123456789"), ExitURL: exitURL}
 	if len(limits) == 2 {
 		cfg.MessagesPerMinute, cfg.SessionsPerMinute = limits[0], limits[1]
 	}
 	chat, err := webchat.New(cfg)
 	require.NoError(t, err)
-	r := &rig{chat: chat, engine: eng, sink: cfg.Sink.(*sink)}
+	r := &rig{chat: chat, engine: eng, sink: events}
 	r.Server = httptest.NewServer(chat)
 	t.Cleanup(func() {
 		r.CloseClientConnections() // open event streams
@@ -201,15 +182,9 @@ func TestChatAndReconnect(t *testing.T) {
 func conversationOf(t testing.TB, r *rig, token string) bot.ConversationID {
 	// Send OFFICER to get a handoff event naming the conversation.
 	require.Equal(t, http.StatusAccepted, r.say(t, token, "officer"))
-	r.sink.mu.Lock()
-	defer r.sink.mu.Unlock()
-	for _, ev := range r.sink.events {
-		if ev.Kind == bot.EventHandoff {
-			return ev.Conversation
-		}
-	}
-	t.Fatal("no handoff event")
-	return ""
+	ev, ok := r.sink.Last(bot.EventHandoff)
+	require.True(t, ok, "no handoff event")
+	return ev.Conversation
 }
 
 func TestSessionsAreIsolated(t *testing.T) {
@@ -235,13 +210,7 @@ func TestEndErasesTheConversation(t *testing.T) {
 	r.say(t, token, "no")
 	status, _ := r.do(t, "POST", "/chat/api/end", token, "")
 	require.Equal(t, http.StatusNoContent, status)
-	r.sink.mu.Lock()
-	var kinds []bot.EventKind
-	for _, ev := range r.sink.events {
-		kinds = append(kinds, ev.Kind)
-	}
-	r.sink.mu.Unlock()
-	assert.Contains(t, kinds, bot.EventExited)
+	assert.Contains(t, r.sink.Kinds(), bot.EventExited)
 	status, _ = r.do(t, "POST", "/chat/api/end", token, "")
 	assert.Equal(t, http.StatusNotFound, status)
 }
