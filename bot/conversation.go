@@ -44,8 +44,11 @@ type Conversation struct {
 	HandedOff time.Time `json:"ho,omitempty"`
 	// Deadline is when an officer will have contacted the tenant.
 	Deadline time.Time `json:"dl,omitempty"`
-	Started  time.Time `json:"sa"`
-	Updated  time.Time `json:"up"`
+	// Noticed is when the tenant was last told, after the handoff, when
+	// an officer will be in touch; they are told at most once a day.
+	Noticed time.Time `json:"no,omitempty"`
+	Started time.Time `json:"sa"`
+	Updated time.Time `json:"up"`
 	// Seen holds digests (see seenDigest) of the most recent message ids
 	// applied, oldest first, at most MaxSeen. LastReplies are the replies to the newest of them, so that a
 	// redelivery gets the same answer.

@@ -49,6 +49,9 @@ type Handoff struct {
 	Area     string
 	Lang     string
 	Channel  Channel
+	// Address is the tenant's phone number or chat address, for the
+	// officer's replies. It must never be shown in a shared place.
+	Address  string
 	At       time.Time
 	Deadline time.Time
 	// Summary holds the answers in flow order, in English for the officer.

@@ -313,8 +313,24 @@ func (t *turn) afterEnd(s *Step) error {
 		t.ask(t.restart())
 		return nil
 	}
-	t.say(t.afterHandoff())
+	t.notice()
 	return nil
+}
+
+// notice answers a tenant who writes after the handoff with when an
+// officer will be in touch, at most once a day (in the landlord's time
+// zone): the rest of what they write goes to the officer's thread, and a
+// bot answering every line of a conversation with an officer would be
+// noise at best and a lit-up lock screen at worst.
+func (t *turn) notice() {
+	loc := t.e.hours.Location()
+	y1, m1, d1 := t.conv.Noticed.In(loc).Date()
+	y2, m2, d2 := t.now.In(loc).Date()
+	if !t.conv.Noticed.IsZero() && y1 == y2 && m1 == m2 && d1 == d2 {
+		return
+	}
+	t.conv.Noticed = t.now
+	t.say(t.afterHandoff())
 }
 
 func (t *turn) afterHandoff() string {
@@ -335,6 +351,7 @@ func (t *turn) restart() *Step {
 
 func (t *turn) handoff(s *Step, reason string) {
 	t.conv.HandedOff = t.now
+	t.conv.Noticed = t.now
 	t.conv.Deadline = t.e.hours.Deadline(t.now)
 	if reason == ReasonComplete {
 		t.say(t.c.prompt(s, t.conv))
@@ -349,7 +366,7 @@ func (t *turn) handoff(s *Step, reason string) {
 		Priority: t.conv.Priority,
 		Handoff: &Handoff{
 			Reason: reason, Priority: t.conv.Priority, Area: t.conv.Area, Lang: t.conv.Lang,
-			Channel: t.conv.Channel, At: t.now, Deadline: t.conv.Deadline,
+			Channel: t.conv.Channel, Address: t.conv.Address, At: t.now, Deadline: t.conv.Deadline,
 			Summary: t.e.Summary(t.conv),
 		},
 	})

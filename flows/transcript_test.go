@@ -24,12 +24,15 @@ type script struct {
 	lang  string
 	area  string
 	lines []string
+	// at maps a line's index to the clock set by a "now:" before it.
+	at map[int]time.Time
 }
 
 // readScript reads a .txt transcript input. Lines starting "# " are
 // comments; "now: 2026-12-24T15:00", "lang: cy" and "area: shropshire"
 // set the turn's clock and hints; "> text" is a tenant message (each moves
-// the clock on a minute).
+// the clock on a minute). A "now:" between tenant lines sets the clock for
+// the lines after it.
 func readScript(t *testing.T, path string) script {
 	t.Helper()
 	f, err := os.Open(path)
@@ -41,7 +44,7 @@ func readScript(t *testing.T, path string) script {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := script{now: time.Date(2026, 12, 1, 10, 0, 0, 0, loc)}
+	s := script{now: time.Date(2026, 12, 1, 10, 0, 0, 0, loc), at: map[int]time.Time{}}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -51,8 +54,14 @@ func readScript(t *testing.T, path string) script {
 		case strings.HasPrefix(line, ">"):
 			s.lines = append(s.lines, strings.TrimPrefix(strings.TrimPrefix(line, ">"), " "))
 		case key == "now":
-			if s.now, err = time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(value), loc); err != nil {
+			at, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(value), loc)
+			if err != nil {
 				t.Fatalf("%s:%d: %v", path, n, err)
+			}
+			if len(s.lines) == 0 {
+				s.now = at
+			} else {
+				s.at[len(s.lines)] = at
 			}
 		case key == "lang":
 			s.lang = strings.TrimSpace(value)
@@ -80,6 +89,10 @@ func play(t *testing.T, bundle *flows.Bundle, s script) string {
 	}
 	var b strings.Builder
 	for i, line := range s.lines {
+		if at, ok := s.at[i]; ok {
+			now = at
+			fmt.Fprintf(&b, "now: %s\n\n", at.Format("2006-01-02T15:04"))
+		}
 		res, err := eng.Handle(context.Background(), bot.Inbound{
 			Channel: bot.ChannelSMS, Address: "+447700900123", MessageID: fmt.Sprintf("SM%d", i),
 			Text: line, Lang: s.lang, Area: s.area,
