@@ -135,9 +135,13 @@ func (h *Hours) NextOpen(t time.Time) time.Time {
 // 2026 15:00 gives Tue 29 Dec 15:00, past Christmas, the weekend and the
 // substitute Boxing Day. A deadline that uses up a day's last open
 // minute is that day's closing time.
-func (h *Hours) Deadline(t time.Time) time.Time {
+func (h *Hours) Deadline(t time.Time) time.Time { return h.Add(t, h.day) }
+
+// Add returns t plus d of open time, counting only office hours: with
+// 9 to 5 on weekdays, Fri 16:00 plus 6h is Mon 14:00.
+func (h *Hours) Add(t time.Time, d time.Duration) time.Time {
 	t = t.In(h.loc)
-	left := h.day
+	left := d
 	c := dateOf(t)
 	for i := 0; i < maxSearchDays; i++ {
 		for _, s := range h.spans(c) {

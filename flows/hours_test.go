@@ -92,6 +92,29 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
+func TestAddCountsOnlyOpenTime(t *testing.T) {
+	h := loadDefaultHours(t)
+	tests := []struct {
+		label string
+		from  time.Time
+		d     time.Duration
+		to    time.Time
+	}{
+		{"within the day", at(2026, 11, 24, 10, 0), 2 * time.Hour, at(2026, 11, 24, 12, 0)},
+		{"zero out of hours waits for opening", at(2026, 11, 24, 20, 0), 0, at(2026, 11, 25, 9, 0)},
+		{"three quarters of a day over the weekend", at(2026, 11, 27, 16, 0), 6 * time.Hour, at(2026, 11, 30, 14, 0)},
+		{"a whole day is the deadline", at(2026, 11, 27, 16, 0), 8 * time.Hour, at(2026, 11, 30, 16, 0)},
+		{"past Christmas", at(2026, 12, 24, 16, 0), 2 * time.Hour, at(2026, 12, 29, 10, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			if got := h.Add(tt.from, tt.d); !got.Equal(tt.to) {
+				t.Errorf("Add(%s, %v) = %s, want %s", tt.from.Format(time.RFC1123), tt.d, got.In(london).Format(time.RFC1123), tt.to.Format(time.RFC1123))
+			}
+		})
+	}
+}
+
 func TestOpenAndNextOpen(t *testing.T) {
 	h := loadDefaultHours(t)
 	tests := []struct {
