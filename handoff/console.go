@@ -13,6 +13,8 @@ import (
 
 // Console prints cases and case updates for an operator at a terminal. It
 // writes the case summary an officer needs and never the tenant's address.
+// It is a bot.Sink on its own (the embedded default, with no Redis), and a
+// Board under the Redis queue when Slack is not configured.
 type Console struct {
 	mu  sync.Mutex
 	w   io.Writer
@@ -31,50 +33,80 @@ func NewConsole(w io.Writer, loc *time.Location) *Console {
 // a raised priority, an emergency, a quick exit, or a message after the
 // handoff. Other events print nothing.
 func (c *Console) Deliver(_ context.Context, ev bot.Event) error {
-	var b strings.Builder
-	ref := shortRef(ev.Conversation)
+	ref := ShortRef(ev.Conversation)
 	switch ev.Kind {
 	case bot.EventHandoff:
 		h := ev.Handoff
-		fmt.Fprintf(&b, "=== New case %s: %s priority ===\n", ref, strings.ToUpper(h.Priority.String()))
-		fmt.Fprintf(&b, "Channel: %s   Area: %s   Language: %s   Reason: %s\n", h.Channel, orNone(h.Area), h.Lang, h.Reason)
-		fmt.Fprintf(&b, "Contact by: %s\n", h.Deadline.In(c.loc).Format("Mon 2 Jan 2006, 15:04"))
-		for _, l := range h.Summary {
-			fmt.Fprintf(&b, "  %s: %s\n", l.Label, l.Value)
-		}
-		if len(h.Summary) == 0 {
-			b.WriteString("  (no answers given)\n")
-		}
+		return c.print(card(&Case{
+			ID: ev.Conversation, State: StateQueued, Priority: h.Priority, Area: h.Area, Channel: h.Channel,
+			Lang: h.Lang, Reason: h.Reason, Opened: h.At, Deadline: h.Deadline, Summary: h.Summary,
+		}, c.loc))
 	case bot.EventEmergency:
-		fmt.Fprintf(&b, "=== Case %s: tenant sent a danger word and got the 999 reply ===\n", ref)
+		return c.printf("=== Case %s: tenant sent a danger word and got the 999 reply ===\n", ref)
 	case bot.EventPriorityRaised:
-		fmt.Fprintf(&b, "=== Case %s: priority now %s ===\n", ref, ev.Priority)
+		return c.printf("=== Case %s: priority now %s ===\n", ref, ev.Priority)
 	case bot.EventExited, bot.EventOptedOut, bot.EventErased:
-		fmt.Fprintf(&b, "=== Case %s: tenant ended the chat. Do not text unless they write again ===\n", ref)
+		return c.printf("=== Case %s: tenant ended the chat. Do not text unless they write again ===\n", ref)
 	case bot.EventTenantMessage:
-		fmt.Fprintf(&b, "=== Case %s: tenant wrote ===\n  %s\n", ref, ev.Text)
-	default:
-		return nil
+		return c.printf("=== Case %s: tenant wrote ===\n  %s\n", ref, ev.Text)
 	}
+	return nil
+}
+
+// card writes a case as the console shows it.
+func card(k *Case, loc *time.Location) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "=== Case %s: %s priority, %s ===\n", k.Short(), strings.ToUpper(k.Priority.String()), k.State)
+	fmt.Fprintf(&b, "Channel: %s   Area: %s   Language: %s   Reason: %s\n", k.Channel, AreaName(k.Area), k.Lang, k.Reason)
+	fmt.Fprintf(&b, "Contact by: %s\n", k.Deadline.In(loc).Format("Mon 2 Jan 2006, 15:04"))
+	if k.ClaimedBy != "" {
+		fmt.Fprintf(&b, "Claimed by: %s\n", k.ClaimedBy)
+	}
+	if k.Outcome != "" {
+		fmt.Fprintf(&b, "Outcome: %s\n", k.Outcome)
+	}
+	if k.Exited {
+		b.WriteString("Tenant ended the chat: do not text unless they write again\n")
+	}
+	for _, l := range k.Summary {
+		fmt.Fprintf(&b, "  %s: %s\n", l.Label, l.Value)
+	}
+	if len(k.Summary) == 0 {
+		b.WriteString("  (no answers given)\n")
+	}
+	return b.String()
+}
+
+// PostCase prints the new case.
+func (c *Console) PostCase(_ context.Context, k *Case) (Ref, error) {
+	return Ref{}, c.print(card(k, c.loc))
+}
+
+// UpdateCase prints the case again as it now stands.
+func (c *Console) UpdateCase(_ context.Context, k *Case) error {
+	return c.print(card(k, c.loc))
+}
+
+// PostThread prints a line about the case.
+func (c *Console) PostThread(_ context.Context, k *Case, text string) error {
+	return c.printf("--- Case %s: %s\n", k.Short(), strings.ReplaceAll(text, "\n", "\n    "))
+}
+
+// Alert prints an escalation or an on-call alert.
+func (c *Console) Alert(_ context.Context, k *Case, a Alert) error {
+	return c.printf("!!! %s\n", a.Describe(k, c.loc))
+}
+
+// Lane is one for the console: it is never rate limited.
+func (c *Console) Lane(*Case, JobKind, Alert) string { return "console" }
+
+func (c *Console) printf(format string, args ...any) error {
+	return c.print(fmt.Sprintf(format, args...))
+}
+
+func (c *Console) print(s string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, err := io.WriteString(c.w, b.String())
+	_, err := io.WriteString(c.w, s)
 	return err
-}
-
-// shortRef is the first characters of the conversation id: enough for an
-// operator to tell cases apart, and no personal data.
-func shortRef(id bot.ConversationID) string {
-	s := string(id)
-	if len(s) > 8 {
-		s = s[:8]
-	}
-	return s
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "not given"
-	}
-	return s
 }

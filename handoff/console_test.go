@@ -28,7 +28,7 @@ func TestConsolePrintsTheCaseAndNoAddress(t *testing.T) {
 	}
 	require.NoError(t, c.Deliver(context.Background(), ev))
 	got := out.String()
-	assert.Contains(t, got, "=== New case abcdefgh: URGENT priority ===")
+	assert.Contains(t, got, "=== Case abcdefgh: URGENT priority, queued ===")
 	assert.Contains(t, got, "Contact by: Tue 29 Dec 2026, 15:00")
 	assert.Contains(t, got, "  Safe contact: text only\n")
 	assert.NotContains(t, got, "ijklmnop", "only a short reference to the conversation")

@@ -1,0 +1,379 @@
+package handoff
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"safecontact/bot"
+	"safecontact/bot/seal"
+)
+
+// Hours is the office's working time, as the queue's clocks count it.
+type Hours interface {
+	// Open reports whether t falls within office hours.
+	Open(t time.Time) bool
+	// Add returns t plus d of open time.
+	Add(t time.Time, d time.Duration) time.Time
+	// DayLength is one working day's open time: the deadline's length.
+	DayLength() time.Duration
+	// Location is the time zone times are quoted in.
+	Location() *time.Location
+}
+
+// Board is where officers see cases: Slack, or the console. The queue
+// calls it from one worker at a time, retrying what fails; an error that
+// has a RetryAfter() time.Duration method holds back the lane for that
+// long.
+type Board interface {
+	// PostCase posts a new case's card and says where it is.
+	PostCase(ctx context.Context, c *Case) (Ref, error)
+	// UpdateCase redraws the card after a claim, a close, a raised
+	// priority or a quick exit.
+	UpdateCase(ctx context.Context, c *Case) error
+	// PostThread adds a line under the case's card: the tenant's words,
+	// or what happened.
+	PostThread(ctx context.Context, c *Case, text string) error
+	// Alert tells on-call or the managers about the case.
+	Alert(ctx context.Context, c *Case, a Alert) error
+	// Lane names the queue a post waits in: a Slack channel. A lane that
+	// is rate limited holds back only its own posts.
+	Lane(c *Case, kind JobKind, a Alert) string
+}
+
+// JobKind is a kind of work for the board.
+type JobKind string
+
+// Job kinds.
+const (
+	JobCard   JobKind = "card"
+	JobUpdate JobKind = "update"
+	JobThread JobKind = "thread"
+	JobAlert  JobKind = "alert"
+)
+
+// Options tune a Queue. The zero value is usable.
+type Options struct {
+	Prefix string // key prefix; default "sc:case:"
+	// Tick is how often Run checks clocks and jobs; default 1s.
+	Tick time.Duration
+	// Lease is how long one process holds the clocks after its last tick;
+	// another takes over when it lapses. Default 5s.
+	Lease time.Duration
+	// TTL is how long a case is kept after its last change; default 90
+	// days. A closed case is kept for ClosedTTL, default 30 days.
+	TTL, ClosedTTL time.Duration
+	// MaxAttempts is how often a job is tried before it is given up and
+	// logged; default 30.
+	MaxAttempts int
+	// BaseBackoff is the first wait after a failure, doubled each time up
+	// to MaxBackoff; defaults 1s and 2m.
+	BaseBackoff, MaxBackoff time.Duration
+	Now                     func() time.Time
+	Log                     *slog.Logger
+}
+
+// Queue is the officer queue in Redis. It is a bot.Sink: every handoff
+// becomes a case, and what the tenant does afterwards reaches the case.
+// Several processes share one queue; one at a time, holding a short lease,
+// runs the clocks (escalations) and the board's jobs, in order.
+type Queue struct {
+	rdb    redis.UniversalClient
+	sealer *seal.Sealer
+	hours  Hours
+	board  Board
+	opts   Options
+	owner  string
+	// pausedUntil holds back a lane (rate limited or failing) until then.
+	paused map[string]time.Time
+}
+
+//go:embed queue.lua
+var queueSource string
+
+var queueScript = redis.NewScript(queueSource)
+
+// New returns the queue on rdb. Summaries, addresses and the tenant's
+// words are sealed at rest with sealer.
+func New(rdb redis.UniversalClient, sealer *seal.Sealer, hours Hours, board Board, opts Options) *Queue {
+	if opts.Prefix == "" {
+		opts.Prefix = "sc:case:"
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = time.Second
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 5 * time.Second
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = 90 * 24 * time.Hour
+	}
+	if opts.ClosedTTL <= 0 {
+		opts.ClosedTTL = 30 * 24 * time.Hour
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 30
+	}
+	if opts.BaseBackoff <= 0 {
+		opts.BaseBackoff = time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 2 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	return &Queue{
+		rdb: rdb, sealer: sealer, hours: hours, board: board, opts: opts,
+		owner: hex.EncodeToString(b[:]), paused: map[string]time.Time{},
+	}
+}
+
+// Hours is the working time the queue's deadlines are counted in.
+func (q *Queue) Hours() Hours { return q.hours }
+
+func (q *Queue) eval(ctx context.Context, op string, args ...any) *redis.Cmd {
+	return queueScript.Run(ctx, q.rdb, []string{q.opts.Prefix + "lease"}, append([]any{op, q.opts.Prefix}, args...)...)
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// score orders the open cases: priority first, then age.
+func score(p bot.Priority, opened time.Time) int64 {
+	return int64(bot.Urgent-p)*1e13 + ms(opened)
+}
+
+// secret is what a case keeps sealed.
+type secret struct {
+	Summary []bot.SummaryLine `json:"s,omitempty"`
+	Address string            `json:"a,omitempty"`
+}
+
+func (q *Queue) seal(v any, id bot.ConversationID) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(q.sealer.Seal(b, []byte(id))), nil
+}
+
+func (q *Queue) sealText(text string, id bot.ConversationID) string {
+	return string(q.sealer.Seal([]byte(text), []byte(id)))
+}
+
+// Deliver takes a turn's event: a handoff opens (or reopens) a case; the
+// tenant's words, a quick exit and a raised priority reach the open case.
+func (q *Queue) Deliver(ctx context.Context, ev bot.Event) error {
+	now := q.opts.Now()
+	id := ev.Conversation
+	switch ev.Kind {
+	case bot.EventHandoff:
+		return q.open(ctx, id, ev.Handoff, now)
+	case bot.EventTenantMessage:
+		dl := q.hours.Add(now, q.hours.DayLength())
+		return q.eval(ctx, "tenant", string(id), q.sealText("Tenant: "+ev.Text, id), q.opts.TTL.Milliseconds(),
+			score(ev.Priority, now), ms(q.warnAt(now)), ms(dl), ms(now), ms(dl),
+			q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id)).Err()
+	case bot.EventExited, bot.EventErased:
+		return q.eval(ctx, "exited", string(id), q.sealText("Tenant ended the chat — do not text unless they write again.", id)).Err()
+	case bot.EventOptedOut:
+		return q.eval(ctx, "exited", string(id), q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id)).Err()
+	case bot.EventEmergency, bot.EventPriorityRaised:
+		note := ""
+		if ev.Kind == bot.EventEmergency {
+			note = q.sealText("Tenant sent a danger word and was told to call 999.", id)
+		}
+		return q.eval(ctx, "raise", string(id), int(ev.Priority), score(ev.Priority, now),
+			flag(q.onCall(ev.Priority, now)), note).Err()
+	}
+	return nil
+}
+
+func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff, now time.Time) error {
+	sealed, err := q.seal(secret{Summary: h.Summary, Address: h.Address}, id)
+	if err != nil {
+		return err
+	}
+	var again strings.Builder
+	again.WriteString("The tenant answered the questions again:")
+	for _, l := range h.Summary {
+		fmt.Fprintf(&again, "\n• %s: %s", l.Label, l.Value)
+	}
+	res, err := q.eval(ctx, "open", string(id), q.opts.TTL.Milliseconds(), int(h.Priority), score(h.Priority, h.At),
+		ms(q.warnAt(h.At)), ms(h.Deadline), flag(q.onCall(h.Priority, now)), sealed,
+		h.Area, string(h.Channel), h.Lang, h.Reason, ms(h.At), ms(h.Deadline), q.sealText(again.String(), id)).Text()
+	if err != nil {
+		return fmt.Errorf("queue: open case: %w", err)
+	}
+	q.opts.Log.Info("queue: case "+res, "case", ShortRef(id), "priority", h.Priority.String(), "area", h.Area)
+	return nil
+}
+
+// warnAt is when an unclaimed case opened at t is escalated the first
+// time: three quarters of its working day on.
+func (q *Queue) warnAt(t time.Time) time.Time {
+	return q.hours.Add(t, q.hours.DayLength()*3/4)
+}
+
+// onCall says whether a case of priority p at t alerts on-call: urgent
+// always, high out of hours.
+func (q *Queue) onCall(p bot.Priority, t time.Time) bool {
+	return p == bot.Urgent || (p == bot.High && !q.hours.Open(t))
+}
+
+func (q *Queue) when(t time.Time) string {
+	return t.In(q.hours.Location()).Format("Mon 2 Jan 15:04")
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// Refusals of Claim, Close and ShowContact.
+var (
+	ErrNoCase     = errors.New("no such case")
+	ErrClaimed    = errors.New("case already claimed")
+	ErrNotClaimer = errors.New("only the officer who claimed the case can do that")
+	ErrClosed     = errors.New("case closed")
+	ErrNotQueued  = errors.New("case is not waiting to be claimed")
+)
+
+// refusal turns a script's {0, state, claimer} into an error.
+func refusal(res []any, claimed error) (string, error) {
+	if len(res) > 0 && res[0].(int64) == 1 {
+		return "", nil
+	}
+	state, by := res[1].(string), res[2].(string)
+	switch State(state) {
+	case StateClaimed:
+		return by, claimed
+	case StateClosed:
+		return by, ErrClosed
+	case "missing":
+		return "", ErrNoCase
+	}
+	return by, ErrNotQueued
+}
+
+// Claim gives the case to the officer if nobody has it. Two officers
+// claiming at once: one wins; the other gets ErrClaimed and the winner.
+func (q *Queue) Claim(ctx context.Context, id bot.ConversationID, officer string) (claimer string, err error) {
+	res, err := q.eval(ctx, "claim", string(id), officer, ms(q.opts.Now())).Slice()
+	if err != nil {
+		return "", fmt.Errorf("queue: claim: %w", err)
+	}
+	by, err := refusal(res, ErrClaimed)
+	if err != nil {
+		return by, err
+	}
+	return officer, nil
+}
+
+// Close ends the claimed case with an outcome; only its claimer can.
+func (q *Queue) Close(ctx context.Context, id bot.ConversationID, officer, outcome string) error {
+	note := q.sealText(fmt.Sprintf("Closed by <@%s>: %s", officer, outcome), id)
+	res, err := q.eval(ctx, "close", string(id), officer, outcome, ms(q.opts.Now()), q.opts.ClosedTTL.Milliseconds(), note).Slice()
+	if err != nil {
+		return fmt.Errorf("queue: close: %w", err)
+	}
+	_, err = refusal(res, ErrNotClaimer)
+	return err
+}
+
+// ShowContact returns the tenant's address to the officer who claimed the
+// case, and records that they saw it.
+func (q *Queue) ShowContact(ctx context.Context, id bot.ConversationID, officer string) (*Case, error) {
+	res, err := q.eval(ctx, "shown", string(id), officer, ms(q.opts.Now())).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("queue: show contact: %w", err)
+	}
+	if _, err := refusal(res, ErrNotClaimer); err != nil {
+		return nil, err
+	}
+	q.opts.Log.Info("queue: contact shown", "case", ShortRef(id), "officer", officer)
+	return q.Get(ctx, id)
+}
+
+// Get returns the case, or ErrNoCase.
+func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
+	m, err := q.rdb.HGetAll(ctx, q.opts.Prefix+"c:"+string(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: get case: %w", err)
+	}
+	if len(m) == 0 {
+		return nil, ErrNoCase
+	}
+	pr, _ := strconv.Atoi(m["pr"])
+	c := &Case{
+		ID: id, State: State(m["st"]), Priority: bot.Priority(pr), Area: m["ar"], Channel: bot.Channel(m["ch"]),
+		Lang: m["lg"], Reason: m["rs"], Opened: fromMS(m["op"]), Deadline: fromMS(m["dl"]),
+		ClaimedBy: m["by"], ClaimedAt: fromMS(m["cat"]), ClosedBy: m["cby"], Outcome: m["out"],
+		Exited: m["ex"] == "1", Reopened: m["ro"] == "1", Card: Ref{Channel: m["cc"], TS: m["cts"]},
+	}
+	plain, err := q.sealer.Open([]byte(m["sec"]), []byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("queue: case %s: %w", c.Short(), err)
+	}
+	var s secret
+	if err := json.Unmarshal(plain, &s); err != nil {
+		return nil, fmt.Errorf("queue: case %s: %w", c.Short(), err)
+	}
+	c.Summary, c.Address = s.Summary, s.Address
+	return c, nil
+}
+
+func fromMS(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}
+
+// CaseByCard returns the id of the case whose card is at the timestamp.
+func (q *Queue) CaseByCard(ctx context.Context, ts string) (bot.ConversationID, error) {
+	id, err := q.rdb.Get(ctx, q.opts.Prefix+"card:"+ts).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", ErrNoCase
+	}
+	return bot.ConversationID(id), err
+}
+
+// List returns the open cases (queued or claimed), most urgent first, then
+// oldest first.
+func (q *Queue) List(ctx context.Context) ([]*Case, error) {
+	ids, err := q.rdb.ZRange(ctx, q.opts.Prefix+"open", 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: list: %w", err)
+	}
+	var out []*Case
+	for _, id := range ids {
+		c, err := q.Get(ctx, bot.ConversationID(id))
+		if errors.Is(err, ErrNoCase) {
+			continue // expired
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,209 @@
+-- The officer queue's state changes, each atomic. ARGV[1] names the
+-- operation, ARGV[2] is the key prefix; the rest depend on the operation.
+--
+-- Keys under the prefix:
+--   c:<id>      hash, one case (fields below)
+--   open        zset of open (queued or claimed) case ids, by priority then age
+--   timers      zset of "warn|<id>" and "due|<id>", by when they fire (ms)
+--   jobs        zset of job numbers, in order
+--   job:<n>     hash, one job: k kind, c case id, t sealed text, a alert
+--   seq         the last job number
+--   card:<ts>   the case id of the card posted at Slack timestamp ts
+--   lease       "owner|until-ms": which process runs the clocks and jobs
+--
+-- Case fields: st state, pr priority (0-2), ar area, ch channel, lg language,
+-- rs reason, op opened (ms), dl deadline (ms), sec sealed summary and
+-- address, by claimer, cat claimed at, cby closed by, out outcome, clt closed
+-- at, ex 1 once the tenant ended the chat, ro 1 once reopened, oc 1 once
+-- on-call was alerted, cc/cts the card's channel and timestamp, shown the
+-- officers who were shown the contact.
+
+local op, prefix = ARGV[1], ARGV[2]
+
+local function key(s) return prefix .. s end
+
+local function enqueue(kind, id, text, alert)
+  local n = redis.call('INCR', key('seq'))
+  redis.call('HSET', key('job:' .. n), 'k', kind, 'c', id, 't', text or '', 'a', alert or '')
+  redis.call('ZADD', key('jobs'), n, n)
+end
+
+local function unschedule(id)
+  redis.call('ZREM', key('timers'), 'warn|' .. id, 'due|' .. id)
+end
+
+-- schedule sets the case's escalation timers and its place in the queue.
+local function schedule(id, score, warn, due)
+  redis.call('ZADD', key('open'), score, id)
+  redis.call('ZADD', key('timers'), warn, 'warn|' .. id, due, 'due|' .. id)
+end
+
+if op == 'open' then
+  -- A handoff. ARGV: id, ttl-ms, priority, score, warn-ms, due-ms, oncall
+  -- (0/1), sealed, area, channel, lang, reason, opened-ms, deadline-ms,
+  -- sealed text for the thread when the case is open already.
+  local id, ttl = ARGV[3], tonumber(ARGV[4])
+  local pr, score, warn, due, oncall = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+  local c = key('c:' .. id)
+  local st = redis.call('HGET', c, 'st')
+  if st == 'queued' or st == 'claimed' then
+    -- The tenant went through the questions again while the case is open.
+    redis.call('HSET', c, 'sec', ARGV[10])
+    local old = tonumber(redis.call('HGET', c, 'pr'))
+    if pr > old then
+      redis.call('HSET', c, 'pr', pr)
+      if st == 'queued' then redis.call('ZADD', key('open'), score, id) end
+    end
+    enqueue('thread', id, ARGV[17], '')
+    enqueue('update', id)
+    redis.call('PEXPIRE', c, ttl)
+    return 'update'
+  end
+  local result = 'new'
+  if st then result = 'reopen' end
+  redis.call('DEL', c)
+  redis.call('HSET', c, 'st', 'queued', 'pr', pr, 'sec', ARGV[10], 'ar', ARGV[11], 'ch', ARGV[12],
+    'lg', ARGV[13], 'rs', ARGV[14], 'op', ARGV[15], 'dl', ARGV[16], 'oc', oncall)
+  if st then redis.call('HSET', c, 'ro', 1) end
+  redis.call('PEXPIRE', c, ttl)
+  schedule(id, score, warn, due)
+  enqueue('card', id)
+  if oncall == '1' then enqueue('alert', id, '', 'oncall') end
+  return result
+end
+
+if op == 'claim' then
+  -- ARGV: id, user, now-ms. Returns {1} to the winner, {0, state, claimer}
+  -- to anyone else.
+  local id, user = ARGV[3], ARGV[4]
+  local c = key('c:' .. id)
+  local st = redis.call('HGET', c, 'st')
+  if st ~= 'queued' then
+    return {0, st or 'missing', redis.call('HGET', c, 'by') or ''}
+  end
+  redis.call('HSET', c, 'st', 'claimed', 'by', user, 'cat', ARGV[5])
+  unschedule(id)
+  enqueue('update', id)
+  return {1}
+end
+
+if op == 'close' then
+  -- ARGV: id, user, outcome, now-ms, ttl-ms. Only the claimer closes.
+  local id, user = ARGV[3], ARGV[4]
+  local c = key('c:' .. id)
+  local st, by = unpack(redis.call('HMGET', c, 'st', 'by'))
+  if st ~= 'claimed' or by ~= user then
+    return {0, st or 'missing', by or ''}
+  end
+  redis.call('HSET', c, 'st', 'closed', 'out', ARGV[5], 'cby', user, 'clt', ARGV[6])
+  redis.call('ZREM', key('open'), id)
+  unschedule(id)
+  redis.call('PEXPIRE', c, tonumber(ARGV[7]))
+  enqueue('update', id)
+  enqueue('thread', id, ARGV[8], '')
+  return {1}
+end
+
+if op == 'shown' then
+  -- ARGV: id, user, now-ms. Records that the claimer saw the contact.
+  local c = key('c:' .. ARGV[3])
+  local st, by = unpack(redis.call('HMGET', c, 'st', 'by'))
+  if st ~= 'claimed' or by ~= ARGV[4] then
+    return {0, st or 'missing', by or ''}
+  end
+  local shown = redis.call('HGET', c, 'shown') or ''
+  redis.call('HSET', c, 'shown', shown .. ARGV[4] .. '@' .. ARGV[5] .. ' ')
+  return {1}
+end
+
+if op == 'tenant' then
+  -- The tenant wrote after the handoff. ARGV: id, sealed text, ttl-ms,
+  -- score, warn-ms, due-ms, opened-ms, deadline-ms, sealed reopen note.
+  local id = ARGV[3]
+  local c = key('c:' .. id)
+  local st = redis.call('HGET', c, 'st')
+  if not st then return 0 end
+  if st == 'closed' then
+    redis.call('HSET', c, 'st', 'queued', 'ro', 1, 'op', ARGV[9], 'dl', ARGV[10])
+    redis.call('HDEL', c, 'by', 'cat', 'cby', 'out', 'clt')
+    schedule(id, ARGV[6], ARGV[7], ARGV[8])
+    enqueue('thread', id, ARGV[11], '')
+    enqueue('update', id)
+  end
+  redis.call('PEXPIRE', c, tonumber(ARGV[5]))
+  enqueue('thread', id, ARGV[4], '')
+  return 1
+end
+
+if op == 'exited' then
+  -- ARGV: id, sealed note.
+  local id = ARGV[3]
+  local c = key('c:' .. id)
+  if redis.call('EXISTS', c) == 0 then return 0 end
+  redis.call('HSET', c, 'ex', 1)
+  enqueue('update', id)
+  enqueue('thread', id, ARGV[4], '')
+  return 1
+end
+
+if op == 'raise' then
+  -- ARGV: id, priority, score, oncall (0/1), sealed note.
+  local id, pr = ARGV[3], tonumber(ARGV[4])
+  local c = key('c:' .. id)
+  local st, old, oc = unpack(redis.call('HMGET', c, 'st', 'pr', 'oc'))
+  if not st then return 0 end
+  if ARGV[7] ~= '' then enqueue('thread', id, ARGV[7], '') end
+  if pr <= tonumber(old) then return 1 end
+  redis.call('HSET', c, 'pr', pr)
+  if st == 'queued' then redis.call('ZADD', key('open'), ARGV[5], id) end
+  enqueue('update', id)
+  if ARGV[6] == '1' and oc ~= '1' and st ~= 'closed' then
+    redis.call('HSET', c, 'oc', 1)
+    enqueue('alert', id, '', 'oncall')
+  end
+  return 1
+end
+
+if op == 'fire' then
+  -- ARGV: now-ms. Turns due timers of unclaimed cases into alerts.
+  local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', ARGV[3], 'LIMIT', 0, 100)
+  local n = 0
+  for _, m in ipairs(due) do
+    redis.call('ZREM', key('timers'), m)
+    local kind, id = string.match(m, '^(%a+)|(.+)$')
+    if redis.call('HGET', key('c:' .. id), 'st') == 'queued' then
+      enqueue('alert', id, '', kind)
+      n = n + 1
+    end
+  end
+  return n
+end
+
+if op == 'done' then
+  -- A job is finished. ARGV: job number, case id, card channel, card ts,
+  -- ttl-ms. A posted card's place is recorded with the case.
+  redis.call('ZREM', key('jobs'), ARGV[3])
+  redis.call('DEL', key('job:' .. ARGV[3]))
+  if ARGV[6] ~= '' then
+    local c = key('c:' .. ARGV[4])
+    if redis.call('EXISTS', c) == 1 then
+      redis.call('HSET', c, 'cc', ARGV[5], 'cts', ARGV[6])
+    end
+    redis.call('SET', key('card:' .. ARGV[6]), ARGV[4], 'PX', tonumber(ARGV[7]))
+  end
+  return 1
+end
+
+if op == 'lease' then
+  -- ARGV: owner, now-ms, lease-ms. Takes or renews the lease; 1 if held.
+  local cur = redis.call('GET', key('lease'))
+  if cur then
+    local owner, untilms = string.match(cur, '^(.*)|(%d+)$')
+    if owner ~= ARGV[3] and tonumber(untilms) > tonumber(ARGV[4]) then return 0 end
+  end
+  local lease = tonumber(ARGV[5])
+  redis.call('SET', key('lease'), ARGV[3] .. '|' .. (tonumber(ARGV[4]) + lease), 'PX', lease * 4)
+  return 1
+end
+
+return redis.error_reply('queue: unknown operation ' .. tostring(op))

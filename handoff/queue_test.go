@@ -1,0 +1,379 @@
+package handoff_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"safecontact/bot"
+	"safecontact/bot/seal"
+	"safecontact/bot/storetest"
+	"safecontact/flows"
+	"safecontact/handoff"
+)
+
+var london = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+func at(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, london)
+}
+
+// clock is a controllable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// board records what the queue posts, and fails on demand.
+type board struct {
+	mu    sync.Mutex
+	posts []string
+	// fail, when set, is asked before each post; a non-nil error fails it.
+	fail func(what string) error
+	n    int
+}
+
+func (b *board) record(what string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fail != nil {
+		if err := b.fail(what); err != nil {
+			return err
+		}
+	}
+	b.posts = append(b.posts, what)
+	return nil
+}
+
+func (b *board) PostCase(_ context.Context, c *handoff.Case) (handoff.Ref, error) {
+	b.mu.Lock()
+	b.n++
+	ts := fmt.Sprintf("17000000%02d.000100", b.n)
+	b.mu.Unlock()
+	return handoff.Ref{Channel: "C-" + c.Area, TS: ts}, b.record("card " + c.Short() + " " + c.Priority.String())
+}
+
+func (b *board) UpdateCase(_ context.Context, c *handoff.Case) error {
+	return b.record(fmt.Sprintf("update %s %s %s exited=%v", c.Short(), c.State, c.ClaimedBy, c.Exited))
+}
+
+func (b *board) PostThread(_ context.Context, c *handoff.Case, text string) error {
+	return b.record("thread " + c.Short() + " " + text)
+}
+
+func (b *board) Alert(_ context.Context, c *handoff.Case, a handoff.Alert) error {
+	return b.record("alert " + c.Short() + " " + string(a))
+}
+
+func (b *board) Lane(c *handoff.Case, kind handoff.JobKind, a handoff.Alert) string {
+	if kind == handoff.JobAlert {
+		return "alerts"
+	}
+	return "C-" + c.Area
+}
+
+func (b *board) Posts() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.posts...)
+}
+
+// retryAfter is a rate-limit error.
+type retryAfter time.Duration
+
+func (r retryAfter) Error() string             { return "rate limited" }
+func (r retryAfter) RetryAfter() time.Duration { return time.Duration(r) }
+
+type fixture struct {
+	rdb    *redis.Client
+	sealer *seal.Sealer
+	hours  *flows.Hours
+	prefix string
+	clock  *clock
+	board  *board
+}
+
+func newFixture(t *testing.T, start time.Time) *fixture {
+	t.Helper()
+	hours, problems := flows.LoadHours(os.DirFS("../flows/default"), flows.HoursFile)
+	require.Empty(t, problems)
+	sealer, err := seal.New([]byte("queue-test-key-0123456789abcdefg"))
+	require.NoError(t, err)
+	return &fixture{
+		rdb: storetest.Redis(t), sealer: sealer, hours: hours, prefix: storetest.Prefix(t),
+		clock: &clock{t: start}, board: &board{},
+	}
+}
+
+// queue returns a queue on the fixture's Redis: call it again for a
+// second process.
+func (f *fixture) queue() *handoff.Queue {
+	return handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{
+		Prefix: f.prefix, Now: f.clock.Now, BaseBackoff: time.Second,
+	})
+}
+
+// handoff delivers a new case to q at the clock's time.
+func (f *fixture) handoff(t *testing.T, q *handoff.Queue, id string, p bot.Priority) {
+	t.Helper()
+	now := f.clock.Now()
+	require.NoError(t, q.Deliver(context.Background(), bot.Event{
+		Kind: bot.EventHandoff, Conversation: bot.ConversationID(id), Priority: p,
+		Handoff: &bot.Handoff{
+			Reason: bot.ReasonComplete, Priority: p, Area: "shropshire", Lang: "en", Channel: bot.ChannelSMS,
+			Address: "+447700900123", At: now, Deadline: f.hours.Deadline(now),
+			Summary: []bot.SummaryLine{{Step: "children", Label: "Children at home", Value: "Yes"}},
+		},
+	}))
+}
+
+// at sets the clock and steps q.
+func (f *fixture) stepAt(t *testing.T, q *handoff.Queue, when time.Time) {
+	t.Helper()
+	f.clock.Set(when)
+	held, err := q.Step(context.Background())
+	require.NoError(t, err)
+	require.True(t, held, "the queue should hold the lease at %s", when)
+}
+
+func TestStandardCaseEscalatesAt75And100PercentAcrossAWeekendAndARestart(t *testing.T) {
+	// Friday 27 Nov 2026 16:00: the deadline is one working day on, Monday
+	// 16:00; three quarters of it (6 of 8 working hours) is Monday 14:00.
+	f := newFixture(t, at(2026, 11, 27, 16, 0))
+	q := f.queue()
+	f.handoff(t, q, "case-standard-0001", bot.Standard)
+	f.stepAt(t, q, at(2026, 11, 27, 16, 0))
+	require.Equal(t, []string{"card case-sta standard"}, f.board.Posts())
+
+	for _, when := range []time.Time{at(2026, 11, 27, 17, 30), at(2026, 11, 28, 12, 0), at(2026, 11, 29, 23, 0), at(2026, 11, 30, 13, 59)} {
+		f.stepAt(t, q, when)
+	}
+	assert.Len(t, f.board.Posts(), 1, "no escalation before Monday 14:00")
+
+	f.stepAt(t, q, at(2026, 11, 30, 14, 0))
+	assert.Equal(t, "alert case-sta warn", f.board.Posts()[1])
+
+	// The process dies holding the lease; another takes over once it
+	// lapses, and the deadline's alert still comes, once.
+	q2 := f.queue()
+	f.clock.Set(at(2026, 11, 30, 14, 0).Add(time.Second))
+	held, err := q2.Step(context.Background())
+	require.NoError(t, err)
+	assert.False(t, held, "the lease is still the first process's")
+	f.stepAt(t, q2, at(2026, 11, 30, 16, 0))
+	f.stepAt(t, q2, at(2026, 11, 30, 16, 1))
+	assert.Equal(t, []string{"card case-sta standard", "alert case-sta warn", "alert case-sta due"}, f.board.Posts())
+}
+
+func TestClaimedCaseDoesNotEscalate(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	f.handoff(t, q, "case-claimed-0001", bot.Standard)
+	_, err := q.Claim(context.Background(), "case-claimed-0001", "U-ALICE")
+	require.NoError(t, err)
+	f.stepAt(t, q, at(2026, 12, 2, 11, 0))
+	assert.Equal(t, []string{"card case-cla standard", "update case-cla claimed U-ALICE exited=false"}, f.board.Posts())
+}
+
+func TestOnCall(t *testing.T) {
+	tests := []struct {
+		label string
+		when  time.Time
+		p     bot.Priority
+		alert bool
+	}{
+		{"urgent out of hours", at(2026, 11, 28, 2, 0), bot.Urgent, true},
+		{"urgent in hours", at(2026, 12, 1, 11, 0), bot.Urgent, true},
+		{"high out of hours", at(2026, 12, 1, 19, 0), bot.High, true},
+		{"high in hours", at(2026, 12, 1, 11, 0), bot.High, false},
+		{"standard out of hours", at(2026, 11, 28, 2, 0), bot.Standard, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			f := newFixture(t, tt.when)
+			q := f.queue()
+			f.handoff(t, q, "case-oncall-0001", tt.p)
+			f.stepAt(t, q, tt.when)
+			want := []string{"card case-onc " + tt.p.String()}
+			if tt.alert {
+				want = append(want, "alert case-onc oncall")
+			}
+			assert.Equal(t, want, f.board.Posts())
+		})
+	}
+}
+
+func TestPriorityRaisedToUrgentAlertsOnCallOnce(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 11, 0))
+	q := f.queue()
+	ctx := context.Background()
+	f.handoff(t, q, "case-raised-0001", bot.Standard)
+	for range 2 {
+		require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventEmergency, Conversation: "case-raised-0001", Priority: bot.Urgent}))
+	}
+	f.stepAt(t, q, at(2026, 12, 1, 11, 1))
+	// A card shows the case as it is when posted.
+	assert.Equal(t, []string{
+		"card case-rai urgent",
+		"thread case-rai Tenant sent a danger word and was told to call 999.",
+		"update case-rai queued  exited=false",
+		"alert case-rai oncall",
+		"thread case-rai Tenant sent a danger word and was told to call 999.",
+	}, f.board.Posts())
+	c, err := q.Get(ctx, "case-raised-0001")
+	require.NoError(t, err)
+	assert.Equal(t, bot.Urgent, c.Priority)
+}
+
+func TestOneClaimWinsARace(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	ctx := context.Background()
+	for i := range 20 {
+		id := bot.ConversationID(fmt.Sprintf("race-%02d", i))
+		f.handoff(t, q, string(id), bot.High)
+		officers := []string{"U-ALICE", "U-BOB"}
+		winners := make([]string, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for k, o := range officers {
+			wg.Go(func() { winners[k], errs[k] = q.Claim(ctx, id, o) })
+		}
+		wg.Wait()
+		won := 0
+		for k := range officers {
+			if errs[k] == nil {
+				won++
+				continue
+			}
+			require.ErrorIs(t, errs[k], handoff.ErrClaimed)
+			assert.Equal(t, officers[1-k], winners[k], "the loser is told who has it")
+		}
+		require.Equal(t, 1, won, "case %s: exactly one winner", id)
+	}
+}
+
+func TestQueueOrderIsPriorityThenAge(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	for i, p := range []bot.Priority{bot.Standard, bot.High, bot.Standard, bot.Urgent, bot.High} {
+		f.clock.Set(at(2026, 12, 1, 10, i))
+		f.handoff(t, q, fmt.Sprintf("order-%d", i), p)
+	}
+	cases, err := q.List(context.Background())
+	require.NoError(t, err)
+	var got []string
+	for _, c := range cases {
+		got = append(got, string(c.ID))
+	}
+	assert.Equal(t, []string{"order-3", "order-1", "order-4", "order-0", "order-2"}, got)
+}
+
+func TestCloseShowContactAndReopen(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	ctx := context.Background()
+	id := bot.ConversationID("case-close-0001")
+	f.handoff(t, q, string(id), bot.Standard)
+
+	_, err := q.ShowContact(ctx, id, "U-ALICE")
+	assert.ErrorIs(t, err, handoff.ErrNotQueued, "nobody sees the number before claiming")
+	_, err = q.Claim(ctx, id, "U-ALICE")
+	require.NoError(t, err)
+	f.stepAt(t, q, at(2026, 12, 1, 10, 1))
+	_, err = q.ShowContact(ctx, id, "U-BOB")
+	assert.ErrorIs(t, err, handoff.ErrNotClaimer)
+	c, err := q.ShowContact(ctx, id, "U-ALICE")
+	require.NoError(t, err)
+	assert.Equal(t, "+447700900123", c.Address)
+
+	assert.ErrorIs(t, q.Close(ctx, id, "U-BOB", "Contacted"), handoff.ErrNotClaimer)
+	require.NoError(t, q.Close(ctx, id, "U-ALICE", "Contacted, safety plan agreed"))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 2))
+	c, err = q.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, handoff.StateClosed, c.State)
+	assert.Equal(t, "Contacted, safety plan agreed", c.Outcome)
+	open, err := q.List(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, open)
+
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: id, Text: "it happened again"}))
+	c, err = q.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, handoff.StateQueued, c.State)
+	assert.True(t, c.Reopened)
+	assert.Empty(t, c.ClaimedBy)
+	f.stepAt(t, q, at(2026, 12, 1, 10, 3))
+
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventExited, Conversation: id}))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 5))
+	assert.Equal(t, []string{
+		"card case-clo standard",
+		"update case-clo claimed U-ALICE exited=false",
+		"update case-clo closed U-ALICE exited=false",
+		"thread case-clo Closed by <@U-ALICE>: Contacted, safety plan agreed",
+		"thread case-clo The tenant wrote again after the case was closed: it is open again, due by Wed 2 Dec 10:02.",
+		"update case-clo queued  exited=false",
+		"thread case-clo Tenant: it happened again",
+		"update case-clo queued  exited=true",
+		"thread case-clo Tenant ended the chat — do not text unless they write again.",
+	}, f.board.Posts())
+}
+
+func TestRateLimitedLaneWaitsAndEveryPostGoesOnce(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	ctx := context.Background()
+	failures := 0
+	f.board.fail = func(what string) error {
+		if what[:5] == "alert" {
+			return nil
+		}
+		failures++
+		switch {
+		case failures <= 2:
+			return retryAfter(30 * time.Second)
+		case failures <= 5:
+			return errors.New("slack server error: 500 Internal Server Error")
+		}
+		return nil
+	}
+	f.handoff(t, q, "case-rate-0001", bot.Urgent)
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: "case-rate-0001", Text: "hello"}))
+
+	f.stepAt(t, q, at(2026, 12, 1, 10, 0))
+	assert.Equal(t, []string{"alert case-rat oncall"}, f.board.Posts(), "the on-call lane is not held back by the area's")
+	f.stepAt(t, q, at(2026, 12, 1, 10, 0).Add(29*time.Second))
+	assert.Equal(t, 1, failures, "nothing is tried before Retry-After")
+	for s := 30; s < 600; s += 5 {
+		f.stepAt(t, q, at(2026, 12, 1, 10, 0).Add(time.Duration(s)*time.Second))
+	}
+	assert.Equal(t, []string{"alert case-rat oncall", "card case-rat urgent", "thread case-rat Tenant: hello"}, f.board.Posts())
+}

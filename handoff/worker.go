@@ -1,0 +1,186 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"safecontact/bot"
+)
+
+// Run checks the clocks and does the board's jobs every Tick until ctx
+// ends, whenever this process holds the lease. Every process runs it; one
+// at a time does the work, so posts keep their order.
+func (q *Queue) Run(ctx context.Context) error {
+	t := time.NewTicker(q.opts.Tick)
+	defer t.Stop()
+	for {
+		if _, err := q.Step(ctx); err != nil && ctx.Err() == nil {
+			q.opts.Log.Error("queue: step failed; will try again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			q.release()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// release gives up the lease on the way out, so that another process
+// takes over at its next tick rather than when the lease lapses.
+func (q *Queue) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	key := q.opts.Prefix + "lease"
+	cur, err := q.rdb.Get(ctx, key).Result()
+	if err == nil && len(cur) > len(q.owner) && cur[:len(q.owner)+1] == q.owner+"|" {
+		q.rdb.Del(ctx, key)
+	}
+}
+
+// Step runs the clocks and the jobs once, if this process holds the lease
+// (or takes it), and reports whether it did.
+func (q *Queue) Step(ctx context.Context) (bool, error) {
+	now := q.opts.Now()
+	held, err := q.eval(ctx, "lease", q.owner, ms(now), q.opts.Lease.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("queue: lease: %w", err)
+	}
+	if held == 0 {
+		return false, nil
+	}
+	if n, err := q.eval(ctx, "fire", ms(now)).Int(); err != nil {
+		return true, fmt.Errorf("queue: clocks: %w", err)
+	} else if n > 0 {
+		q.opts.Log.Info("queue: escalations due", "count", n)
+	}
+	return true, q.jobs(ctx, now)
+}
+
+// job is one piece of work for the board.
+type job struct {
+	n        string
+	kind     JobKind
+	id       bot.ConversationID
+	text     string
+	alert    Alert
+	attempts int
+}
+
+// jobs does the queued jobs in order. A job that fails holds back the
+// later jobs of its case (their order matters: the card before its
+// thread) and its lane (a rate-limited channel), not the others.
+func (q *Queue) jobs(ctx context.Context, now time.Time) error {
+	ns, err := q.rdb.ZRange(ctx, q.opts.Prefix+"jobs", 0, 199).Result()
+	if err != nil {
+		return fmt.Errorf("queue: jobs: %w", err)
+	}
+	blocked := map[bot.ConversationID]bool{}
+	for _, n := range ns {
+		if ctx.Err() != nil {
+			return nil
+		}
+		j, err := q.job(ctx, n)
+		if err != nil {
+			return err
+		}
+		// Alerts wait for nothing: on-call must hear of an urgent case
+		// even while its card cannot be posted.
+		ordered := j.kind != JobAlert
+		if j == nil || (ordered && blocked[j.id]) {
+			continue
+		}
+		c, err := q.Get(ctx, j.id)
+		if errors.Is(err, ErrNoCase) {
+			q.opts.Log.Warn("queue: job for a case that is gone; dropped", "case", ShortRef(j.id), "job", string(j.kind))
+			q.done(ctx, j, Ref{})
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		lane := q.board.Lane(c, j.kind, j.alert)
+		if until, ok := q.paused[lane]; ok && now.Before(until) {
+			blocked[j.id] = blocked[j.id] || ordered
+			continue
+		}
+		ref, err := q.do(ctx, c, j)
+		if err == nil {
+			if err := q.done(ctx, j, ref); err != nil {
+				return err
+			}
+			continue
+		}
+		blocked[j.id] = blocked[j.id] || ordered
+		wait := q.backoff(j.attempts)
+		var ra interface{ RetryAfter() time.Duration }
+		if errors.As(err, &ra) {
+			wait = max(ra.RetryAfter(), time.Second)
+		}
+		q.paused[lane] = now.Add(wait)
+		if j.attempts+1 >= q.opts.MaxAttempts {
+			q.opts.Log.Error("queue: giving up a job", "case", c.Short(), "job", string(j.kind), "attempts", j.attempts+1, "err", err)
+			q.done(ctx, j, Ref{})
+			continue
+		}
+		q.opts.Log.Warn("queue: job failed; will retry", "case", c.Short(), "job", string(j.kind), "lane", lane, "wait", wait, "err", err)
+		q.rdb.HIncrBy(ctx, q.opts.Prefix+"job:"+j.n, "n", 1)
+	}
+	return nil
+}
+
+func (q *Queue) job(ctx context.Context, n string) (*job, error) {
+	m, err := q.rdb.HGetAll(ctx, q.opts.Prefix+"job:"+n).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: job: %w", err)
+	}
+	if len(m) == 0 {
+		q.rdb.ZRem(ctx, q.opts.Prefix+"jobs", n)
+		return nil, nil
+	}
+	j := &job{n: n, kind: JobKind(m["k"]), id: bot.ConversationID(m["c"]), alert: Alert(m["a"])}
+	j.attempts, _ = strconv.Atoi(m["n"])
+	if m["t"] != "" {
+		plain, err := q.sealer.Open([]byte(m["t"]), []byte(j.id))
+		if err != nil {
+			return nil, fmt.Errorf("queue: job %s: %w", n, err)
+		}
+		j.text = string(plain)
+	}
+	return j, nil
+}
+
+func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
+	switch j.kind {
+	case JobCard:
+		return q.board.PostCase(ctx, c)
+	case JobUpdate:
+		return Ref{}, q.board.UpdateCase(ctx, c)
+	case JobThread:
+		return Ref{}, q.board.PostThread(ctx, c, j.text)
+	case JobAlert:
+		return Ref{}, q.board.Alert(ctx, c, j.alert)
+	}
+	q.opts.Log.Error("queue: unknown job dropped", "job", string(j.kind))
+	return Ref{}, nil
+}
+
+func (q *Queue) done(ctx context.Context, j *job, ref Ref) error {
+	err := q.eval(ctx, "done", j.n, string(j.id), ref.Channel, ref.TS, q.opts.TTL.Milliseconds()).Err()
+	if err != nil {
+		return fmt.Errorf("queue: job done: %w", err)
+	}
+	return nil
+}
+
+// backoff is the wait after the n-th failed attempt: doubling, capped.
+func (q *Queue) backoff(n int) time.Duration {
+	d := q.opts.BaseBackoff
+	for i := 0; i < n && d < q.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, q.opts.MaxBackoff)
+}
