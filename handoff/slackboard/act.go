@@ -1,0 +1,177 @@
+package slackboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"safecontact/bot"
+	"safecontact/handoff"
+)
+
+// interaction handles a button press or an option picked on a card.
+func (s *Slack) interaction(ctx context.Context, cb slack.InteractionCallback) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	user := cb.User.ID
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		if !s.officer(user) {
+			s.cfg.Log.Warn("slack: action refused: not on the officers' list", "user", user, "action", a.ActionID)
+			s.ephemeral(ctx, channel, user, "Only officers on safecontact's list can act on cases. Ask your manager to add you.")
+			return
+		}
+		switch a.ActionID {
+		case actionClaim:
+			s.claim(ctx, channel, user, caseID(a.Value))
+		case actionContact:
+			s.showContact(ctx, channel, user, caseID(a.Value))
+		case actionClose:
+			s.close(ctx, channel, user, cb.Container.MessageTs, a.SelectedOption.Value)
+		}
+	}
+}
+
+func (s *Slack) claim(ctx context.Context, channel, user string, id bot.ConversationID) {
+	by, err := s.cfg.Queue.Claim(ctx, id, user)
+	switch {
+	case err == nil:
+		s.cfg.Log.Info("slack: case claimed", "case", handoff.ShortRef(id), "officer", user)
+	case errors.Is(err, handoff.ErrClaimed):
+		s.ephemeral(ctx, channel, user, fmt.Sprintf("<@%s> has already claimed case %s.", by, handoff.ShortRef(id)))
+	case errors.Is(err, handoff.ErrClosed):
+		s.ephemeral(ctx, channel, user, fmt.Sprintf("Case %s is closed.", handoff.ShortRef(id)))
+	default:
+		s.cfg.Log.Error("slack: claim failed", "case", handoff.ShortRef(id), "err", err)
+		s.ephemeral(ctx, channel, user, "The claim did not go through. Please press Claim again.")
+	}
+}
+
+// showContact answers the claiming officer alone with the tenant's
+// number and how it is safe to contact them; the queue records it.
+func (s *Slack) showContact(ctx context.Context, channel, user string, id bot.ConversationID) {
+	c, err := s.cfg.Queue.ShowContact(ctx, id, user)
+	if err != nil {
+		if errors.Is(err, handoff.ErrNotClaimer) || errors.Is(err, handoff.ErrNotQueued) || errors.Is(err, handoff.ErrClosed) {
+			s.ephemeral(ctx, channel, user, "Only the officer who claimed the case can see the tenant's contact.")
+			return
+		}
+		s.cfg.Log.Error("slack: show contact failed", "case", handoff.ShortRef(id), "err", err)
+		s.ephemeral(ctx, channel, user, "The contact could not be shown. Please try again.")
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Case %s, only you can see this (it is recorded that you asked).\n", c.Short())
+	switch c.Channel {
+	case bot.ChannelSMS:
+		fmt.Fprintf(&b, "*Number:* %s\n", escape(c.Address))
+	default:
+		fmt.Fprintf(&b, "*Channel:* %s: reply in the thread while their chat is open; there is no number.\n", channelName(c.Channel))
+	}
+	for _, l := range c.Summary {
+		if l.Step == "contact" || l.Step == "officer_pref" || l.Step == "needs" {
+			fmt.Fprintf(&b, "*%s:* %s\n", escape(l.Label), escape(l.Value))
+		}
+	}
+	if c.Exited {
+		b.WriteString(":warning: The tenant ended the chat — do not text unless they write again.\n")
+	}
+	s.ephemeral(ctx, channel, user, strings.TrimSpace(b.String()))
+}
+
+func (s *Slack) close(ctx context.Context, channel, user, cardTS, outcome string) {
+	id, err := s.cfg.Queue.CaseByCard(ctx, cardTS)
+	if err != nil {
+		s.ephemeral(ctx, channel, user, "That case could not be found.")
+		return
+	}
+	switch err := s.cfg.Queue.Close(ctx, id, user, outcome); {
+	case err == nil:
+		s.cfg.Log.Info("slack: case closed", "case", handoff.ShortRef(id), "officer", user)
+	case errors.Is(err, handoff.ErrNotClaimer), errors.Is(err, handoff.ErrNotQueued):
+		s.ephemeral(ctx, channel, user, "Only the officer who claimed the case can close it.")
+	case errors.Is(err, handoff.ErrClosed):
+		s.ephemeral(ctx, channel, user, "The case is already closed.")
+	default:
+		s.cfg.Log.Error("slack: close failed", "case", handoff.ShortRef(id), "err", err)
+		s.ephemeral(ctx, channel, user, "The case could not be closed. Please try again.")
+	}
+}
+
+// message handles a message in a channel: a reply in a case's thread by
+// the officer who claimed it goes to the tenant, unless it starts with
+// "note:". Everything else stays in Slack.
+func (s *Slack) message(ctx context.Context, ev *slackevents.MessageEvent) {
+	if ev.BotID != "" || ev.User == "" || ev.User == s.botID || ev.SubType != "" ||
+		ev.ThreadTimeStamp == "" || ev.ThreadTimeStamp == ev.TimeStamp {
+		return
+	}
+	id, err := s.cfg.Queue.CaseByCard(ctx, ev.ThreadTimeStamp)
+	if err != nil {
+		return // not a case's thread
+	}
+	text := strings.TrimSpace(ev.Text)
+	if isNote(text) {
+		return
+	}
+	c, err := s.cfg.Queue.Get(ctx, id)
+	if err != nil {
+		s.cfg.Log.Error("slack: case for a thread reply", "case", handoff.ShortRef(id), "err", err)
+		s.ephemeral(ctx, ev.Channel, ev.User, "Your reply was not sent: the case could not be read. Please try again.")
+		return
+	}
+	not := func(why string) {
+		s.ephemeral(ctx, ev.Channel, ev.User, "Not sent to the tenant: "+why)
+	}
+	switch {
+	case c.State != handoff.StateClaimed || c.ClaimedBy != ev.User:
+		not("only the officer who claimed the case talks to the tenant. Start with `note:` to leave a note for the team.")
+		return
+	case c.Exited:
+		not("the tenant ended the chat. Do not text unless they write again.")
+		return
+	}
+	body := fromSlack(text)
+	if word, _ := bot.LockScreenWord(body, s.cfg.LockScreenWords...); word != "" {
+		not(fmt.Sprintf("the start of your message would show %q on the tenant's lock screen. Please begin it another way.", word))
+		return
+	}
+	if err := s.cfg.Relay.Send(ctx, c, "slack:"+ev.Channel+":"+ev.TimeStamp, body); err != nil {
+		s.cfg.Log.Warn("slack: reply not relayed", "case", c.Short(), "err", err)
+		not(err.Error())
+		return
+	}
+	if err := s.api.AddReactionContext(ctx, "outbox_tray", slack.NewRefToMessage(ev.Channel, ev.TimeStamp)); err != nil {
+		s.cfg.Log.Warn("slack: could not mark a reply as sent", "err", err)
+	}
+}
+
+// isNote reports whether a thread reply is for the team only.
+func isNote(text string) bool {
+	return len(text) >= 5 && strings.EqualFold(text[:5], "note:")
+}
+
+var slackMarkup = regexp.MustCompile(`<([^<>|]*)(?:\|([^<>]*))?>`)
+
+// fromSlack turns Slack's message markup into the plain text a tenant
+// reads: links show their label (or the address), mentions their id, and
+// entities are decoded.
+func fromSlack(text string) string {
+	text = slackMarkup.ReplaceAllStringFunc(text, func(m string) string {
+		p := slackMarkup.FindStringSubmatch(m)
+		if p[2] != "" {
+			return p[2]
+		}
+		return strings.TrimPrefix(strings.TrimPrefix(p[1], "mailto:"), "tel:")
+	})
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(text)
+}

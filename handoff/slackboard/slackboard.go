@@ -1,0 +1,252 @@
+// Package slackboard is the officer queue's Slack side: a Block Kit card per
+// case in the area's channel, Claim / Show contact / Close buttons, the
+// card's thread as the conversation with the tenant, and alerts to the
+// on-call and managers' channels. It receives Slack's requests over HTTP
+// (signed, answered at once) or Socket Mode.
+package slackboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+
+	"safecontact/bot"
+	"safecontact/handoff"
+)
+
+// Relay takes an officer's reply to the tenant on their channel: the SMS
+// outbox or the open web chat. key is unique to the Slack message, so a
+// reply relayed twice is sent once.
+type Relay interface {
+	Send(ctx context.Context, c *handoff.Case, key, text string) error
+}
+
+// Config is what the Slack side needs.
+type Config struct {
+	BotToken      string // xoxb-…
+	SigningSecret string // HTTP mode: verifies Slack's requests
+	AppToken      string // xapp-…: Socket Mode instead of HTTP
+	// APIURL points slack-go elsewhere (a local test server); it ends
+	// in "/api/".
+	APIURL string
+	// Channels routes a case's card by area id; the "*" entry takes the
+	// areas not listed (and cases with no area).
+	Channels map[string]string
+	// OnCall receives urgent cases at once, and high ones out of hours,
+	// with OnCallMention (such as "<!subteam^S0123>" or "<!here>").
+	OnCall, OnCallMention string
+	// Managers receives escalations of unclaimed cases.
+	Managers string
+	// Officers are the Slack user ids who may claim, see contacts and
+	// close. Anyone else is told so, privately.
+	Officers []string
+	// LockScreenWords are added to the words an officer's reply may not
+	// begin with (see bot.LockScreenWord).
+	LockScreenWords []string
+
+	Queue *handoff.Queue
+	Relay Relay
+	// Redis remembers Slack event ids, to ignore Slack's retries.
+	Redis  redis.UniversalClient
+	Prefix string // key prefix; default "sc:slack:"
+	Log    *slog.Logger
+}
+
+// Slack is the Slack board and the handler of Slack's requests.
+type Slack struct {
+	cfg   Config
+	api   *slack.Client
+	botID string
+	loc   *time.Location
+	// work runs Slack's requests after they are acknowledged, in the
+	// order they came, so an officer's replies reach the tenant in order.
+	work chan func(context.Context)
+	wg   sync.WaitGroup
+	stop context.CancelFunc
+	ctx  context.Context
+}
+
+// New checks the configuration, asks Slack who the bot is, and starts the
+// background worker. Close stops it.
+func New(ctx context.Context, cfg Config) (*Slack, error) {
+	var missing []string
+	for name, v := range map[string]string{"SLACK_BOT_TOKEN": cfg.BotToken, "SLACK_MANAGERS_CHANNEL": cfg.Managers, "SLACK_ONCALL_CHANNEL": cfg.OnCall} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if cfg.AppToken == "" && cfg.SigningSecret == "" {
+		missing = append(missing, "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+	}
+	if cfg.Channels["*"] == "" {
+		missing = append(missing, `SLACK_CHANNELS with a "*" entry for areas not listed`)
+	}
+	if len(cfg.Officers) == 0 {
+		missing = append(missing, "SLACK_OFFICERS")
+	}
+	if cfg.Queue == nil || cfg.Redis == nil || cfg.Relay == nil {
+		missing = append(missing, "the Redis officer queue (REDIS_URL)")
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("slack: not configured: %s", strings.Join(missing, ", "))
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "sc:slack:"
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	opts := []slack.Option{}
+	if cfg.APIURL != "" {
+		opts = append(opts, slack.OptionAPIURL(cfg.APIURL))
+	}
+	if cfg.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
+	}
+	s := &Slack{cfg: cfg, api: slack.New(cfg.BotToken, opts...), loc: cfg.Queue.Hours().Location(), work: make(chan func(context.Context), 256)}
+	auth, err := s.api.AuthTestContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("slack: auth.test: %w", err)
+	}
+	s.botID = auth.UserID
+	s.ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	s.wg.Go(s.worker)
+	return s, nil
+}
+
+// Close stops the background worker once the work queued is done.
+func (s *Slack) Close() {
+	close(s.work)
+	s.wg.Wait()
+	s.stop()
+}
+
+func (s *Slack) worker() {
+	for f := range s.work {
+		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+		f(ctx)
+		cancel()
+	}
+}
+
+// later queues f for the worker; Slack has been answered already.
+func (s *Slack) later(f func(context.Context)) {
+	s.work <- f
+}
+
+func (s *Slack) officer(user string) bool { return slices.Contains(s.cfg.Officers, user) }
+
+// channel is where a case's card goes.
+func (s *Slack) channel(area string) string {
+	if ch := s.cfg.Channels[area]; ch != "" {
+		return ch
+	}
+	return s.cfg.Channels["*"]
+}
+
+// rateLimited carries Slack's Retry-After to the queue.
+type rateLimited struct{ err *slack.RateLimitedError }
+
+func (r rateLimited) Error() string             { return r.err.Error() }
+func (r rateLimited) Unwrap() error             { return r.err }
+func (r rateLimited) RetryAfter() time.Duration { return r.err.RetryAfter }
+
+func classify(err error) error {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return rateLimited{rl}
+	}
+	return err
+}
+
+// PostCase posts the case's card in its area's channel.
+func (s *Slack) PostCase(ctx context.Context, c *handoff.Case) (handoff.Ref, error) {
+	ch, ts, err := s.api.PostMessageContext(ctx, s.channel(c.Area),
+		slack.MsgOptionText(cardText(c), false), slack.MsgOptionBlocks(blocks(c, s.loc)...))
+	if err != nil {
+		return handoff.Ref{}, classify(err)
+	}
+	return handoff.Ref{Channel: ch, TS: ts}, nil
+}
+
+// errNoCard: the case's card was never posted, so there is nothing to
+// update or thread under.
+var errNoCard = errors.New("slack: the case has no card")
+
+// UpdateCase redraws the card.
+func (s *Slack) UpdateCase(ctx context.Context, c *handoff.Case) error {
+	if c.Card.TS == "" {
+		return errNoCard
+	}
+	_, _, _, err := s.api.UpdateMessageContext(ctx, c.Card.Channel, c.Card.TS,
+		slack.MsgOptionText(cardText(c), false), slack.MsgOptionBlocks(blocks(c, s.loc)...))
+	return classify(err)
+}
+
+// PostThread posts a line in the card's thread.
+func (s *Slack) PostThread(ctx context.Context, c *handoff.Case, text string) error {
+	if c.Card.TS == "" {
+		return errNoCard
+	}
+	_, _, err := s.api.PostMessageContext(ctx, c.Card.Channel,
+		slack.MsgOptionText(escape(text), false), slack.MsgOptionTS(c.Card.TS))
+	return classify(err)
+}
+
+// Alert posts to on-call (with its mention) or the managers' channel,
+// linking to the card.
+func (s *Slack) Alert(ctx context.Context, c *handoff.Case, a handoff.Alert) error {
+	text := a.Describe(c, s.loc)
+	if a == handoff.AlertOnCall && s.cfg.OnCallMention != "" {
+		text = s.cfg.OnCallMention + " " + text
+	}
+	if c.Card.TS != "" {
+		link, err := s.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: c.Card.Channel, Ts: c.Card.TS})
+		if err != nil {
+			return classify(err)
+		}
+		text += " <" + link + "|Open the case>"
+	} else {
+		text += " The card is on its way to <#" + s.channel(c.Area) + ">."
+	}
+	_, _, err := s.api.PostMessageContext(ctx, s.alertChannel(a), slack.MsgOptionText(text, false))
+	return classify(err)
+}
+
+func (s *Slack) alertChannel(a handoff.Alert) string {
+	if a == handoff.AlertOnCall {
+		return s.cfg.OnCall
+	}
+	return s.cfg.Managers
+}
+
+// Lane is the Slack channel a post goes to: Slack limits posting per
+// channel, so a rate-limited channel holds back only its own posts.
+func (s *Slack) Lane(c *handoff.Case, kind handoff.JobKind, a handoff.Alert) string {
+	if kind == handoff.JobAlert {
+		return s.alertChannel(a)
+	}
+	if c.Card.Channel != "" {
+		return c.Card.Channel
+	}
+	return s.channel(c.Area)
+}
+
+// ephemeral tells one user something only they see.
+func (s *Slack) ephemeral(ctx context.Context, channel, user, text string) {
+	if _, err := s.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
+		s.cfg.Log.Warn("slack: private answer not posted", "user", user, "err", err)
+	}
+}
+
+// caseID reads the case id a button carries.
+func caseID(v string) bot.ConversationID { return bot.ConversationID(v) }

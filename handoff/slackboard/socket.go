@@ -1,0 +1,68 @@
+package slackboard
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// SocketMode reports whether the app token is set: Slack's requests then
+// come over a WebSocket the service opens (RunSocketMode), and no public
+// URL is needed.
+func (s *Slack) SocketMode() bool { return s.cfg.AppToken != "" }
+
+// RunSocketMode receives Slack's requests over Socket Mode until ctx ends,
+// acknowledging each at once and handling it as the HTTP endpoints do.
+func (s *Slack) RunSocketMode(ctx context.Context) error {
+	sm := socketmode.New(s.api)
+	errc := make(chan error, 1)
+	go func() { errc <- sm.RunContext(ctx) }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		case evt := <-sm.Events:
+			s.socketEvent(ctx, sm, evt)
+		}
+	}
+}
+
+func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeInvalidAuth:
+		s.cfg.Log.Error("slack: Socket Mode refused SLACK_APP_TOKEN")
+	case socketmode.EventTypeConnectionError:
+		s.cfg.Log.Warn("slack: Socket Mode connection failed; retrying", "err", evt.Data)
+	case socketmode.EventTypeConnected:
+		s.cfg.Log.Info("slack: Socket Mode connected")
+	case socketmode.EventTypeInteractive:
+		sm.Ack(*evt.Request)
+		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+			s.later(func(ctx context.Context) { s.interaction(ctx, cb) })
+		}
+	case socketmode.EventTypeEventsAPI:
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
+		if !ok || cb == nil {
+			sm.Ack(*evt.Request)
+			return
+		}
+		first, err := s.firstTime(ctx, cb.EventID)
+		if err != nil {
+			// Not acknowledged: Slack sends it again.
+			s.cfg.Log.Error("slack: event id not checked", "err", err)
+			return
+		}
+		sm.Ack(*evt.Request)
+		if first {
+			s.later(func(ctx context.Context) { s.event(ctx, ev) })
+		}
+	}
+}
