@@ -144,6 +144,10 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, hours Hours, board Boar
 	}
 }
 
+// SetBoard sets where officers see cases, before Run: the Slack board is
+// built on the queue, so it comes second.
+func (q *Queue) SetBoard(b Board) { q.board = b }
+
 // Hours is the working time the queue's deadlines are counted in.
 func (q *Queue) Hours() Hours { return q.hours }
 

@@ -44,6 +44,9 @@ func (q *Queue) release() {
 // Step runs the clocks and the jobs once, if this process holds the lease
 // (or takes it), and reports whether it did.
 func (q *Queue) Step(ctx context.Context) (bool, error) {
+	if q.board == nil {
+		return false, errors.New("queue: no board to show cases on")
+	}
 	now := q.opts.Now()
 	held, err := q.eval(ctx, "lease", q.owner, ms(now), q.opts.Lease.Milliseconds()).Int()
 	if err != nil {

@@ -52,7 +52,27 @@ type Config struct {
 	// BehindProxy: a reverse proxy in front sets X-Forwarded-For
 	// (SAFECONTACT_BEHIND_PROXY=1), so per-client limits use it.
 	BehindProxy bool
+	// Slack is the officers' side; off unless SLACK_BOT_TOKEN is set.
+	Slack SlackConfig
 }
+
+// SlackConfig is the Slack app's settings (README, "Officers in Slack").
+type SlackConfig struct {
+	BotToken      string // SLACK_BOT_TOKEN
+	SigningSecret string // SLACK_SIGNING_SECRET (HTTP mode)
+	AppToken      string // SLACK_APP_TOKEN (Socket Mode)
+	APIURL        string // SLACK_API_URL: a local test server
+	// Channels routes cards by area id (SLACK_CHANNELS,
+	// "shropshire=C0123,telford_wrekin=C0456,*=C0789").
+	Channels      map[string]string
+	OnCall        string   // SLACK_ONCALL_CHANNEL
+	OnCallMention string   // SLACK_ONCALL_MENTION, e.g. <!subteam^S0123>
+	Managers      string   // SLACK_MANAGERS_CHANNEL
+	Officers      []string // SLACK_OFFICERS: user ids, comma-separated
+}
+
+// Enabled reports whether Slack is configured.
+func (s SlackConfig) Enabled() bool { return s.BotToken != "" }
 
 // loadConfig reads the environment, then lets flags in fs override it. It
 // returns every problem at once.
@@ -85,6 +105,16 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 		c.IdleTTL = d
 	}
 	c.LockScreenWords = splitList(getenv("SAFECONTACT_LOCKSCREEN_WORDS"))
+	c.Slack = SlackConfig{
+		BotToken: getenv("SLACK_BOT_TOKEN"), SigningSecret: getenv("SLACK_SIGNING_SECRET"),
+		AppToken: getenv("SLACK_APP_TOKEN"), APIURL: getenv("SLACK_API_URL"),
+		OnCall: getenv("SLACK_ONCALL_CHANNEL"), OnCallMention: getenv("SLACK_ONCALL_MENTION"),
+		Managers: getenv("SLACK_MANAGERS_CHANNEL"), Officers: splitList(getenv("SLACK_OFFICERS")),
+	}
+	var err error
+	if c.Slack.Channels, err = parseChannels(getenv("SLACK_CHANNELS")); err != nil {
+		errs = append(errs, err)
+	}
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (SAFECONTACT_ADDR)")
 	fs.StringVar(&c.FlowsDir, "flows", c.FlowsDir, "directory of flow files overriding the embedded ones (SAFECONTACT_FLOWS)")
 	if err := fs.Parse(args); err != nil {
@@ -98,6 +128,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 	}
 	if c.TwilioAccountSID != "" && c.RedisURL == "" {
 		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID needs REDIS_URL: outbound texts wait in a durable outbox in Redis"))
+	}
+	if c.Slack.Enabled() && c.RedisURL == "" {
+		errs = append(errs, errors.New("SLACK_BOT_TOKEN needs REDIS_URL: the officer queue and its clocks live in Redis"))
 	}
 	if c.RedisURL != "" && c.Key == "" {
 		errs = append(errs, errors.New("SAFECONTACT_KEY is required with REDIS_URL: without it, stored conversations could not be read after a restart (generate one with: safecontact key)"))
@@ -120,4 +153,22 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// parseChannels reads SLACK_CHANNELS: area=channel pairs, comma-separated,
+// with "*" for every other area.
+func parseChannels(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range splitList(s) {
+		area, ch, ok := strings.Cut(pair, "=")
+		area, ch = strings.TrimSpace(area), strings.TrimSpace(ch)
+		if !ok || area == "" || ch == "" {
+			return nil, fmt.Errorf("SLACK_CHANNELS: want area=channel-id pairs such as shropshire=C0123,*=C0789, not %q", pair)
+		}
+		if _, dup := out[area]; dup {
+			return nil, fmt.Errorf("SLACK_CHANNELS: area %q given twice", area)
+		}
+		out[area] = ch
+	}
+	return out, nil
 }

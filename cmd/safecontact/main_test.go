@@ -102,10 +102,13 @@ func TestChatWholeIntake(t *testing.T) {
 			t.Errorf("chat output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(stderr.String(), "=== New case") {
+	if !strings.Contains(stderr.String(), "STANDARD priority, queued ===") {
 		t.Errorf("the operator console did not get the case:\n%s", stderr.String())
 	}
 }
+
+// testKey is the SAFECONTACT_KEY of the tests that use Redis.
+const testKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 // startServe runs the service as `safecontact serve` would, on a free
 // port, with env added to the test's settings.
@@ -122,7 +125,7 @@ func startServe(t *testing.T, env map[string]string) *Main {
 			return os.Getenv("REDIS_URL")
 		case "SAFECONTACT_KEY":
 			if os.Getenv("REDIS_URL") != "" {
-				return "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+				return testKey
 			}
 		}
 		return ""

@@ -3,17 +3,20 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"safecontact/bot"
 	"safecontact/channels/sms"
 	"safecontact/channels/webchat"
 	"safecontact/handoff"
+	"safecontact/handoff/slackboard"
 )
 
 // Main is a running safecontact service. Tests start it on ":0" and read
@@ -26,11 +29,19 @@ type Main struct {
 	chat  *webchat.Server
 	// outbox sends texts that answer no inbound one; nil unless Twilio's
 	// REST API is configured.
-	outbox     *sms.Outbox
-	stopOutbox context.CancelFunc
-	ln         net.Listener
-	srv        *http.Server
-	done       chan error
+	outbox *sms.Outbox
+	// queue is the officer queue; nil without Redis (cases are then
+	// printed on the console).
+	queue *handoff.Queue
+	// slack is the officers' side; nil unless configured.
+	slack *slackboard.Slack
+	// stopWorkers ends the background workers (outbox, queue, Socket
+	// Mode); workers waits for them.
+	stopWorkers context.CancelFunc
+	workers     sync.WaitGroup
+	ln          net.Listener
+	srv         *http.Server
+	done        chan error
 }
 
 // NewMain builds the service from its configuration.
@@ -40,8 +51,14 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		return nil, err
 	}
 	m := &Main{cfg: cfg, log: log, stack: s, done: make(chan error, 1)}
-	// Until the Slack queue lands, cases are printed for an operator.
-	sink := handoff.NewConsole(os.Stderr, s.bundle.Hours.Location())
+	console := handoff.NewConsole(os.Stderr, s.bundle.Hours.Location())
+	// Without Redis, cases are printed for an operator; with it, they
+	// wait in the officer queue.
+	var sink bot.Sink = console
+	if s.redis != nil {
+		m.queue = handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, handoff.Options{Log: log})
+		sink = m.queue
+	}
 	smsCfg := sms.Config{
 		Engine: s.engine, Sink: sink, AuthToken: cfg.TwilioAuthToken, PublicBaseURL: cfg.PublicBaseURL,
 		Log: log,
@@ -61,6 +78,12 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 	if m.chat, err = webChat(cfg, s, sink, log); err != nil {
 		s.close()
 		return nil, err
+	}
+	if m.queue != nil {
+		if err := m.officers(ctx, console); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	if !m.sms.Enabled() {
 		log.Warn("SMS: TWILIO_AUTH_TOKEN or PUBLIC_BASE_URL not set; " + sms.InboundPath + " refuses every request")
@@ -84,6 +107,10 @@ func (m *Main) routes() http.Handler {
 	mux.Handle("POST "+sms.InboundPath, m.sms)
 	mux.Handle("POST "+sms.StatusPath, m.sms)
 	mux.Handle("/chat/", m.chat)
+	if m.slack != nil && !m.slack.SocketMode() {
+		mux.HandleFunc("POST "+slackboard.InteractionsPath, m.slack.Interactions)
+		mux.HandleFunc("POST "+slackboard.EventsPath, m.slack.Events)
+	}
 	return noStore(mux)
 }
 
@@ -120,10 +147,20 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.ln = ln
 	m.log.Info("listening", "addr", ln.Addr().String(), "webchat", chatURL(ln.Addr()))
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWorkers = stop
 	if m.outbox != nil {
-		var octx context.Context
-		octx, m.stopOutbox = context.WithCancel(context.WithoutCancel(ctx))
-		go m.outbox.Run(octx)
+		m.workers.Go(func() { m.outbox.Run(wctx) })
+	}
+	if m.queue != nil {
+		m.workers.Go(func() { m.queue.Run(wctx) })
+	}
+	if m.slack != nil && m.slack.SocketMode() {
+		m.workers.Go(func() {
+			if err := m.slack.RunSocketMode(wctx); err != nil {
+				m.log.Error("slack: Socket Mode stopped", "err", err)
+			}
+		})
 	}
 	go func() {
 		err := m.srv.Serve(ln)
@@ -154,8 +191,12 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := m.srv.Shutdown(ctx)
-	if m.stopOutbox != nil {
-		m.stopOutbox()
+	if m.stopWorkers != nil {
+		m.stopWorkers()
+		m.workers.Wait()
+	}
+	if m.slack != nil {
+		m.slack.Close()
 	}
 	return errors.Join(err, m.stack.close())
 }
@@ -190,4 +231,67 @@ func chatURL(a net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/chat/"
+}
+
+// officers sets where the queue shows cases: Slack when it is configured,
+// the console otherwise.
+func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
+	cfg := m.cfg.Slack
+	if !cfg.Enabled() {
+		m.log.Info("officer queue: in Redis, shown on the console (SLACK_BOT_TOKEN not set)")
+		m.queue.SetBoard(console)
+		return nil
+	}
+	areas := map[string]bool{"*": true}
+	var known []string
+	for _, a := range m.stack.bundle.Directory.Areas() {
+		areas[a.ID] = true
+		known = append(known, a.ID)
+	}
+	for area := range cfg.Channels {
+		if !areas[area] {
+			return fmt.Errorf("SLACK_CHANNELS: unknown area %q (the areas are %s, and * for the rest)", area, strings.Join(known, ", "))
+		}
+	}
+	var err error
+	m.slack, err = slackboard.New(ctx, slackboard.Config{
+		BotToken: cfg.BotToken, SigningSecret: cfg.SigningSecret, AppToken: cfg.AppToken, APIURL: cfg.APIURL,
+		Channels: cfg.Channels, OnCall: cfg.OnCall, OnCallMention: cfg.OnCallMention, Managers: cfg.Managers,
+		Officers: cfg.Officers, LockScreenWords: m.cfg.LockScreenWords,
+		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chat}, Redis: m.stack.redis, Log: m.log,
+	})
+	if err != nil {
+		return err
+	}
+	m.queue.SetBoard(m.slack)
+	mode := "HTTP (" + slackboard.InteractionsPath + ", " + slackboard.EventsPath + ")"
+	if m.slack.SocketMode() {
+		mode = "Socket Mode"
+	}
+	m.log.Info("officer queue: in Redis, shown in Slack", "mode", mode)
+	return nil
+}
+
+// relay takes an officer's reply to the tenant on the channel they used.
+type relay struct {
+	outbox *sms.Outbox
+	chat   *webchat.Server
+}
+
+func (r relay) Send(ctx context.Context, c *handoff.Case, key, text string) error {
+	switch c.Channel {
+	case bot.ChannelSMS:
+		if r.outbox == nil {
+			return errors.New("texts cannot be sent: Twilio's REST API is not configured (TWILIO_ACCOUNT_SID)")
+		}
+		return r.outbox.Enqueue(ctx, sms.OutMessage{Key: key, Conversation: c.ID, To: c.Address, Body: text})
+	case bot.ChannelWebChat:
+		if err := r.chat.Push(ctx, c.ID, text); errors.Is(err, webchat.ErrNoSession) {
+			return errors.New("the tenant's web chat is closed; they can only be reached if they open it again")
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
+	return fmt.Errorf("replies cannot reach the %s channel", c.Channel)
 }

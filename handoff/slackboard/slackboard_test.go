@@ -76,7 +76,7 @@ func newEnv(t *testing.T) *env {
 	})
 	require.NoError(t, err)
 	t.Cleanup(e.slack.Close)
-	e.queue = handoff.New(rdb, sealer, hours, e.slack, handoff.Options{Prefix: prefix + "case:", Now: e.clock})
+	e.queue.SetBoard(e.slack)
 	return e
 }
 

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"safecontact/bot/storetest"
+	"safecontact/handoff/slackboard/slackfake"
+)
+
+const (
+	twilioToken  = "0123456789abcdef0123456789abcdef"
+	twilioSID    = "AC00000000000000000000000000000009"
+	publicURL    = "https://contact.example.org"
+	slackSecret  = "e2e-signing-secret"
+	tenantNumber = "+447700900456"
+)
+
+// textsOut is a local Twilio Messages API that records the texts sent.
+type textsOut struct {
+	*httptest.Server
+	mu   sync.Mutex
+	sent []string // "to: body"
+}
+
+func newTextsOut(t *testing.T) *textsOut {
+	f := &textsOut{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPost {
+			fmt.Fprint(w, `{"messages": [], "page": 0, "page_size": 50}`)
+			return
+		}
+		r.ParseForm()
+		f.mu.Lock()
+		f.sent = append(f.sent, r.Form.Get("To")+": "+r.Form.Get("Body"))
+		n := len(f.sent)
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"sid": "SM%032d", "status": "queued"}`, n)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *textsOut) Sent() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.sent...)
+}
+
+// officersRig is serve with Redis, Twilio and Slack all configured against
+// local servers.
+type officersRig struct {
+	t      *testing.T
+	base   string
+	slack  *slackfake.Server
+	twilio *textsOut
+	n      int
+}
+
+func newOfficersRig(t *testing.T) *officersRig {
+	storetest.Redis(t) // skips (or fails under CI) without REDIS_URL
+	r := &officersRig{t: t, slack: slackfake.New(t), twilio: newTextsOut(t)}
+	m := startServe(t, map[string]string{
+		"TWILIO_AUTH_TOKEN": twilioToken, "PUBLIC_BASE_URL": publicURL,
+		"TWILIO_ACCOUNT_SID": twilioSID, "TWILIO_FROM": "+447700900000", "TWILIO_API_BASE": r.twilio.URL,
+		"SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": slackSecret, "SLACK_API_URL": r.slack.APIURL(),
+		"SLACK_CHANNELS":       "shropshire=C-SHROP,*=C-ALL",
+		"SLACK_ONCALL_CHANNEL": "C-ONCALL", "SLACK_MANAGERS_CHANNEL": "C-MANAGERS",
+		"SLACK_OFFICERS": "U-ALICE,U-BOB",
+	})
+	r.base = "http://" + m.Addr()
+	return r
+}
+
+// text sends a signed inbound text, as Twilio would.
+func (r *officersRig) text(body string) string {
+	r.t.Helper()
+	r.n++
+	form := url.Values{"MessageSid": {fmt.Sprintf("SM%032d", 9000+r.n)}, "From": {tenantNumber}, "To": {"+447700900000"}, "Body": {body}}
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	mac := hmac.New(sha1.New, []byte(twilioToken))
+	mac.Write([]byte(publicURL + "/sms/twilio"))
+	for _, k := range keys {
+		mac.Write([]byte(k + form.Get(k)))
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.base+"/sms/twilio", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(r.t, err)
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	require.Equal(r.t, http.StatusOK, resp.StatusCode, "%s", out)
+	return string(out)
+}
+
+// slackPost sends a signed request from Slack.
+func (r *officersRig) slackPost(path string, body []byte) int {
+	r.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, r.base+path, bytes.NewReader(body))
+	for k, v := range slackfake.Sign(slackSecret, body, time.Now()) {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(r.t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (r *officersRig) press(user, channel, cardTS, action, value string) {
+	r.t.Helper()
+	require.Equal(r.t, http.StatusOK, r.slackPost("/slack/interactions", slackfake.BlockAction(user, channel, cardTS, action, value)))
+}
+
+func (r *officersRig) reply(user, channel, threadTS, text string) {
+	r.t.Helper()
+	r.n++
+	ev := slackfake.MessageEvent(fmt.Sprintf("EvE2E%04d", r.n), user, channel, threadTS, fmt.Sprintf("1764700000.%06d", r.n), text)
+	require.Equal(r.t, http.StatusOK, r.slackPost("/slack/events", ev))
+}
+
+// card waits for the n-th card in the channel and returns it.
+func (r *officersRig) card(channel string, n int) slackfake.Call {
+	r.t.Helper()
+	var cards []slackfake.Call
+	require.Eventually(r.t, func() bool {
+		cards = cards[:0]
+		for _, c := range r.slack.Calls("chat.postMessage") {
+			if c.Channel() == channel && c.ThreadTS() == "" {
+				cards = append(cards, c)
+			}
+		}
+		return len(cards) >= n
+	}, 10*time.Second, 20*time.Millisecond, "card %d in %s", n, channel)
+	return cards[n-1]
+}
+
+// caseID reads the case id from the card's Claim button.
+func caseID(t *testing.T, card slackfake.Call) string {
+	var blocks []struct {
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(card.Blocks()), &blocks))
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == "claim" {
+				return e.Value
+			}
+		}
+	}
+	t.Fatalf("no Claim button on the card: %s", card.Blocks())
+	return ""
+}
+
+func (r *officersRig) threadTexts(ts string) []string {
+	var out []string
+	for _, c := range r.slack.Calls("chat.postMessage") {
+		if c.ThreadTS() == ts {
+			out = append(out, c.Text())
+		}
+	}
+	return out
+}
+
+// intake is a whole intake for Shropshire: it ends with the handoff.
+var intake = []string{"hello", "y", "n", "1", "2", "y", "n", "n", "y", "n", "n", "3", "text only", "y", "1"}
+
+func TestOfficerQueueOverSMS(t *testing.T) {
+	r := newOfficersRig(t)
+	for _, line := range intake {
+		r.text(line)
+	}
+	card := r.card("C-SHROP", 1)
+	assert.Contains(t, card.Blocks(), "Shropshire")
+	assert.NotContains(t, card.Blocks(), "7700900456", "the number is never in a channel")
+	id := caseID(t, card)
+
+	// Alice and Bob press Claim at once: one wins, the other is told.
+	var wg sync.WaitGroup
+	for _, u := range []string{"U-ALICE", "U-BOB"} {
+		wg.Go(func() { r.press(u, "C-SHROP", card.TS, "claim", id) })
+	}
+	wg.Wait()
+	require.Eventually(t, func() bool { return len(r.slack.Calls("chat.postEphemeral")) == 1 }, 5*time.Second, 20*time.Millisecond)
+	loser := r.slack.Calls("chat.postEphemeral")[0].Form.Get("user")
+	winner := map[string]string{"U-ALICE": "U-BOB", "U-BOB": "U-ALICE"}[loser]
+	assert.Contains(t, r.slack.Calls("chat.postEphemeral")[0].Text(), "<@"+winner+"> has already claimed")
+
+	r.reply(winner, "C-SHROP", card.TS, "Hello, this is Sam from the housing team. Is now a good time to talk?")
+	r.reply(loser, "C-SHROP", card.TS, "I can take this one too")
+	r.reply(winner, "C-SHROP", card.TS, "note: checked the tenancy file")
+	require.Eventually(t, func() bool { return len(r.twilio.Sent()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, []string{tenantNumber + ": Hello, this is Sam from the housing team. Is now a good time to talk?"}, r.twilio.Sent(),
+		"only the claiming officer's reply, and not a note, reaches the tenant")
+
+	twiml := r.text("yes, he's at work until 5")
+	assert.NotContains(t, twiml, "<Message>", "no automatic answer while the officer is talking")
+	require.Eventually(t, func() bool {
+		return slices.Contains(r.threadTexts(card.TS), "Tenant: yes, he's at work until 5")
+	}, 10*time.Second, 20*time.Millisecond, "the tenant's text is in the thread: %q", r.threadTexts(card.TS))
+
+	r.press(winner, "C-SHROP", card.TS, "close", "Contacted: safety plan agreed")
+	require.Eventually(t, func() bool {
+		updates := r.slack.Calls("chat.update")
+		return len(updates) > 0 && strings.Contains(updates[len(updates)-1].Blocks(), "Contacted: safety plan agreed")
+	}, 10*time.Second, 20*time.Millisecond, "the card shows the outcome")
+
+}
+
+func TestOfficerQueueOverWebChat(t *testing.T) {
+	r := newOfficersRig(t)
+	token := r.chatStart()
+	for _, line := range intake[1:] { // the chat opens with the first question
+		r.chatSay(token, line)
+	}
+	card := r.card("C-SHROP", 1)
+	id := caseID(t, card)
+	r.press("U-ALICE", "C-SHROP", card.TS, "claim", id)
+	require.Eventually(t, func() bool { return len(r.slack.Calls("chat.update")) > 0 }, 10*time.Second, 20*time.Millisecond)
+
+	r.reply("U-ALICE", "C-SHROP", card.TS, "Hello, this is Sam. I'm here now.")
+	got := r.chatWait(token, "officer", 10*time.Second)
+	assert.Equal(t, "Hello, this is Sam. I'm here now.", got)
+
+	// safecontact queue lists the case, claimed, without the tenant's
+	// address.
+	cmd := exec.Command(binary, "queue")
+	cmd.Env = append(os.Environ(), "SAFECONTACT_KEY="+testKey)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	var line string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, id[:8]) {
+			line = l
+		}
+	}
+	assert.Regexp(t, `^\S{8} +STANDARD +claimed +shropshire +webchat +.* +U-ALICE$`, line, "queue output:\n%s", out)
+}
+
+func (r *officersRig) chatDo(method, path, token, body string) map[string]any {
+	r.t.Helper()
+	req, _ := http.NewRequest(method, r.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(r.t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	require.Less(r.t, resp.StatusCode, 300, "%s %s: %s", method, path, raw)
+	if len(raw) > 0 {
+		require.NoError(r.t, json.Unmarshal(raw, &out))
+	}
+	return out
+}
+
+func (r *officersRig) chatStart() string {
+	return r.chatDo(http.MethodPost, "/chat/api/session", "", "")["token"].(string)
+}
+
+func (r *officersRig) chatSay(token, text string) {
+	b, _ := json.Marshal(map[string]string{"text": text})
+	r.chatDo(http.MethodPost, "/chat/api/message", token, string(b))
+}
+
+// chatWait reads the chat's event stream until a message from the sender
+// arrives, and returns its text.
+func (r *officersRig) chatWait(token, from string, timeout time.Duration) string {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/chat/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(r.t, err)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var ev struct{ From, Text string }
+		require.NoError(r.t, json.Unmarshal([]byte(data), &ev))
+		if ev.From == from {
+			return ev.Text
+		}
+	}
+	r.t.Fatalf("no %s message in the chat within %s", from, timeout)
+	return ""
+}
