@@ -139,16 +139,17 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		err = e.store.Save(ctx, id, version, Commit{Conversation: t.conv, Append: t.lines, TTL: e.ttl(t.conv)})
+		for i := range t.events {
+			t.events[i].Conversation = id
+			t.events[i].Channel = in.Channel
+			t.events[i].At = t.now
+		}
+		err = e.store.Save(ctx, id, version, Commit{Conversation: t.conv, Append: t.lines, TTL: e.ttl(t.conv), Events: t.events})
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("bot: save: %w", err)
-		}
-		for i := range t.events {
-			t.events[i].Conversation = id
-			t.events[i].Channel = in.Channel
 		}
 		return Result{Conversation: id, Replies: t.replies, Events: t.events}, nil
 	}
@@ -169,14 +170,14 @@ func (e *Engine) Erase(ctx context.Context, ch Channel, address string) (Result,
 			return Result{Conversation: id}, nil
 		}
 		tomb := &Conversation{Erased: true, Seen: conv.Seen, Updated: e.now()}
-		err = e.store.Save(ctx, id, version, Commit{Conversation: tomb, TTL: e.ttl(tomb)})
+		ev := Event{Kind: EventExited, Conversation: id, Channel: ch, Priority: conv.Priority, At: tomb.Updated}
+		err = e.store.Save(ctx, id, version, Commit{Conversation: tomb, TTL: e.ttl(tomb), Events: []Event{ev}})
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("bot: save: %w", err)
 		}
-		ev := Event{Kind: EventExited, Conversation: id, Channel: ch, Priority: conv.Priority}
 		return Result{Conversation: id, Events: []Event{ev}}, nil
 	}
 	return Result{}, ErrBusy

@@ -36,8 +36,10 @@ type Event struct {
 	Conversation ConversationID
 	Channel      Channel
 	Priority     Priority
-	Handoff      *Handoff // EventHandoff only
-	Text         string   // EventTenantMessage only
+	// At is when the turn happened.
+	At      time.Time
+	Handoff *Handoff // EventHandoff only
+	Text    string   // EventTenantMessage only
 }
 
 // Handoff is the case an officer receives.
@@ -76,4 +78,11 @@ type SummaryLine struct {
 // turn after its replies are committed.
 type Sink interface {
 	Deliver(ctx context.Context, ev Event) error
+}
+
+// LoggedEvent is an event as a store's event log holds it: ID orders the
+// log (a Redis stream id, "1764500000000-0").
+type LoggedEvent struct {
+	ID    string
+	Event Event
 }

@@ -39,4 +39,9 @@ type Commit struct {
 	// TTL is how long the conversation is kept from now if nothing else
 	// happens; it applies to every key of the conversation.
 	TTL time.Duration
+	// Events are the turn's events. A store that logs them (redisstore
+	// with an event log) writes them with the turn, atomically, so that a
+	// crash after the turn cannot lose a handoff; others ignore them and
+	// the channel delivers them to its Sink.
+	Events []Event
 }

@@ -81,6 +81,18 @@ type Options struct {
 	BaseBackoff, MaxBackoff time.Duration
 	Now                     func() time.Time
 	Log                     *slog.Logger
+	// Events is the store's event log. When set, the queue takes every
+	// turn's events from it (each exactly once), and channels need no
+	// Sink: a handoff written with its turn cannot be lost.
+	Events EventLog
+}
+
+// EventLog is where the store writes each turn's events with the turn.
+type EventLog interface {
+	// Events returns up to n events after the id ("" for the first).
+	Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error)
+	// TrimEvents drops the events up to and including the id.
+	TrimEvents(ctx context.Context, through string) error
 }
 
 // Queue is the officer queue in Redis. It is a bot.Sink: every handoff
@@ -182,33 +194,47 @@ func (q *Queue) sealText(text string, id bot.ConversationID) string {
 
 // Deliver takes a turn's event: a handoff opens (or reopens) a case; the
 // tenant's words, a quick exit and a raised priority reach the open case.
+// Deliver is for events that come straight from a channel; with the
+// store's event log (Options.Events) the queue takes them itself.
 func (q *Queue) Deliver(ctx context.Context, ev bot.Event) error {
-	now := q.opts.Now()
+	return q.apply(ctx, ev, "")
+}
+
+// apply applies an event; evid is its id in the event log, or "".
+func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
+	now := ev.At
+	if now.IsZero() {
+		now = q.opts.Now()
+	}
 	id := ev.Conversation
+	var err error
 	switch ev.Kind {
 	case bot.EventHandoff:
-		return q.open(ctx, id, ev.Handoff, now)
+		return q.open(ctx, id, ev.Handoff, now, evid)
 	case bot.EventTenantMessage:
 		dl := q.hours.Add(now, q.hours.DayLength())
-		return q.eval(ctx, "tenant", string(id), q.sealText("Tenant: "+ev.Text, id), q.opts.TTL.Milliseconds(),
+		err = q.eval(ctx, "tenant", string(id), q.sealText("Tenant: "+ev.Text, id), q.opts.TTL.Milliseconds(),
 			score(ev.Priority, now), ms(q.warnAt(now)), ms(dl), ms(now), ms(dl),
-			q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id)).Err()
+			q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id), evid).Err()
 	case bot.EventExited, bot.EventErased:
-		return q.eval(ctx, "exited", string(id), q.sealText("Tenant ended the chat — do not text unless they write again.", id)).Err()
+		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant ended the chat — do not text unless they write again.", id), evid).Err()
 	case bot.EventOptedOut:
-		return q.eval(ctx, "exited", string(id), q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id)).Err()
+		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id), evid).Err()
 	case bot.EventEmergency, bot.EventPriorityRaised:
 		note := ""
 		if ev.Kind == bot.EventEmergency {
 			note = q.sealText("Tenant sent a danger word and was told to call 999.", id)
 		}
-		return q.eval(ctx, "raise", string(id), int(ev.Priority), score(ev.Priority, now),
-			flag(q.onCall(ev.Priority, now)), note).Err()
+		err = q.eval(ctx, "raise", string(id), int(ev.Priority), score(ev.Priority, now),
+			flag(q.onCall(ev.Priority, now)), note, evid).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("queue: %s event: %w", ev.Kind, err)
 	}
 	return nil
 }
 
-func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff, now time.Time) error {
+func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff, now time.Time, evid string) error {
 	sealed, err := q.seal(secret{Summary: h.Summary, Address: h.Address}, id)
 	if err != nil {
 		return err
@@ -220,7 +246,7 @@ func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff,
 	}
 	res, err := q.eval(ctx, "open", string(id), q.opts.TTL.Milliseconds(), int(h.Priority), score(h.Priority, h.At),
 		ms(q.warnAt(h.At)), ms(h.Deadline), flag(q.onCall(h.Priority, now)), sealed,
-		h.Area, string(h.Channel), h.Lang, h.Reason, ms(h.At), ms(h.Deadline), q.sealText(again.String(), id)).Text()
+		h.Area, string(h.Channel), h.Lang, h.Reason, ms(h.At), ms(h.Deadline), q.sealText(again.String(), id), evid).Text()
 	if err != nil {
 		return fmt.Errorf("queue: open case: %w", err)
 	}

@@ -10,6 +10,7 @@
 --   seq         the last job number
 --   card:<ts>   the case id of the card posted at Slack timestamp ts
 --   lease       "owner|until-ms": which process runs the clocks and jobs
+--   evpos       the id of the last event taken from the store's event log
 --
 -- Case fields: st state, pr priority (0-2), ar area, ch channel, lg language,
 -- rs reason, op opened (ms), dl deadline (ms), sec sealed summary and
@@ -21,6 +22,29 @@
 local op, prefix = ARGV[1], ARGV[2]
 
 local function key(s) return prefix .. s end
+
+-- The operations that apply a tenant's event take the event's id in the
+-- store's event log as their last argument ('' when it came directly).
+-- An event at or before the position reached is not applied again, and
+-- the position moves with the change itself: each event counts once.
+local function streamID(s)
+  local ms, seq = string.match(s, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+
+if op == 'open' or op == 'tenant' or op == 'exited' or op == 'raise' then
+  local evid = ARGV[#ARGV]
+  ARGV[#ARGV] = nil
+  if evid ~= '' then
+    local pos = redis.call('GET', key('evpos'))
+    if pos then
+      local ms, seq = streamID(evid)
+      local pms, pseq = streamID(pos)
+      if ms < pms or (ms == pms and seq <= pseq) then return 'seen' end
+    end
+    redis.call('SET', key('evpos'), evid)
+  end
+end
 
 local function enqueue(kind, id, text, alert)
   local n = redis.call('INCR', key('seq'))

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"safecontact/bot"
+	"safecontact/bot/redisstore"
 	"safecontact/bot/seal"
 	"safecontact/bot/storetest"
 	"safecontact/flows"
@@ -376,4 +377,42 @@ func TestRateLimitedLaneWaitsAndEveryPostGoesOnce(t *testing.T) {
 		f.stepAt(t, q, at(2026, 12, 1, 10, 0).Add(time.Duration(s)*time.Second))
 	}
 	assert.Equal(t, []string{"alert case-rat oncall", "card case-rat urgent", "thread case-rat Tenant: hello"}, f.board.Posts())
+}
+
+// replayLog hands the queue the whole log every time, as if trimming had
+// failed and the position were lost: the queue must still apply each
+// event once.
+type replayLog struct{ *redisstore.Store }
+
+func (r replayLog) Events(ctx context.Context, _ string, n int64) ([]bot.LoggedEvent, error) {
+	return r.Store.Events(ctx, "", n)
+}
+func (r replayLog) TrimEvents(context.Context, string) error { return errors.New("not trimmed") }
+
+func TestEventsFromTheStoreAreTakenOnce(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	store := redisstore.New(f.rdb, f.sealer, redisstore.Options{Prefix: f.prefix + "conv:", EventLog: f.prefix + "events"})
+	ctx := context.Background()
+	id := bot.ConversationID("logged-0001")
+	now := f.clock.Now()
+	conv := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off"}
+	commits := [][]bot.Event{
+		{{Kind: bot.EventHandoff, Conversation: id, At: now, Handoff: &bot.Handoff{
+			Reason: bot.ReasonComplete, Area: "shropshire", Channel: bot.ChannelSMS, At: now, Deadline: f.hours.Deadline(now),
+		}}},
+		{{Kind: bot.EventTenantMessage, Conversation: id, At: now, Text: "one"}},
+		{{Kind: bot.EventTenantMessage, Conversation: id, At: now, Text: "two"}},
+	}
+	for v, evs := range commits {
+		require.NoError(t, store.Save(ctx, id, int64(v), bot.Commit{Conversation: conv, TTL: time.Hour, Events: evs}))
+	}
+
+	q := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: replayLog{store}})
+	f.stepAt(t, q, now)
+	f.stepAt(t, q, now.Add(time.Second))
+	q2 := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: store})
+	f.clock.Set(now.Add(time.Minute))
+	_, err := q2.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"card logged-0 standard", "thread logged-0 Tenant: one", "thread logged-0 Tenant: two"}, f.board.Posts())
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"safecontact/bot"
 )
 
@@ -55,12 +57,47 @@ func (q *Queue) Step(ctx context.Context) (bool, error) {
 	if held == 0 {
 		return false, nil
 	}
+	if err := q.takeEvents(ctx); err != nil {
+		return true, err
+	}
 	if n, err := q.eval(ctx, "fire", ms(now)).Int(); err != nil {
 		return true, fmt.Errorf("queue: clocks: %w", err)
 	} else if n > 0 {
 		q.opts.Log.Info("queue: escalations due", "count", n)
 	}
 	return true, q.jobs(ctx, now)
+}
+
+// takeEvents applies the events the store logged since the last taken,
+// each once: the script that applies one also records its id.
+func (q *Queue) takeEvents(ctx context.Context) error {
+	if q.opts.Events == nil {
+		return nil
+	}
+	for {
+		pos, err := q.rdb.Get(ctx, q.opts.Prefix+"evpos").Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("queue: event position: %w", err)
+		}
+		evs, err := q.opts.Events.Events(ctx, pos, 100)
+		if err != nil {
+			return fmt.Errorf("queue: events: %w", err)
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for _, le := range evs {
+			if err := q.apply(ctx, le.Event, le.ID); err != nil {
+				return err
+			}
+		}
+		if err := q.opts.Events.TrimEvents(ctx, evs[len(evs)-1].ID); err != nil {
+			q.opts.Log.Warn("queue: event log not trimmed", "err", err)
+		}
+		if len(evs) < 100 {
+			return nil
+		}
+	}
 }
 
 // job is one piece of work for the board.

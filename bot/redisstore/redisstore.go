@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -38,6 +39,15 @@ type Options struct {
 	// MaxTranscript is how many transcript lines a conversation keeps,
 	// newest last; default 500. An intake is about 40 lines.
 	MaxTranscript int
+	// EventLog names a Redis stream that receives each turn's events,
+	// sealed, in the same script as the turn: a handoff is then never
+	// lost between the turn and its delivery. Empty: events are not
+	// logged. The stream is one key, so the store with an event log needs
+	// a single Redis, not a cluster.
+	EventLog string
+	// MaxEvents is roughly how many events the log keeps; default 100,000.
+	// The officer queue trims what it has taken.
+	MaxEvents int
 }
 
 // Store is a bot.Store on Redis. It is safe for concurrent use.
@@ -60,6 +70,9 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, opts Options) *Store {
 	if opts.MaxTranscript <= 0 {
 		opts.MaxTranscript = 500
 	}
+	if opts.MaxEvents <= 0 {
+		opts.MaxEvents = 100_000
+	}
 	return &Store{rdb: rdb, sealer: sealer, opts: opts}
 }
 
@@ -78,6 +91,60 @@ func (s *Store) LogKey(id bot.ConversationID) string {
 // as state, does not open.
 func stateAD(id bot.ConversationID) []byte { return []byte("state\x00" + string(id)) }
 func lineAD(id bot.ConversationID) []byte  { return []byte("line\x00" + string(id)) }
+
+var eventAD = []byte("event")
+
+// eventKey is the event log's key. Without a log it names a key the save
+// script is given but never writes.
+func (s *Store) eventKey() string {
+	if s.opts.EventLog == "" {
+		return s.opts.Prefix + "events"
+	}
+	return s.opts.EventLog
+}
+
+// Events returns up to n logged events after the id ("" for the start),
+// oldest first.
+func (s *Store) Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error) {
+	start := "-"
+	if after != "" {
+		start = "(" + after
+	}
+	msgs, err := s.rdb.XRangeN(ctx, s.eventKey(), start, "+", n).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: events: %w", err)
+	}
+	out := make([]bot.LoggedEvent, 0, len(msgs))
+	for _, m := range msgs {
+		sealed, _ := m.Values["e"].(string)
+		plain, err := s.sealer.Open([]byte(sealed), eventAD)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: event %s: %w", m.ID, err)
+		}
+		var ev bot.Event
+		if err := json.Unmarshal(plain, &ev); err != nil {
+			return nil, fmt.Errorf("redisstore: event %s: %w", m.ID, err)
+		}
+		out = append(out, bot.LoggedEvent{ID: m.ID, Event: ev})
+	}
+	return out, nil
+}
+
+// TrimEvents drops the logged events up to and including the id: they
+// have been taken.
+func (s *Store) TrimEvents(ctx context.Context, through string) error {
+	// MINID keeps ids >= its argument; everything before the next
+	// possible id goes.
+	ms, seq, ok := strings.Cut(through, "-")
+	if !ok {
+		return fmt.Errorf("redisstore: trim events: bad id %q", through)
+	}
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if err != nil {
+		return fmt.Errorf("redisstore: trim events: bad id %q", through)
+	}
+	return s.rdb.XTrimMinID(ctx, s.eventKey(), ms+"-"+strconv.FormatUint(n+1, 10)).Err()
+}
 
 // Load implements bot.Store.
 func (s *Store) Load(ctx context.Context, id bot.ConversationID) (*bot.Conversation, int64, error) {
@@ -122,8 +189,20 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d.UnixMilli()
 	}
-	args := make([]any, 0, 6+len(c.Append))
-	args = append(args, version, s.sealer.Seal(state, stateAD(id)), c.TTL.Milliseconds(), erase, s.opts.MaxTranscript, deadline)
+	var events []any
+	if s.opts.EventLog != "" {
+		for _, ev := range c.Events {
+			b, err := json.Marshal(ev)
+			if err != nil {
+				return fmt.Errorf("redisstore: save: %w", err)
+			}
+			events = append(events, s.sealer.Seal(b, eventAD))
+		}
+	}
+	args := make([]any, 0, 8+len(events)+len(c.Append))
+	args = append(args, version, s.sealer.Seal(state, stateAD(id)), c.TTL.Milliseconds(), erase, s.opts.MaxTranscript, deadline,
+		len(events), s.opts.MaxEvents)
+	args = append(args, events...)
 	if !c.Conversation.Erased {
 		for _, l := range c.Append {
 			line, err := encodeLine(l)
@@ -133,7 +212,7 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 			args = append(args, s.sealer.Seal(line, lineAD(id)))
 		}
 	}
-	n, err := saveScript.Run(ctx, s.rdb, []string{s.StateKey(id), s.LogKey(id)}, args...).Int64()
+	n, err := saveScript.Run(ctx, s.rdb, []string{s.StateKey(id), s.LogKey(id), s.eventKey()}, args...).Int64()
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}

@@ -52,12 +52,15 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 	}
 	m := &Main{cfg: cfg, log: log, stack: s, done: make(chan error, 1)}
 	console := handoff.NewConsole(os.Stderr, s.bundle.Hours.Location())
-	// Without Redis, cases are printed for an operator; with it, they
-	// wait in the officer queue.
+	// Without Redis, cases are printed for an operator as each turn
+	// ends. With it, the store logs every turn's events with the turn and
+	// the officer queue takes them from there: the channels deliver
+	// nothing themselves, and a crash between a turn and its delivery
+	// loses no handoff.
 	var sink bot.Sink = console
 	if s.redis != nil {
-		m.queue = handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, handoff.Options{Log: log})
-		sink = m.queue
+		m.queue = handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, handoff.Options{Log: log, Events: s.events})
+		sink = nil
 	}
 	smsCfg := sms.Config{
 		Engine: s.engine, Sink: sink, AuthToken: cfg.TwilioAuthToken, PublicBaseURL: cfg.PublicBaseURL,

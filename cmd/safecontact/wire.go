@@ -59,6 +59,9 @@ type stack struct {
 	engine *bot.Engine
 	redis  redis.UniversalClient // nil on the in-memory store
 	sealer *seal.Sealer          // seals what is kept in Redis; nil without it
+	// events is the Redis store's log of each turn's events, for the
+	// officer queue; nil on the in-memory store.
+	events *redisstore.Store
 	keys   keys
 }
 
@@ -96,7 +99,8 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 		if s.sealer, err = seal.New(k.seal); err != nil {
 			return nil, err
 		}
-		store = redisstore.New(s.redis, s.sealer, redisstore.Options{})
+		s.events = redisstore.New(s.redis, s.sealer, redisstore.Options{EventLog: "sc:events"})
+		store = s.events
 		log.Info("store: redis")
 	}
 	s.engine, err = bot.New(bot.Config{
