@@ -108,11 +108,13 @@ type job struct {
 	text     string
 	alert    Alert
 	attempts int
+	at       time.Time // not before; zero for now
 }
 
-// jobs does the queued jobs in order. A job that fails holds back the
-// later jobs of its case (their order matters: the card before its
-// thread) and its lane (a rate-limited channel), not the others.
+// jobs does the queued jobs in order. A job that fails waits, with
+// backoff, and holds back the later jobs of its case (their order
+// matters: the card before its thread). A rate limit holds back its whole
+// lane (a Slack channel) for the time asked, and counts against no job.
 func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 	ns, err := q.rdb.ZRange(ctx, q.opts.Prefix+"jobs", 0, 199).Result()
 	if err != nil {
@@ -127,10 +129,17 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return err
 		}
+		if j == nil {
+			continue
+		}
 		// Alerts wait for nothing: on-call must hear of an urgent case
 		// even while its card cannot be posted.
 		ordered := j.kind != JobAlert
-		if j == nil || (ordered && blocked[j.id]) {
+		if ordered && blocked[j.id] {
+			continue
+		}
+		if now.Before(j.at) {
+			blocked[j.id] = blocked[j.id] || ordered
 			continue
 		}
 		c, err := q.Get(ctx, j.id)
@@ -155,19 +164,23 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			continue
 		}
 		blocked[j.id] = blocked[j.id] || ordered
-		wait := q.backoff(j.attempts)
 		var ra interface{ RetryAfter() time.Duration }
 		if errors.As(err, &ra) {
-			wait = max(ra.RetryAfter(), time.Second)
+			wait := max(ra.RetryAfter(), time.Second)
+			q.paused[lane] = now.Add(wait)
+			q.opts.Log.Warn("queue: rate limited; the lane waits", "lane", lane, "wait", wait)
+			continue
 		}
-		q.paused[lane] = now.Add(wait)
+		wait := q.backoff(j.attempts)
 		if j.attempts+1 >= q.opts.MaxAttempts {
 			q.opts.Log.Error("queue: giving up a job", "case", c.Short(), "job", string(j.kind), "attempts", j.attempts+1, "err", err)
 			q.done(ctx, j, Ref{})
 			continue
 		}
-		q.opts.Log.Warn("queue: job failed; will retry", "case", c.Short(), "job", string(j.kind), "lane", lane, "wait", wait, "err", err)
-		q.rdb.HIncrBy(ctx, q.opts.Prefix+"job:"+j.n, "n", 1)
+		q.opts.Log.Warn("queue: job failed; will retry", "case", c.Short(), "job", string(j.kind), "wait", wait, "err", err)
+		if err := q.rdb.HSet(ctx, q.opts.Prefix+"job:"+j.n, "n", j.attempts+1, "at", ms(now.Add(wait))).Err(); err != nil {
+			return fmt.Errorf("queue: job retry: %w", err)
+		}
 	}
 	return nil
 }
@@ -183,6 +196,7 @@ func (q *Queue) job(ctx context.Context, n string) (*job, error) {
 	}
 	j := &job{n: n, kind: JobKind(m["k"]), id: bot.ConversationID(m["c"]), alert: Alert(m["a"])}
 	j.attempts, _ = strconv.Atoi(m["n"])
+	j.at = fromMS(m["at"])
 	if m["t"] != "" {
 		plain, err := q.sealer.Open([]byte(m["t"]), []byte(j.id))
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -29,11 +30,10 @@ import (
 )
 
 const (
-	twilioToken  = "0123456789abcdef0123456789abcdef"
-	twilioSID    = "AC00000000000000000000000000000009"
-	publicURL    = "https://contact.example.org"
-	slackSecret  = "e2e-signing-secret"
-	tenantNumber = "+447700900456"
+	twilioToken = "0123456789abcdef0123456789abcdef"
+	twilioSID   = "AC00000000000000000000000000000009"
+	publicURL   = "https://contact.example.org"
+	slackSecret = "e2e-signing-secret"
 )
 
 // textsOut is a local Twilio Messages API that records the texts sent.
@@ -77,11 +77,15 @@ type officersRig struct {
 	slack  *slackfake.Server
 	twilio *textsOut
 	n      int
+	// number is this run's tenant: a new one each run, so that runs on
+	// one Redis do not meet each other's conversations.
+	number string
 }
 
 func newOfficersRig(t *testing.T) *officersRig {
 	storetest.Redis(t) // skips (or fails under CI) without REDIS_URL
-	r := &officersRig{t: t, slack: slackfake.New(t), twilio: newTextsOut(t)}
+	r := &officersRig{t: t, slack: slackfake.New(t), twilio: newTextsOut(t),
+		number: fmt.Sprintf("+447700%06d", rand.IntN(1_000_000))}
 	m := startServe(t, map[string]string{
 		"TWILIO_AUTH_TOKEN": twilioToken, "PUBLIC_BASE_URL": publicURL,
 		"TWILIO_ACCOUNT_SID": twilioSID, "TWILIO_FROM": "+447700900000", "TWILIO_API_BASE": r.twilio.URL,
@@ -98,7 +102,7 @@ func newOfficersRig(t *testing.T) *officersRig {
 func (r *officersRig) text(body string) string {
 	r.t.Helper()
 	r.n++
-	form := url.Values{"MessageSid": {fmt.Sprintf("SM%032d", 9000+r.n)}, "From": {tenantNumber}, "To": {"+447700900000"}, "Body": {body}}
+	form := url.Values{"MessageSid": {fmt.Sprintf("SM%032d", 9000+r.n)}, "From": {r.number}, "To": {"+447700900000"}, "Body": {body}}
 	keys := make([]string, 0, len(form))
 	for k := range form {
 		keys = append(keys, k)
@@ -141,7 +145,7 @@ func (r *officersRig) press(user, channel, cardTS, action, value string) {
 func (r *officersRig) reply(user, channel, threadTS, text string) {
 	r.t.Helper()
 	r.n++
-	ev := slackfake.MessageEvent(fmt.Sprintf("EvE2E%04d", r.n), user, channel, threadTS, fmt.Sprintf("1764700000.%06d", r.n), text)
+	ev := slackfake.MessageEvent(fmt.Sprintf("EvE2E%s%04d", r.number, r.n), user, channel, threadTS, fmt.Sprintf("17647%s.%06d", r.number[7:], r.n), text)
 	require.Equal(r.t, http.StatusOK, r.slackPost("/slack/events", ev))
 }
 
@@ -201,7 +205,7 @@ func TestOfficerQueueOverSMS(t *testing.T) {
 	}
 	card := r.card("C-SHROP", 1)
 	assert.Contains(t, card.Blocks(), "Shropshire")
-	assert.NotContains(t, card.Blocks(), "7700900456", "the number is never in a channel")
+	assert.NotContains(t, card.Blocks(), r.number[3:], "the number is never in a channel")
 	id := caseID(t, card)
 
 	// Alice and Bob press Claim at once: one wins, the other is told.
@@ -220,7 +224,7 @@ func TestOfficerQueueOverSMS(t *testing.T) {
 	r.reply(winner, "C-SHROP", card.TS, "note: checked the tenancy file")
 	require.Eventually(t, func() bool { return len(r.twilio.Sent()) == 1 }, 10*time.Second, 20*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
-	assert.Equal(t, []string{tenantNumber + ": Hello, this is Sam from the housing team. Is now a good time to talk?"}, r.twilio.Sent(),
+	assert.Equal(t, []string{r.number + ": Hello, this is Sam from the housing team. Is now a good time to talk?"}, r.twilio.Sent(),
 		"only the claiming officer's reply, and not a note, reaches the tenant")
 
 	twiml := r.text("yes, he's at work until 5")

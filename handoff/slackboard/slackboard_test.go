@@ -57,7 +57,7 @@ type env struct {
 	events int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, configure ...func(*slackboard.Config)) *env {
 	t.Helper()
 	hours, problems := flows.LoadHours(os.DirFS("../../flows/default"), flows.HoursFile)
 	require.Empty(t, problems)
@@ -67,13 +67,17 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, api: slackfake.New(t), relay: &relay{}, hours: hours, now: time.Date(2026, 12, 1, 10, 0, 0, 0, hours.Location())}
 	prefix := storetest.Prefix(t)
 	e.queue = handoff.New(rdb, sealer, hours, nil, handoff.Options{Prefix: prefix + "case:", Now: e.clock})
-	e.slack, err = slackboard.New(context.Background(), slackboard.Config{
+	cfg := slackboard.Config{
 		BotToken: "xoxb-test", SigningSecret: secret, APIURL: e.api.APIURL(),
 		Channels: map[string]string{"shropshire": "C-SHROP", "*": "C-ALL"},
 		OnCall:   "C-ONCALL", OnCallMention: "<!here>", Managers: "C-MANAGERS",
 		Officers: []string{"U-ALICE", "U-BOB"},
 		Queue:    e.queue, Relay: e.relay, Redis: rdb, Prefix: prefix + "slack:",
-	})
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	e.slack, err = slackboard.New(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(e.slack.Close)
 	e.queue.SetBoard(e.slack)
@@ -365,4 +369,40 @@ func TestSlackFailuresPostEverythingOnceAfterwards(t *testing.T) {
 	}
 	assert.Equal(t, []string{"Tenant: one", "Tenant: two", "Tenant: three"}, thread, "in order, once each")
 	assert.True(t, strings.HasPrefix(got[0], "C-") && fails > 6)
+}
+
+func TestSocketMode(t *testing.T) {
+	e := newEnv(t, func(c *slackboard.Config) { c.AppToken, c.SigningSecret = "xapp-test", "" })
+	require.True(t, e.slack.SocketMode())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.slack.RunSocketMode(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case <-e.api.Connected():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app did not open its Socket Mode connection")
+	}
+	ts := e.cardFor("socket-0001", "shropshire", bot.Standard)
+
+	claim, err := e.api.SendSocket("interactive", slackfake.BlockActionPayload("U-ALICE", "C-SHROP", ts, "claim", "socket-0001"))
+	require.NoError(t, err)
+	e.eventually(func() bool {
+		c, _ := e.queue.Get(context.Background(), "socket-0001")
+		return c != nil && c.ClaimedBy == "U-ALICE"
+	}, "claimed over Socket Mode")
+
+	reply := slackfake.MessageEvent("EvSock1", "U-ALICE", "C-SHROP", ts, "1764600001.000001", "Hello, this is Sam.")
+	first, err := e.api.SendSocket("events_api", reply)
+	require.NoError(t, err)
+	again, err := e.api.SendSocket("events_api", reply) // Slack's retry: same event id
+	require.NoError(t, err)
+	e.eventually(func() bool {
+		return e.api.Acked(claim) && e.api.Acked(first) && e.api.Acked(again) && len(e.relay.Sent()) == 1
+	}, "acknowledged and relayed")
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, []string{"socket-0 Hello, this is Sam."}, e.relay.Sent(), "relayed once")
 }

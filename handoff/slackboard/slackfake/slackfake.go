@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // BotUserID is the bot's own user id, as auth.test reports it.
@@ -43,6 +45,11 @@ type Server struct {
 	mu    sync.Mutex
 	calls []Call
 	n     int
+	// sock is the Socket Mode connection, once the app opened it; acks
+	// holds the envelope ids it acknowledged.
+	sock      *websocket.Conn
+	connected chan struct{}
+	acks      map[string]bool
 	// fail, when set, is asked for each call; a status other than 0
 	// fails it with that status (429 carries Retry-After: 1).
 	fail func(method string) int
@@ -50,7 +57,7 @@ type Server struct {
 
 // New starts a server, closed when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{}
+	s := &Server{connected: make(chan struct{}), acks: map[string]bool{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -81,6 +88,10 @@ func (s *Server) Calls(method string) []Call {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/socket" {
+		s.socket(w, r)
+		return
+	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -118,12 +129,72 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "chat.getPermalink":
 		resp["channel"] = call.Channel()
 		resp["permalink"] = "https://example.slack.com/archives/" + call.Channel() + "/p" + strings.ReplaceAll(call.Form.Get("message_ts"), ".", "")
+	case "apps.connections.open":
+		resp["url"] = "ws" + strings.TrimPrefix(s.URL, "http") + "/socket"
 	case "reactions.add":
 	default:
 		resp = map[string]any{"ok": false, "error": "unknown_method"}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
+}
+
+// socket is Socket Mode's WebSocket: it says hello, then records the
+// envelope ids the app acknowledges.
+func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
+	// slack-go sends Origin: https://api.slack.com; accept it.
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	if err := conn.WriteJSON(map[string]any{"type": "hello", "num_connections": 1}); err != nil {
+		conn.Close()
+		return
+	}
+	s.mu.Lock()
+	first := s.sock == nil
+	s.sock = conn
+	s.mu.Unlock()
+	if first {
+		close(s.connected)
+	}
+	for {
+		var ack struct {
+			EnvelopeID string `json:"envelope_id"`
+		}
+		if err := conn.ReadJSON(&ack); err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.acks[ack.EnvelopeID] = true
+		s.mu.Unlock()
+	}
+}
+
+// Connected is closed once the app opened its Socket Mode connection.
+func (s *Server) Connected() <-chan struct{} { return s.connected }
+
+// SendSocket sends a Socket Mode envelope ("interactive" or "events_api")
+// with the payload, and returns its envelope id.
+func (s *Server) SendSocket(kind string, payload []byte) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sock == nil {
+		return "", fmt.Errorf("slackfake: no Socket Mode connection")
+	}
+	s.n++
+	id := fmt.Sprintf("env-%d", s.n)
+	return id, s.sock.WriteJSON(map[string]any{
+		"type": kind, "envelope_id": id, "payload": json.RawMessage(payload), "accepts_response_payload": false,
+	})
+}
+
+// Acked reports whether the app acknowledged the envelope.
+func (s *Server) Acked(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acks[id]
 }
 
 // Sign returns the headers Slack sends with a request: the timestamp and
@@ -138,9 +209,14 @@ func Sign(secret string, body []byte, at time.Time) http.Header {
 	return h
 }
 
-// BlockAction is the interaction payload Slack sends when a user presses
-// a button (or picks an option) on a message.
+// BlockAction is the interaction request Slack sends when a user presses
+// a button (or picks an option) on a message: a form with the payload.
 func BlockAction(user, channel, messageTS, actionID, value string) []byte {
+	return []byte(url.Values{"payload": {string(BlockActionPayload(user, channel, messageTS, actionID, value))}}.Encode())
+}
+
+// BlockActionPayload is a button press's payload, as Socket Mode carries it.
+func BlockActionPayload(user, channel, messageTS, actionID, value string) []byte {
 	action := map[string]any{"action_id": actionID, "block_id": "actions", "type": "button", "value": value}
 	if actionID == "close" {
 		action = map[string]any{
@@ -156,7 +232,7 @@ func BlockAction(user, channel, messageTS, actionID, value string) []byte {
 		"message":   map[string]any{"ts": messageTS},
 		"actions":   []any{action},
 	})
-	return []byte(url.Values{"payload": {string(b)}}.Encode())
+	return b
 }
 
 // MessageEvent is the Events API callback for a message posted in a
