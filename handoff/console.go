@@ -88,7 +88,8 @@ func (c *Console) UpdateCase(_ context.Context, k *Case) error {
 }
 
 // PostThread prints a line about the case.
-func (c *Console) PostThread(_ context.Context, k *Case, text string) error {
+func (c *Console) PostThread(_ context.Context, k *Case, l Line) error {
+	text := l.Render(func(id string) string { return id })
 	return c.printf("--- Case %s: %s\n", k.Short(), strings.ReplaceAll(text, "\n", "\n    "))
 }
 

@@ -43,12 +43,27 @@ type Board interface {
 	UpdateCase(ctx context.Context, c *Case) error
 	// PostThread adds a line under the case's card: the tenant's words,
 	// or what happened.
-	PostThread(ctx context.Context, c *Case, text string) error
+	PostThread(ctx context.Context, c *Case, l Line) error
 	// Alert tells on-call or the managers about the case.
 	Alert(ctx context.Context, c *Case, a Alert) error
 	// Lane names the queue a post waits in: a Slack channel. A lane that
 	// is rate limited holds back only its own posts.
 	Lane(c *Case, kind JobKind, a Alert) string
+}
+
+// Line is a line in a case's thread.
+type Line struct {
+	Text string
+	// Officer is the officer the line names, written {officer} in Text.
+	Officer string
+	// Tenant marks the tenant's own words: shown as written, never read
+	// as markup.
+	Tenant bool
+}
+
+// Render writes the line with the officer named as officer(id).
+func (l Line) Render(officer func(id string) string) string {
+	return strings.ReplaceAll(l.Text, "{officer}", officer(l.Officer))
 }
 
 // JobKind is a kind of work for the board.
@@ -67,9 +82,14 @@ type Options struct {
 	Prefix string // key prefix; default "sc:case:"
 	// Tick is how often Run checks clocks and jobs; default 1s.
 	Tick time.Duration
-	// Lease is how long one process holds the clocks after its last tick;
-	// another takes over when it lapses. Default 5s.
+	// Lease is how long one process holds the clocks after it last
+	// renewed them (each tick, and before each job); another takes over
+	// when it lapses. Default 15s.
 	Lease time.Duration
+	// JobTimeout bounds one call to the board; default 10s, and always
+	// less than Lease, so a process whose lease lapsed mid-call cannot
+	// still be posting when another takes over.
+	JobTimeout time.Duration
 	// TTL is how long a case is kept after its last change; default 90
 	// days. A closed case is kept for ClosedTTL, default 30 days.
 	TTL, ClosedTTL time.Duration
@@ -125,7 +145,10 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, hours Hours, board Boar
 		opts.Tick = time.Second
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 5 * time.Second
+		opts.Lease = 15 * time.Second
+	}
+	if opts.JobTimeout <= 0 || opts.JobTimeout >= opts.Lease {
+		opts.JobTimeout = min(10*time.Second, opts.Lease*2/3)
 	}
 	if opts.TTL <= 0 {
 		opts.TTL = 90 * 24 * time.Hour
@@ -319,7 +342,7 @@ func (q *Queue) Claim(ctx context.Context, id bot.ConversationID, officer string
 
 // Close ends the claimed case with an outcome; only its claimer can.
 func (q *Queue) Close(ctx context.Context, id bot.ConversationID, officer, outcome string) error {
-	note := q.sealText(fmt.Sprintf("Closed by <@%s>: %s", officer, outcome), id)
+	note := q.sealText("Closed by {officer}: "+outcome, id)
 	res, err := q.eval(ctx, "close", string(id), officer, outcome, ms(q.opts.Now()), q.opts.ClosedTTL.Milliseconds(), note).Slice()
 	if err != nil {
 		return fmt.Errorf("queue: close: %w", err)
@@ -331,7 +354,8 @@ func (q *Queue) Close(ctx context.Context, id bot.ConversationID, officer, outco
 // ShowContact returns the tenant's address to the officer who claimed the
 // case, and records that they saw it.
 func (q *Queue) ShowContact(ctx context.Context, id bot.ConversationID, officer string) (*Case, error) {
-	res, err := q.eval(ctx, "shown", string(id), officer, ms(q.opts.Now())).Slice()
+	note := q.sealText("{officer} looked up the tenant's contact details.", id)
+	res, err := q.eval(ctx, "shown", string(id), officer, ms(q.opts.Now()), note).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("queue: show contact: %w", err)
 	}

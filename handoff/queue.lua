@@ -46,9 +46,13 @@ if op == 'open' or op == 'tenant' or op == 'exited' or op == 'raise' then
   end
 end
 
-local function enqueue(kind, id, text, alert)
+-- enqueue adds a job. A thread line's text is sealed; who is the officer
+-- it names ({officer} in the text), tenant is '1' when the text is the
+-- tenant's own words.
+local function enqueue(kind, id, text, alert, who, tenant)
   local n = redis.call('INCR', key('seq'))
-  redis.call('HSET', key('job:' .. n), 'k', kind, 'c', id, 't', text or '', 'a', alert or '')
+  redis.call('HSET', key('job:' .. n), 'k', kind, 'c', id, 't', text or '', 'a', alert or '',
+    'o', who or '', 'w', tenant or '')
   redis.call('ZADD', key('jobs'), n, n)
 end
 
@@ -78,7 +82,7 @@ if op == 'open' then
       redis.call('HSET', c, 'pr', pr)
       if st == 'queued' then redis.call('ZADD', key('open'), score, id) end
     end
-    enqueue('thread', id, ARGV[17], '')
+    enqueue('thread', id, ARGV[17], '', '', '1')
     enqueue('update', id)
     redis.call('PEXPIRE', c, ttl)
     return 'update'
@@ -124,12 +128,13 @@ if op == 'close' then
   unschedule(id)
   redis.call('PEXPIRE', c, tonumber(ARGV[7]))
   enqueue('update', id)
-  enqueue('thread', id, ARGV[8], '')
+  enqueue('thread', id, ARGV[8], '', user)
   return {1}
 end
 
 if op == 'shown' then
-  -- ARGV: id, user, now-ms. Records that the claimer saw the contact.
+  -- ARGV: id, user, now-ms, sealed note. Records that the claimer saw
+  -- the contact, in the case and in its thread.
   local c = key('c:' .. ARGV[3])
   local st, by = unpack(redis.call('HMGET', c, 'st', 'by'))
   if st ~= 'claimed' or by ~= ARGV[4] then
@@ -137,6 +142,7 @@ if op == 'shown' then
   end
   local shown = redis.call('HGET', c, 'shown') or ''
   redis.call('HSET', c, 'shown', shown .. ARGV[4] .. '@' .. ARGV[5] .. ' ')
+  enqueue('thread', ARGV[3], ARGV[6], '', ARGV[4])
   return {1}
 end
 
@@ -155,7 +161,7 @@ if op == 'tenant' then
     enqueue('update', id)
   end
   redis.call('PEXPIRE', c, tonumber(ARGV[5]))
-  enqueue('thread', id, ARGV[4], '')
+  enqueue('thread', id, ARGV[4], '', '', '1')
   return 1
 end
 

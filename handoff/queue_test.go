@@ -84,7 +84,11 @@ func (b *board) UpdateCase(_ context.Context, c *handoff.Case) error {
 	return b.record(fmt.Sprintf("update %s %s %s exited=%v", c.Short(), c.State, c.ClaimedBy, c.Exited))
 }
 
-func (b *board) PostThread(_ context.Context, c *handoff.Case, text string) error {
+func (b *board) PostThread(_ context.Context, c *handoff.Case, l handoff.Line) error {
+	text := l.Render(func(id string) string { return "<@" + id + ">" })
+	if l.Tenant {
+		text = "[tenant] " + text
+	}
 	return b.record("thread " + c.Short() + " " + text)
 }
 
@@ -338,11 +342,12 @@ func TestCloseShowContactAndReopen(t *testing.T) {
 	assert.Equal(t, []string{
 		"card case-clo standard",
 		"update case-clo claimed U-ALICE exited=false",
+		"thread case-clo <@U-ALICE> looked up the tenant's contact details.",
 		"update case-clo closed U-ALICE exited=false",
 		"thread case-clo Closed by <@U-ALICE>: Contacted, safety plan agreed",
 		"thread case-clo The tenant wrote again after the case was closed: it is open again, due by Wed 2 Dec 10:02.",
 		"update case-clo queued  exited=false",
-		"thread case-clo Tenant: it happened again",
+		"thread case-clo [tenant] Tenant: it happened again",
 		"update case-clo queued  exited=true",
 		"thread case-clo Tenant ended the chat — do not text unless they write again.",
 	}, f.board.Posts())
@@ -376,7 +381,7 @@ func TestRateLimitedLaneWaitsAndEveryPostGoesOnce(t *testing.T) {
 	for s := 30; s < 600; s += 5 {
 		f.stepAt(t, q, at(2026, 12, 1, 10, 0).Add(time.Duration(s)*time.Second))
 	}
-	assert.Equal(t, []string{"alert case-rat oncall", "card case-rat urgent", "thread case-rat Tenant: hello"}, f.board.Posts())
+	assert.Equal(t, []string{"alert case-rat oncall", "card case-rat urgent", "thread case-rat [tenant] Tenant: hello"}, f.board.Posts())
 }
 
 // replayLog hands the queue the whole log every time, as if trimming had
@@ -414,5 +419,5 @@ func TestEventsFromTheStoreAreTakenOnce(t *testing.T) {
 	f.clock.Set(now.Add(time.Minute))
 	_, err := q2.Step(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"card logged-0 standard", "thread logged-0 Tenant: one", "thread logged-0 Tenant: two"}, f.board.Posts())
+	assert.Equal(t, []string{"card logged-0 standard", "thread logged-0 [tenant] Tenant: one", "thread logged-0 [tenant] Tenant: two"}, f.board.Posts())
 }

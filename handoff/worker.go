@@ -50,12 +50,8 @@ func (q *Queue) Step(ctx context.Context) (bool, error) {
 		return false, errors.New("queue: no board to show cases on")
 	}
 	now := q.opts.Now()
-	held, err := q.eval(ctx, "lease", q.owner, ms(now), q.opts.Lease.Milliseconds()).Int()
-	if err != nil {
-		return false, fmt.Errorf("queue: lease: %w", err)
-	}
-	if held == 0 {
-		return false, nil
+	if held, err := q.renew(ctx); !held || err != nil {
+		return false, err
 	}
 	if err := q.takeEvents(ctx); err != nil {
 		return true, err
@@ -100,12 +96,22 @@ func (q *Queue) takeEvents(ctx context.Context) error {
 	}
 }
 
+// renew takes or renews the lease, and reports whether this process
+// holds it.
+func (q *Queue) renew(ctx context.Context) (bool, error) {
+	held, err := q.eval(ctx, "lease", q.owner, ms(q.opts.Now()), q.opts.Lease.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("queue: lease: %w", err)
+	}
+	return held == 1, nil
+}
+
 // job is one piece of work for the board.
 type job struct {
 	n        string
 	kind     JobKind
 	id       bot.ConversationID
-	text     string
+	line     Line
 	alert    Alert
 	attempts int
 	at       time.Time // not before; zero for now
@@ -142,6 +148,11 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			blocked[j.id] = blocked[j.id] || ordered
 			continue
 		}
+		// Renewed before each call, so that the lease cannot lapse while
+		// this process works through a long list.
+		if held, err := q.renew(ctx); !held || err != nil {
+			return err
+		}
 		c, err := q.Get(ctx, j.id)
 		if errors.Is(err, ErrNoCase) {
 			q.opts.Log.Warn("queue: job for a case that is gone; dropped", "case", ShortRef(j.id), "job", string(j.kind))
@@ -156,7 +167,9 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			blocked[j.id] = blocked[j.id] || ordered
 			continue
 		}
-		ref, err := q.do(ctx, c, j)
+		jctx, cancel := context.WithTimeout(ctx, q.opts.JobTimeout)
+		ref, err := q.do(jctx, c, j)
+		cancel()
 		if err == nil {
 			if err := q.done(ctx, j, ref); err != nil {
 				return err
@@ -194,7 +207,8 @@ func (q *Queue) job(ctx context.Context, n string) (*job, error) {
 		q.rdb.ZRem(ctx, q.opts.Prefix+"jobs", n)
 		return nil, nil
 	}
-	j := &job{n: n, kind: JobKind(m["k"]), id: bot.ConversationID(m["c"]), alert: Alert(m["a"])}
+	j := &job{n: n, kind: JobKind(m["k"]), id: bot.ConversationID(m["c"]), alert: Alert(m["a"]),
+		line: Line{Officer: m["o"], Tenant: m["w"] == "1"}}
 	j.attempts, _ = strconv.Atoi(m["n"])
 	j.at = fromMS(m["at"])
 	if m["t"] != "" {
@@ -202,7 +216,7 @@ func (q *Queue) job(ctx context.Context, n string) (*job, error) {
 		if err != nil {
 			return nil, fmt.Errorf("queue: job %s: %w", n, err)
 		}
-		j.text = string(plain)
+		j.line.Text = string(plain)
 	}
 	return j, nil
 }
@@ -214,7 +228,7 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 	case JobUpdate:
 		return Ref{}, q.board.UpdateCase(ctx, c)
 	case JobThread:
-		return Ref{}, q.board.PostThread(ctx, c, j.text)
+		return Ref{}, q.board.PostThread(ctx, c, j.line)
 	case JobAlert:
 		return Ref{}, q.board.Alert(ctx, c, j.alert)
 	}

@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*Slack, error) {
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
-	s := &Slack{cfg: cfg, api: slack.New(cfg.BotToken, opts...), loc: cfg.Queue.Hours().Location(), work: make(chan func(context.Context), 256)}
+	s := &Slack{cfg: cfg, api: slack.New(cfg.BotToken, opts...), loc: cfg.Queue.Hours().Location(), work: make(chan func(context.Context), 1024)}
 	auth, err := s.api.AuthTestContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("slack: auth.test: %w", err)
@@ -138,9 +138,20 @@ func (s *Slack) worker() {
 	}
 }
 
-// later queues f for the worker; Slack has been answered already.
+// later queues f for the worker; Slack has been answered already. In a
+// burst that fills the queue, f runs at once on its own rather than keep
+// Slack waiting past its three seconds; its order is then not kept.
 func (s *Slack) later(f func(context.Context)) {
-	s.work <- f
+	select {
+	case s.work <- f:
+	default:
+		s.cfg.Log.Warn("slack: work queue full; handling a request out of order")
+		s.wg.Go(func() {
+			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+			defer cancel()
+			f(ctx)
+		})
+	}
 }
 
 func (s *Slack) officer(user string) bool { return slices.Contains(s.cfg.Officers, user) }
@@ -192,13 +203,19 @@ func (s *Slack) UpdateCase(ctx context.Context, c *handoff.Case) error {
 	return classify(err)
 }
 
-// PostThread posts a line in the card's thread.
-func (s *Slack) PostThread(ctx context.Context, c *handoff.Case, text string) error {
+// PostThread posts a line in the card's thread. The tenant's words are
+// escaped, so they can neither mention anyone nor forge a link; a line
+// about an officer mentions them.
+func (s *Slack) PostThread(ctx context.Context, c *handoff.Case, l handoff.Line) error {
 	if c.Card.TS == "" {
 		return errNoCard
 	}
+	text := escape(l.Text)
+	if !l.Tenant {
+		text = strings.ReplaceAll(text, "{officer}", "<@"+l.Officer+">")
+	}
 	_, _, err := s.api.PostMessageContext(ctx, c.Card.Channel,
-		slack.MsgOptionText(escape(text), false), slack.MsgOptionTS(c.Card.TS))
+		slack.MsgOptionText(text, false), slack.MsgOptionTS(c.Card.TS))
 	return classify(err)
 }
 

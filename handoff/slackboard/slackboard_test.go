@@ -246,12 +246,12 @@ func TestThreadBridge(t *testing.T) {
 	assert.Len(t, e.api.Calls("reactions.add"), 2, "each relayed reply is marked")
 
 	// The tenant writes back: it appears in the thread.
-	require.NoError(t, e.queue.Deliver(context.Background(), bot.Event{Kind: bot.EventTenantMessage, Conversation: "bridge-0001", Text: "yes, he's out"}))
+	require.NoError(t, e.queue.Deliver(context.Background(), bot.Event{Kind: bot.EventTenantMessage, Conversation: "bridge-0001", Text: "yes, he's out <!channel>"}))
 	e.step()
 	posts := e.api.Calls("chat.postMessage")
 	last := posts[len(posts)-1]
 	assert.Equal(t, ts, last.ThreadTS())
-	assert.Equal(t, "Tenant: yes, he's out", last.Text())
+	assert.Equal(t, "Tenant: yes, he's out &lt;!channel&gt;", last.Text(), "the tenant's words mention nobody")
 }
 
 func TestShowContactAndClose(t *testing.T) {
@@ -284,6 +284,16 @@ func TestShowContactAndClose(t *testing.T) {
 	final := updates[len(updates)-1].Blocks()
 	assert.Contains(t, final, "closed by \\u003c@U-ALICE\\u003e: Contacted: safety plan agreed")
 	assert.NotContains(t, final, `"type":"actions"`, "a closed case has no buttons")
+	var thread []string
+	for _, p := range e.api.Calls("chat.postMessage") {
+		if p.ThreadTS() == ts {
+			thread = append(thread, p.Text())
+		}
+	}
+	assert.Equal(t, []string{
+		"<@U-ALICE> looked up the tenant's contact details.",
+		"Closed by <@U-ALICE>: Contacted: safety plan agreed",
+	}, thread, "the thread records who saw the contact, and the close")
 }
 
 func TestQuickExitUpdatesTheCard(t *testing.T) {
