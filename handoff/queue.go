@@ -366,6 +366,15 @@ func (q *Queue) ShowContact(ctx context.Context, id bot.ConversationID, officer 
 	return q.Get(ctx, id)
 }
 
+// Note adds a line to the case's thread, such as a text that did not
+// reach the tenant. A conversation with no case is ignored.
+func (q *Queue) Note(ctx context.Context, id bot.ConversationID, text string) error {
+	if err := q.eval(ctx, "note", string(id), q.sealText(text, id)).Err(); err != nil {
+		return fmt.Errorf("queue: note: %w", err)
+	}
+	return nil
+}
+
 // Get returns the case, or ErrNoCase.
 func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
 	m, err := q.rdb.HGetAll(ctx, q.opts.Prefix+"c:"+string(id)).Result()

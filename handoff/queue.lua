@@ -194,6 +194,13 @@ if op == 'raise' then
   return 1
 end
 
+if op == 'note' then
+  -- ARGV: id, sealed text. A line in the case's thread, if there is one.
+  if redis.call('EXISTS', key('c:' .. ARGV[3])) == 0 then return 0 end
+  enqueue('thread', ARGV[3], ARGV[4], '')
+  return 1
+end
+
 if op == 'fire' then
   -- ARGV: now-ms. Turns due timers of unclaimed cases into alerts.
   local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', ARGV[3], 'LIMIT', 0, 100)

@@ -421,3 +421,14 @@ func TestEventsFromTheStoreAreTakenOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"card logged-0 standard", "thread logged-0 [tenant] Tenant: one", "thread logged-0 [tenant] Tenant: two"}, f.board.Posts())
 }
+
+func TestNoteGoesToTheCaseThreadOnly(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	ctx := context.Background()
+	f.handoff(t, q, "note-0001", bot.Standard)
+	require.NoError(t, q.Note(ctx, "note-0001", "A text from an officer did not reach the tenant."))
+	require.NoError(t, q.Note(ctx, "no-such-case", "nobody reads this"))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 1))
+	assert.Equal(t, []string{"card note-000 standard", "thread note-000 A text from an officer did not reach the tenant."}, f.board.Posts())
+}

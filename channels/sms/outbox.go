@@ -52,7 +52,12 @@ type SendError struct {
 	// may or may not have been accepted. It is looked up (Find) before
 	// any further attempt.
 	Ambiguous bool
-	Err       error
+	// OptedOut: the number texted STOP to the carrier or to Twilio, and
+	// no text reaches it until it texts START (Twilio error 21610).
+	OptedOut bool
+	// Code is Twilio's error code, when it gave one.
+	Code int
+	Err  error
 }
 
 func (e *SendError) Error() string { return e.Err.Error() }
@@ -78,6 +83,11 @@ type OutboxOptions struct {
 	Poll        time.Duration // how often Run looks for due messages; default 250ms
 	Now         func() time.Time
 	Log         *slog.Logger
+	// Undelivered is told when a message is given up: refused for good,
+	// out of attempts, or to a tenant who opted out (optedOut, and then
+	// every message queued for them is cancelled). The officer who wrote
+	// it needs to know.
+	Undelivered func(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string)
 }
 
 // Outbox is a durable queue of outbound texts in Redis. Several processes
@@ -260,8 +270,15 @@ func (o *Outbox) Step(ctx context.Context) (bool, error) {
 		se = &SendError{Retry: true, Err: err}
 	}
 	switch {
+	case se.OptedOut:
+		log.Warn("outbox: the tenant has opted out of texts; their queued messages are cancelled")
+		err := errors.Join(o.finish(ctx, conv, id, StateFailed, "", now),
+			o.run(ctx, []string{o.convKey(conv), o.readyKey()}, "cancel", string(conv), o.opts.Prefix).Err())
+		o.undelivered(ctx, conv, true, "the tenant has opted out of texts (they texted STOP); nothing reaches them until they text START")
+		return true, err
 	case attempts >= o.opts.MaxAttempts:
 		log.Error("outbox: giving up", "attempts", attempts, "err", err)
+		o.undelivered(ctx, conv, false, fmt.Sprintf("Twilio did not take it after %d attempts", attempts))
 		return true, o.finish(ctx, conv, id, StateFailed, "", now)
 	case se.Ambiguous:
 		log.Warn("outbox: no answer to a send; will look it up before trying again", "err", err)
@@ -271,7 +288,15 @@ func (o *Outbox) Step(ctx context.Context) (bool, error) {
 		return true, o.retry(ctx, conv, id, StateQueued, now.Add(max(se.After, o.backoff(attempts))), nil)
 	default:
 		log.Error("outbox: refused", "err", err)
+		// Twilio's message may quote the number: only its code is passed on.
+		o.undelivered(ctx, conv, false, fmt.Sprintf("Twilio refused it (error %d)", se.Code))
 		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+	}
+}
+
+func (o *Outbox) undelivered(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string) {
+	if o.opts.Undelivered != nil {
+		o.opts.Undelivered(ctx, conv, optedOut, reason)
 	}
 }
 

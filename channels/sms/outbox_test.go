@@ -160,7 +160,7 @@ func (r *outboxRig) advance(d time.Duration) {
 }
 
 // process is one safecontact process's outbox: a new one after a restart.
-func (r *outboxRig) process(timeout time.Duration) *sms.Outbox {
+func (r *outboxRig) process(timeout time.Duration, configure ...func(*sms.OutboxOptions)) *sms.Outbox {
 	sender, err := sms.NewTwilioSender(sms.TwilioConfig{
 		AccountSID: accountSID, AuthToken: token, From: "+441952000000", APIBase: r.twilio.URL, Timeout: timeout,
 	})
@@ -171,7 +171,11 @@ func (r *outboxRig) process(timeout time.Duration) *sms.Outbox {
 		return !r.ended[id], nil
 	}
 	rdb := storetest.Redis(r.t)
-	return sms.NewOutbox(rdb, r.sealer, sender, gate, sms.OutboxOptions{Prefix: r.prefix, Now: r.clock})
+	opts := sms.OutboxOptions{Prefix: r.prefix, Now: r.clock}
+	for _, f := range configure {
+		f(&opts)
+	}
+	return sms.NewOutbox(rdb, r.sealer, sender, gate, opts)
 }
 
 // drain steps the outbox until nothing is due now.
@@ -370,4 +374,65 @@ func TestOutboxKeepsNothingInClear(t *testing.T) {
 			assert.Positive(t, ttl, "%s has no TTL", k)
 		}
 	}
+}
+
+// twilioError answers as Twilio does when it refuses a text.
+func twilioError(httpStatus, code int) func(w http.ResponseWriter) bool {
+	return func(w http.ResponseWriter) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(httpStatus)
+		fmt.Fprintf(w, `{"code": %d, "message": "Attempt to send to unsubscribed recipient %s", "more_info": "https://www.twilio.com/docs/errors/%d", "status": %d}`,
+			code, tenant, code, httpStatus)
+		return true
+	}
+}
+
+func TestOutboxStopsForATenantWhoOptedOut(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	type told struct {
+		conv     bot.ConversationID
+		optedOut bool
+		reason   string
+	}
+	var undelivered []told
+	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) {
+		opts.Undelivered = func(_ context.Context, conv bot.ConversationID, optedOut bool, reason string) {
+			undelivered = append(undelivered, told{conv, optedOut, reason})
+		}
+	})
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}))
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a2", Conversation: "conv-a", To: tenant, Body: "second"}))
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "b1", Conversation: "conv-b", To: "+447700900999", Body: "other"}))
+	r.twilio.fail(twilioError(400, 21610))
+	drain(t, o)
+
+	texts := r.twilio.texts()
+	require.Len(t, texts, 1)
+	assert.Equal(t, "other", texts[0].Body, "other tenants' texts still go")
+	for k, want := range map[string]string{"a1": sms.StateFailed, "a2": sms.StateCancelled, "b1": sms.StateSent} {
+		state, _, err := o.Status(ctx, k)
+		require.NoError(t, err)
+		assert.Equal(t, want, state, k)
+	}
+	require.Len(t, undelivered, 1)
+	assert.Equal(t, bot.ConversationID("conv-a"), undelivered[0].conv)
+	assert.True(t, undelivered[0].optedOut)
+	assert.NotContains(t, undelivered[0].reason, tenant[3:], "the officer is told why, without the number")
+}
+
+func TestOutboxRefusalIsReportedWithoutTheNumber(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	var reasons []string
+	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) {
+		opts.Undelivered = func(_ context.Context, _ bot.ConversationID, optedOut bool, reason string) {
+			assert.False(t, optedOut)
+			reasons = append(reasons, reason)
+		}
+	})
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}))
+	r.twilio.fail(twilioError(400, 21211))
+	drain(t, o)
+	assert.Equal(t, []string{"Twilio refused it (error 21211)"}, reasons)
 }

@@ -124,13 +124,23 @@ func (s *TwilioSender) Send(ctx context.Context, to, body string) (string, error
 	return "", classify(err, c)
 }
 
+// errUnsubscribed is Twilio's error 21610, "Attempt to send to
+// unsubscribed recipient": the number opted out with STOP
+// (https://www.twilio.com/docs/api/errors/21610).
+const errUnsubscribed = 21610
+
 func classify(err error, c *call) error {
 	var rest *client.TwilioRestError
 	if errors.As(err, &rest) {
 		after, _ := c.retryAfter.Load().(string)
 		secs, _ := strconv.Atoi(after)
 		retry := rest.Status == http.StatusTooManyRequests || rest.Status >= 500
-		return &SendError{Retry: retry, After: time.Duration(secs) * time.Second, Err: err}
+		// Twilio's message may quote the tenant's number, and errors are
+		// logged: keep only the status and the code.
+		return &SendError{
+			Retry: retry, OptedOut: rest.Code == errUnsubscribed, Code: rest.Code, After: time.Duration(secs) * time.Second,
+			Err: fmt.Errorf("twilio: HTTP %d, error %d (https://www.twilio.com/docs/api/errors/%d)", rest.Status, rest.Code, rest.Code),
+		}
 	}
 	if c.wrote.Load() {
 		return &SendError{Ambiguous: true, Err: err}
@@ -146,9 +156,10 @@ func (s *TwilioSender) Find(ctx context.Context, to, body string, since time.Tim
 	if s.cfg.From != "" {
 		p.SetFrom(s.cfg.From)
 	}
-	msgs, err := s.api(&call{}).ListMessage(p)
+	c := &call{}
+	msgs, err := s.api(c).ListMessage(p)
 	if err != nil {
-		return "", err
+		return "", classify(err, c)
 	}
 	for _, m := range msgs {
 		if m.Body == nil || *m.Body != body || m.Sid == nil {

@@ -67,7 +67,7 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		Log: log,
 	}
 	if cfg.TwilioAccountSID != "" {
-		if m.outbox, err = newOutbox(cfg, s, log); err != nil {
+		if m.outbox, err = newOutbox(cfg, s, m.queue, log); err != nil {
 			s.close()
 			return nil, err
 		}
@@ -206,8 +206,10 @@ func (m *Main) Close() error {
 
 // newOutbox builds the durable outbox for outbound texts. A conversation
 // the tenant ended (exit, STOP, DELETE) is gone from the store, and so is
-// never texted.
-func newOutbox(cfg Config, s *stack, log *slog.Logger) (*sms.Outbox, error) {
+// never texted. A text that cannot be delivered is noted in the case's
+// thread for the officer; a tenant who opted out with the carrier marks
+// the case as ended.
+func newOutbox(cfg Config, s *stack, queue *handoff.Queue, log *slog.Logger) (*sms.Outbox, error) {
 	sender, err := sms.NewTwilioSender(sms.TwilioConfig{
 		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
 		From: cfg.TwilioFrom, MessagingServiceSID: cfg.TwilioMessagingService,
@@ -221,7 +223,18 @@ func newOutbox(cfg Config, s *stack, log *slog.Logger) (*sms.Outbox, error) {
 		c, err := s.engine.Conversation(ctx, id)
 		return c != nil, err
 	}
-	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log}), nil
+	undelivered := func(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string) {
+		var err error
+		if optedOut {
+			err = queue.Deliver(ctx, bot.Event{Kind: bot.EventOptedOut, Conversation: conv, Channel: bot.ChannelSMS})
+		} else {
+			err = queue.Note(ctx, conv, "A text from an officer did not reach the tenant: "+reason+".")
+		}
+		if err != nil {
+			log.Error("outbox: the officer could not be told of an undelivered text", "conversation", conv, "err", err)
+		}
+	}
+	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log, Undelivered: undelivered}), nil
 }
 
 // chatURL is the web chat's address on this machine, for people to open.
