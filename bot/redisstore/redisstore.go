@@ -17,13 +17,17 @@
 package redisstore
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -165,11 +169,11 @@ func (s *Store) Load(ctx context.Context, id bot.ConversationID) (*bot.Conversat
 	if err != nil {
 		return nil, 0, fmt.Errorf("redisstore: load %s: %w", id, err)
 	}
-	var c bot.Conversation
-	if err := json.Unmarshal(plain, &c); err != nil {
+	c, err := decodeState(plain)
+	if err != nil {
 		return nil, 0, fmt.Errorf("redisstore: load %s: %w", id, err)
 	}
-	return &c, version, nil
+	return c, version, nil
 }
 
 // Save implements bot.Store.
@@ -177,7 +181,7 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	if c.TTL <= 0 {
 		return errors.New("redisstore: save without a TTL")
 	}
-	state, err := json.Marshal(c.Conversation)
+	state, err := encodeState(c.Conversation)
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
@@ -248,6 +252,62 @@ func (s *Store) Transcript(ctx context.Context, id bot.ConversationID) ([]bot.Li
 
 // A transcript line is stored as the JSON array [unix ms, step, text]:
 // half the size of the JSON object, which counts over a whole transcript.
+// stateDeflated marks a state compressed with DEFLATE. A state that does
+// not start with it is plain JSON (it starts with '{').
+const stateDeflated = 1
+
+// deflaters reuse compressors: a new one allocates hundreds of kilobytes.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed)
+	return w
+}}
+
+// encodeState writes the conversation as JSON compressed with DEFLATE
+// (fastest level): a handed-off conversation's state and transcript take
+// 2,496 bytes in Redis instead of 3,008 (docs/benchmarks.md), for no
+// measurable cost per turn.
+func encodeState(c *bot.Conversation) ([]byte, error) {
+	js, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.WriteByte(stateDeflated)
+	w := deflaters.Get().(*flate.Writer)
+	defer deflaters.Put(w)
+	w.Reset(&buf)
+	if _, err := w.Write(js); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// inflaters reuse decompressors, for the same reason.
+var inflaters = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+
+func decodeState(b []byte) (*bot.Conversation, error) {
+	if len(b) > 0 && b[0] == stateDeflated {
+		r := inflaters.Get().(io.ReadCloser)
+		defer inflaters.Put(r)
+		if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1:]), nil); err != nil {
+			return nil, err
+		}
+		js, err := io.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("inflate state: %w", err)
+		}
+		b = js
+	}
+	var c bot.Conversation
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
 func encodeLine(l bot.Line) ([]byte, error) {
 	return json.Marshal([]any{l.At.UnixMilli(), l.Step, l.Text})
 }
