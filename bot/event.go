@@ -85,4 +85,7 @@ type Sink interface {
 type LoggedEvent struct {
 	ID    string
 	Event Event
+	// Err is set when the entry could not be read (sealed with another
+	// key, or damaged): it is passed over, not allowed to stop the rest.
+	Err error
 }

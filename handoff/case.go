@@ -75,6 +75,9 @@ const (
 	AlertWarn Alert = "warn"
 	// AlertDue: unclaimed at its deadline.
 	AlertDue Alert = "due"
+	// AlertNoCard: the case's card could not be posted, after every
+	// retry; officers cannot see it where they look.
+	AlertNoCard Alert = "nocard"
 )
 
 // Describe says in a line why the alert was raised.
@@ -87,6 +90,8 @@ func (a Alert) Describe(c *Case, loc *time.Location) string {
 		return fmt.Sprintf("Case %s (%s) is unclaimed and three quarters of its time has gone: contact due by %s.", c.Short(), c.Priority, dl)
 	case AlertDue:
 		return fmt.Sprintf("Case %s (%s) is unclaimed at its deadline, %s: the tenant was promised contact by now.", c.Short(), c.Priority, dl)
+	case AlertNoCard:
+		return fmt.Sprintf("Case %s (%s, contact due by %s) could not be posted to its area's channel: check the app is in that channel. `safecontact queue` lists it.", c.Short(), c.Priority, dl)
 	}
 	return fmt.Sprintf("Case %s: %s", c.Short(), string(a))
 }

@@ -238,7 +238,8 @@ func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
 		dl := q.hours.Add(now, q.hours.DayLength())
 		err = q.eval(ctx, "tenant", string(id), q.sealText("Tenant: "+ev.Text, id), q.opts.TTL.Milliseconds(),
 			score(ev.Priority, now), ms(q.warnAt(now)), ms(dl), ms(now), ms(dl),
-			q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id), evid).Err()
+			q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id),
+			flag(q.onCall(ev.Priority, now)), evid).Err()
 	case bot.EventExited, bot.EventErased:
 		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant ended the chat — do not text unless they write again.", id), evid).Err()
 	case bot.EventOptedOut:
@@ -308,6 +309,11 @@ var (
 	ErrClosed     = errors.New("case closed")
 	ErrNotQueued  = errors.New("case is not waiting to be claimed")
 )
+
+// errUnreadable: a case or job that cannot be opened (sealed with another
+// key, or damaged). It is dropped, with an error logged, rather than
+// allowed to stop every other case's work.
+var errUnreadable = errors.New("unreadable")
 
 // refusal turns a script's {0, state, claimer} into an error.
 func refusal(res []any, claimed error) (string, error) {
@@ -393,11 +399,11 @@ func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
 	}
 	plain, err := q.sealer.Open([]byte(m["sec"]), []byte(id))
 	if err != nil {
-		return nil, fmt.Errorf("queue: case %s: %w", c.Short(), err)
+		return nil, fmt.Errorf("queue: case %s: %w: %w", c.Short(), errUnreadable, err)
 	}
 	var s secret
 	if err := json.Unmarshal(plain, &s); err != nil {
-		return nil, fmt.Errorf("queue: case %s: %w", c.Short(), err)
+		return nil, fmt.Errorf("queue: case %s: %w: %w", c.Short(), errUnreadable, err)
 	}
 	c.Summary, c.Address = s.Summary, s.Address
 	return c, nil
@@ -432,6 +438,10 @@ func (q *Queue) List(ctx context.Context) ([]*Case, error) {
 		c, err := q.Get(ctx, bot.ConversationID(id))
 		if errors.Is(err, ErrNoCase) {
 			continue // expired
+		}
+		if errors.Is(err, errUnreadable) {
+			q.opts.Log.Error("queue: a case cannot be read", "case", ShortRef(bot.ConversationID(id)), "err", err)
+			continue
 		}
 		if err != nil {
 			return nil, err

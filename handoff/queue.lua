@@ -9,7 +9,7 @@
 --   job:<n>     hash, one job: k kind, c case id, t sealed text, a alert
 --   seq         the last job number
 --   card:<ts>   the case id of the card posted at Slack timestamp ts
---   lease       "owner|until-ms": which process runs the clocks and jobs
+--   lease       the owner of the lease to run the clocks and jobs (expires)
 --   evpos       the id of the last event taken from the store's event log
 --
 -- Case fields: st state, pr priority (0-2), ar area, ch channel, lg language,
@@ -32,18 +32,20 @@ local function streamID(s)
   return tonumber(ms), tonumber(seq)
 end
 
-if op == 'open' or op == 'tenant' or op == 'exited' or op == 'raise' then
+if op == 'open' or op == 'tenant' or op == 'exited' or op == 'raise' or op == 'skip' then
   local evid = ARGV[#ARGV]
-  ARGV[#ARGV] = nil
   if evid ~= '' then
+    local ms, seq = streamID(evid)
+    if not ms then return redis.error_reply('queue: bad event id ' .. evid) end
     local pos = redis.call('GET', key('evpos'))
     if pos then
-      local ms, seq = streamID(evid)
       local pms, pseq = streamID(pos)
       if ms < pms or (ms == pms and seq <= pseq) then return 'seen' end
     end
     redis.call('SET', key('evpos'), evid)
   end
+  -- skip: an event that cannot be read is passed over, once.
+  if op == 'skip' then return 1 end
 end
 
 -- enqueue adds a job. A thread line's text is sealed; who is the officer
@@ -75,12 +77,18 @@ if op == 'open' then
   local c = key('c:' .. id)
   local st = redis.call('HGET', c, 'st')
   if st == 'queued' or st == 'claimed' then
-    -- The tenant went through the questions again while the case is open.
+    -- The tenant went through the questions again while the case is open:
+    -- they came back after any quick exit, too.
     redis.call('HSET', c, 'sec', ARGV[10])
+    redis.call('HDEL', c, 'ex')
     local old = tonumber(redis.call('HGET', c, 'pr'))
     if pr > old then
       redis.call('HSET', c, 'pr', pr)
       if st == 'queued' then redis.call('ZADD', key('open'), score, id) end
+    end
+    if oncall == '1' and redis.call('HGET', c, 'oc') ~= '1' then
+      redis.call('HSET', c, 'oc', 1)
+      enqueue('alert', id, '', 'oncall')
     end
     enqueue('thread', id, ARGV[17], '', '', '1')
     enqueue('update', id)
@@ -89,7 +97,10 @@ if op == 'open' then
   end
   local result = 'new'
   if st then result = 'reopen' end
+  -- Who saw the tenant's contact is kept across a reopening.
+  local shown = redis.call('HGET', c, 'shown')
   redis.call('DEL', c)
+  if shown then redis.call('HSET', c, 'shown', shown) end
   redis.call('HSET', c, 'st', 'queued', 'pr', pr, 'sec', ARGV[10], 'ar', ARGV[11], 'ch', ARGV[12],
     'lg', ARGV[13], 'rs', ARGV[14], 'op', ARGV[15], 'dl', ARGV[16], 'oc', oncall)
   if st then redis.call('HSET', c, 'ro', 1) end
@@ -148,7 +159,8 @@ end
 
 if op == 'tenant' then
   -- The tenant wrote after the handoff. ARGV: id, sealed text, ttl-ms,
-  -- score, warn-ms, due-ms, opened-ms, deadline-ms, sealed reopen note.
+  -- score, warn-ms, due-ms, opened-ms, deadline-ms, sealed reopen note,
+  -- oncall (0/1: whether a reopened case alerts on-call).
   local id = ARGV[3]
   local c = key('c:' .. id)
   local st = redis.call('HGET', c, 'st')
@@ -159,6 +171,10 @@ if op == 'tenant' then
     schedule(id, ARGV[6], ARGV[7], ARGV[8])
     enqueue('thread', id, ARGV[11], '')
     enqueue('update', id)
+    if ARGV[12] == '1' then
+      redis.call('HSET', c, 'oc', 1)
+      enqueue('alert', id, '', 'oncall')
+    end
   end
   redis.call('PEXPIRE', c, tonumber(ARGV[5]))
   enqueue('thread', id, ARGV[4], '', '', '1')
@@ -201,6 +217,12 @@ if op == 'note' then
   return 1
 end
 
+if op == 'alert' then
+  -- ARGV: id, alert kind.
+  enqueue('alert', ARGV[3], '', ARGV[4])
+  return 1
+end
+
 if op == 'fire' then
   -- ARGV: now-ms. Turns due timers of unclaimed cases into alerts.
   local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', ARGV[3], 'LIMIT', 0, 100)
@@ -232,14 +254,18 @@ if op == 'done' then
 end
 
 if op == 'lease' then
-  -- ARGV: owner, now-ms, lease-ms. Takes or renews the lease; 1 if held.
+  -- ARGV: owner, lease-ms. Takes the lease if nobody holds it, or renews
+  -- it for its holder; 1 if this owner holds it now. Expiry is Redis's own
+  -- clock, so processes whose clocks differ cannot both hold it.
   local cur = redis.call('GET', key('lease'))
-  if cur then
-    local owner, untilms = string.match(cur, '^(.*)|(%d+)$')
-    if owner ~= ARGV[3] and tonumber(untilms) > tonumber(ARGV[4]) then return 0 end
-  end
-  local lease = tonumber(ARGV[5])
-  redis.call('SET', key('lease'), ARGV[3] .. '|' .. (tonumber(ARGV[4]) + lease), 'PX', lease * 4)
+  if cur and cur ~= ARGV[3] then return 0 end
+  redis.call('SET', key('lease'), ARGV[3], 'PX', tonumber(ARGV[4]))
+  return 1
+end
+
+if op == 'release' then
+  -- ARGV: owner. Gives up the lease if this owner holds it.
+  if redis.call('GET', key('lease')) == ARGV[3] then redis.call('DEL', key('lease')) end
   return 1
 end
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,11 +138,13 @@ func newFixture(t *testing.T, start time.Time) *fixture {
 }
 
 // queue returns a queue on the fixture's Redis: call it again for a
-// second process.
-func (f *fixture) queue() *handoff.Queue {
-	return handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{
-		Prefix: f.prefix, Now: f.clock.Now, BaseBackoff: time.Second,
-	})
+// second process. Its lease lasts a real 15 seconds, or lease.
+func (f *fixture) queue(lease ...time.Duration) *handoff.Queue {
+	opts := handoff.Options{Prefix: f.prefix, Now: f.clock.Now, BaseBackoff: time.Second}
+	if len(lease) > 0 {
+		opts.Lease = lease[0]
+	}
+	return handoff.New(f.rdb, f.sealer, f.hours, f.board, opts)
 }
 
 // handoff delivers a new case to q at the clock's time.
@@ -171,7 +174,8 @@ func TestStandardCaseEscalatesAt75And100PercentAcrossAWeekendAndARestart(t *test
 	// Friday 27 Nov 2026 16:00: the deadline is one working day on, Monday
 	// 16:00; three quarters of it (6 of 8 working hours) is Monday 14:00.
 	f := newFixture(t, at(2026, 11, 27, 16, 0))
-	q := f.queue()
+	const lease = 300 * time.Millisecond // real time: the lease is on Redis's clock
+	q := f.queue(lease)
 	f.handoff(t, q, "case-standard-0001", bot.Standard)
 	f.stepAt(t, q, at(2026, 11, 27, 16, 0))
 	require.Equal(t, []string{"card case-sta standard"}, f.board.Posts())
@@ -186,11 +190,12 @@ func TestStandardCaseEscalatesAt75And100PercentAcrossAWeekendAndARestart(t *test
 
 	// The process dies holding the lease; another takes over once it
 	// lapses, and the deadline's alert still comes, once.
-	q2 := f.queue()
+	q2 := f.queue(lease)
 	f.clock.Set(at(2026, 11, 30, 14, 0).Add(time.Second))
 	held, err := q2.Step(context.Background())
 	require.NoError(t, err)
 	assert.False(t, held, "the lease is still the first process's")
+	time.Sleep(lease + 100*time.Millisecond)
 	f.stepAt(t, q2, at(2026, 11, 30, 16, 0))
 	f.stepAt(t, q2, at(2026, 11, 30, 16, 1))
 	assert.Equal(t, []string{"card case-sta standard", "alert case-sta warn", "alert case-sta due"}, f.board.Posts())
@@ -410,6 +415,11 @@ func TestEventsFromTheStoreAreTakenOnce(t *testing.T) {
 	}
 	for v, evs := range commits {
 		require.NoError(t, store.Save(ctx, id, int64(v), bot.Commit{Conversation: conv, TTL: time.Hour, Events: evs}))
+		if v == 0 {
+			// An entry that cannot be opened is passed over, not allowed
+			// to hold back the rest.
+			require.NoError(t, f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: f.prefix + "events", Values: []any{"e", "damaged"}}).Err())
+		}
 	}
 
 	q := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: replayLog{store}})
@@ -431,4 +441,37 @@ func TestNoteGoesToTheCaseThreadOnly(t *testing.T) {
 	require.NoError(t, q.Note(ctx, "no-such-case", "nobody reads this"))
 	f.stepAt(t, q, at(2026, 12, 1, 10, 1))
 	assert.Equal(t, []string{"card note-000 standard", "thread note-000 A text from an officer did not reach the tenant."}, f.board.Posts())
+}
+
+func TestACardThatCannotBePostedIsToldToTheManagers(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{
+		Prefix: f.prefix, Now: f.clock.Now, BaseBackoff: time.Second, MaxAttempts: 3,
+	})
+	f.board.fail = func(what string) error {
+		if strings.HasPrefix(what, "card") {
+			return errors.New("not_in_channel")
+		}
+		return nil
+	}
+	f.handoff(t, q, "lost-card-0001", bot.Standard)
+	for s := range 20 {
+		f.stepAt(t, q, at(2026, 12, 1, 10, 0).Add(time.Duration(s)*time.Second))
+	}
+	assert.Equal(t, []string{"alert lost-car nocard"}, f.board.Posts())
+}
+
+func TestComingBackAfterAQuickExitClearsIt(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	ctx := context.Background()
+	f.handoff(t, q, "back-0001", bot.Standard)
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventExited, Conversation: "back-0001"}))
+	c, err := q.Get(ctx, "back-0001")
+	require.NoError(t, err)
+	require.True(t, c.Exited)
+	f.handoff(t, q, "back-0001", bot.Standard) // the intake again, after the exit
+	c, err = q.Get(ctx, "back-0001")
+	require.NoError(t, err)
+	assert.False(t, c.Exited, "they wrote again")
 }

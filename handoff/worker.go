@@ -36,11 +36,7 @@ func (q *Queue) Run(ctx context.Context) error {
 func (q *Queue) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	key := q.opts.Prefix + "lease"
-	cur, err := q.rdb.Get(ctx, key).Result()
-	if err == nil && len(cur) > len(q.owner) && cur[:len(q.owner)+1] == q.owner+"|" {
-		q.rdb.Del(ctx, key)
-	}
+	q.eval(ctx, "release", q.owner)
 }
 
 // Step runs the clocks and the jobs once, if this process holds the lease
@@ -53,15 +49,16 @@ func (q *Queue) Step(ctx context.Context) (bool, error) {
 	if held, err := q.renew(ctx); !held || err != nil {
 		return false, err
 	}
-	if err := q.takeEvents(ctx); err != nil {
-		return true, err
-	}
+	// Each part runs whatever befell the one before: a Redis error in
+	// taking events must not stop the clocks or the posts.
+	errs := []error{q.takeEvents(ctx)}
 	if n, err := q.eval(ctx, "fire", ms(now)).Int(); err != nil {
-		return true, fmt.Errorf("queue: clocks: %w", err)
+		errs = append(errs, fmt.Errorf("queue: clocks: %w", err))
 	} else if n > 0 {
 		q.opts.Log.Info("queue: escalations due", "count", n)
 	}
-	return true, q.jobs(ctx, now)
+	errs = append(errs, q.jobs(ctx, now))
+	return true, errors.Join(errs...)
 }
 
 // takeEvents applies the events the store logged since the last taken,
@@ -83,6 +80,13 @@ func (q *Queue) takeEvents(ctx context.Context) error {
 			return nil
 		}
 		for _, le := range evs {
+			if le.Err != nil {
+				q.opts.Log.Error("queue: an event could not be read and is passed over", "event", le.ID, "err", le.Err)
+				if err := q.eval(ctx, "skip", le.ID).Err(); err != nil {
+					return fmt.Errorf("queue: skip event: %w", err)
+				}
+				continue
+			}
 			if err := q.apply(ctx, le.Event, le.ID); err != nil {
 				return err
 			}
@@ -99,7 +103,7 @@ func (q *Queue) takeEvents(ctx context.Context) error {
 // renew takes or renews the lease, and reports whether this process
 // holds it.
 func (q *Queue) renew(ctx context.Context) (bool, error) {
-	held, err := q.eval(ctx, "lease", q.owner, ms(q.opts.Now()), q.opts.Lease.Milliseconds()).Int()
+	held, err := q.eval(ctx, "lease", q.owner, q.opts.Lease.Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("queue: lease: %w", err)
 	}
@@ -122,7 +126,9 @@ type job struct {
 // matters: the card before its thread). A rate limit holds back its whole
 // lane (a Slack channel) for the time asked, and counts against no job.
 func (q *Queue) jobs(ctx context.Context, now time.Time) error {
-	ns, err := q.rdb.ZRange(ctx, q.opts.Prefix+"jobs", 0, 199).Result()
+	// Up to 1,000 at a time: enough that alerts further down are not
+	// kept waiting behind a channel's blocked posts.
+	ns, err := q.rdb.ZRange(ctx, q.opts.Prefix+"jobs", 0, 999).Result()
 	if err != nil {
 		return fmt.Errorf("queue: jobs: %w", err)
 	}
@@ -132,6 +138,11 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			return nil
 		}
 		j, err := q.job(ctx, n)
+		if errors.Is(err, errUnreadable) {
+			q.opts.Log.Error("queue: a job could not be read and is dropped", "job", n, "err", err)
+			q.done(ctx, &job{n: n}, Ref{})
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -154,8 +165,8 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			return err
 		}
 		c, err := q.Get(ctx, j.id)
-		if errors.Is(err, ErrNoCase) {
-			q.opts.Log.Warn("queue: job for a case that is gone; dropped", "case", ShortRef(j.id), "job", string(j.kind))
+		if errors.Is(err, ErrNoCase) || errors.Is(err, errUnreadable) {
+			q.opts.Log.Error("queue: job for a case that is gone or cannot be read; dropped", "case", ShortRef(j.id), "job", string(j.kind), "err", err)
 			q.done(ctx, j, Ref{})
 			continue
 		}
@@ -188,6 +199,13 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		if j.attempts+1 >= q.opts.MaxAttempts {
 			q.opts.Log.Error("queue: giving up a job", "case", c.Short(), "job", string(j.kind), "attempts", j.attempts+1, "err", err)
 			q.done(ctx, j, Ref{})
+			if j.kind == JobCard {
+				// Officers cannot see the case where they look: the
+				// managers must hear of it.
+				if err := q.eval(ctx, "alert", string(j.id), string(AlertNoCard)).Err(); err != nil {
+					return fmt.Errorf("queue: alert of a lost card: %w", err)
+				}
+			}
 			continue
 		}
 		q.opts.Log.Warn("queue: job failed; will retry", "case", c.Short(), "job", string(j.kind), "wait", wait, "err", err)
@@ -214,7 +232,7 @@ func (q *Queue) job(ctx context.Context, n string) (*job, error) {
 	if m["t"] != "" {
 		plain, err := q.sealer.Open([]byte(m["t"]), []byte(j.id))
 		if err != nil {
-			return nil, fmt.Errorf("queue: job %s: %w", n, err)
+			return nil, fmt.Errorf("%w: job %s: %w", errUnreadable, n, err)
 		}
 		j.line.Text = string(plain)
 	}

@@ -108,7 +108,7 @@ func (s *Store) eventKey() string {
 }
 
 // Events returns up to n logged events after the id ("" for the start),
-// oldest first.
+// oldest first. An entry that cannot be read comes back with Err set.
 func (s *Store) Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error) {
 	start := "-"
 	if after != "" {
@@ -120,16 +120,16 @@ func (s *Store) Events(ctx context.Context, after string, n int64) ([]bot.Logged
 	}
 	out := make([]bot.LoggedEvent, 0, len(msgs))
 	for _, m := range msgs {
+		le := bot.LoggedEvent{ID: m.ID}
 		sealed, _ := m.Values["e"].(string)
 		plain, err := s.sealer.Open([]byte(sealed), eventAD)
+		if err == nil {
+			err = json.Unmarshal(plain, &le.Event)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("redisstore: event %s: %w", m.ID, err)
+			le.Err = fmt.Errorf("redisstore: event %s: %w", m.ID, err)
 		}
-		var ev bot.Event
-		if err := json.Unmarshal(plain, &ev); err != nil {
-			return nil, fmt.Errorf("redisstore: event %s: %w", m.ID, err)
-		}
-		out = append(out, bot.LoggedEvent{ID: m.ID, Event: ev})
+		out = append(out, le)
 	}
 	return out, nil
 }

@@ -232,7 +232,7 @@ func (s *Slack) Alert(ctx context.Context, c *handoff.Case, a handoff.Alert) err
 			return classify(err)
 		}
 		text += " <" + link + "|Open the case>"
-	} else {
+	} else if a != handoff.AlertNoCard {
 		text += " The card is on its way to <#" + s.channel(c.Area) + ">."
 	}
 	_, _, err := s.api.PostMessageContext(ctx, s.alertChannel(a), slack.MsgOptionText(text, false))
