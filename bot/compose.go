@@ -149,7 +149,7 @@ func (e *Engine) summarise(conv *Conversation, lang string) []SummaryLine {
 		} else {
 			value = quote(a)
 		}
-		out = append(out, SummaryLine{Step: s.ID, Label: s.Label.In(lang, def), Value: value})
+		out = append(out, SummaryLine{Step: s.ID, Label: s.Label.In(lang, def), Value: value, Private: s.Private})
 	}
 	return out
 }

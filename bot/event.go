@@ -71,6 +71,8 @@ type SummaryLine struct {
 	Step  string
 	Label string
 	Value string
+	// Private: shown only to the officer who claimed the case.
+	Private bool
 }
 
 // Sink receives the events of each turn: the officer queue, or the

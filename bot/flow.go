@@ -123,6 +123,10 @@ type Step struct {
 	// Numbers sends the support numbers for the tenant's area after the
 	// prompt (24-hour services first out of hours).
 	Numbers bool
+	// Private keeps the answer off shared places: the officers' channel
+	// shows it only to the officer who claimed the case, on request (how
+	// and when it is safe to contact the tenant, which may hold a number).
+	Private bool
 	// Source cites the policy the step comes from, for the officer guide.
 	Source string
 	// File and Line locate the step in its YAML file, for errors.

@@ -120,7 +120,7 @@ func (ff *flowFile) text(p *problems, n *yaml.Node, what string, prompt bool) bo
 
 func (ff *flowFile) step(p *problems, n *yaml.Node) *bot.Step {
 	s := &bot.Step{File: p.file, Line: n.Line}
-	f := p.fields(n, "step", "id", "kind", "source", "ask", "label", "options", "next", "skip", "edit", "handoff", "restart", "numbers")
+	f := p.fields(n, "step", "id", "kind", "source", "ask", "label", "options", "next", "skip", "edit", "handoff", "restart", "numbers", "private")
 	s.ID = p.str(f["id"], "step id")
 	what := "step " + s.ID
 	s.Kind = bot.StepKind(p.str(f["kind"], what+": kind"))
@@ -133,6 +133,7 @@ func (ff *flowFile) step(p *problems, n *yaml.Node) *bot.Step {
 	s.Handoff = p.boolean(f["handoff"], what+": handoff")
 	s.Restart = p.boolean(f["restart"], what+": restart")
 	s.Numbers = p.boolean(f["numbers"], what+": numbers")
+	s.Private = p.boolean(f["private"], what+": private")
 	for _, on := range p.items(f["options"], what+": options") {
 		o := ff.option(p, on, what)
 		s.Options = append(s.Options, o)

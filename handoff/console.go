@@ -68,6 +68,8 @@ func card(k *Case, loc *time.Location) string {
 	if k.Exited {
 		b.WriteString("Tenant ended the chat: do not text unless they write again\n")
 	}
+	// The console is the operator's own screen, not a shared channel:
+	// private answers are shown there.
 	for _, l := range k.Summary {
 		fmt.Fprintf(&b, "  %s: %s\n", l.Label, l.Value)
 	}

@@ -266,7 +266,9 @@ func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff,
 	var again strings.Builder
 	again.WriteString("The tenant answered the questions again:")
 	for _, l := range h.Summary {
-		fmt.Fprintf(&again, "\n• %s: %s", l.Label, l.Value)
+		if !l.Private {
+			fmt.Fprintf(&again, "\n• %s: %s", l.Label, l.Value)
+		}
 	}
 	res, err := q.eval(ctx, "open", string(id), q.opts.TTL.Milliseconds(), int(h.Priority), score(h.Priority, h.At),
 		ms(q.warnAt(h.At)), ms(h.Deadline), flag(q.onCall(h.Priority, now)), sealed,

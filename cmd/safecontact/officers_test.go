@@ -206,6 +206,7 @@ func TestOfficerQueueOverSMS(t *testing.T) {
 	card := r.card("C-SHROP", 1)
 	assert.Contains(t, card.Blocks(), "Shropshire")
 	assert.NotContains(t, card.Blocks(), r.number[3:], "the number is never in a channel")
+	assert.NotContains(t, card.Blocks(), "text only", "how to contact the tenant is for the claiming officer only")
 	id := caseID(t, card)
 
 	// Alice and Bob press Claim at once: one wins, the other is told.

@@ -51,7 +51,9 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		return nil, err
 	}
 	m := &Main{cfg: cfg, log: log, stack: s, done: make(chan error, 1)}
-	console := handoff.NewConsole(os.Stderr, s.bundle.Hours.Location())
+	// Cases go to standard output, apart from the logs on standard error,
+	// which never hold a tenant's words.
+	console := handoff.NewConsole(os.Stdout, s.bundle.Hours.Location())
 	// Without Redis, cases are printed for an operator as each turn
 	// ends. With it, the store logs every turn's events with the turn and
 	// the officer queue takes them from there: the channels deliver

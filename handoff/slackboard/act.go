@@ -78,7 +78,7 @@ func (s *Slack) showContact(ctx context.Context, channel, user string, id bot.Co
 		fmt.Fprintf(&b, "*Channel:* %s: reply in the thread while their chat is open; there is no number.\n", channelName(c.Channel))
 	}
 	for _, l := range c.Summary {
-		if l.Step == "contact" || l.Step == "officer_pref" || l.Step == "needs" {
+		if l.Private {
 			fmt.Fprintf(&b, "*%s:* %s\n", escape(l.Label), escape(l.Value))
 		}
 	}

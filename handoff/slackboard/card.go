@@ -108,13 +108,23 @@ func blocks(c *handoff.Case, loc *time.Location) []slack.Block {
 		out = append(out, slack.NewSectionBlock(mrkdwn(":warning: *Tenant ended the chat — do not text unless they write again.*"), nil, nil))
 	}
 	var sum strings.Builder
+	private := false
 	for _, l := range c.Summary {
+		if l.Private {
+			private = true
+			continue
+		}
 		fmt.Fprintf(&sum, "*%s:* %s\n", escape(l.Label), escape(l.Value))
+	}
+	if private {
+		sum.WriteString("_How to contact the tenant safely: Show contact, once claimed._\n")
 	}
 	if sum.Len() == 0 {
 		sum.WriteString("_The tenant asked for an officer before answering the questions._")
 	}
-	out = append(out, slack.NewSectionBlock(mrkdwn(strings.TrimSpace(sum.String())), nil, nil))
+	// verbatim: Slack does not turn the tenant's words into links or
+	// mentions.
+	out = append(out, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.TrimSpace(sum.String()), false, true), nil, nil))
 	switch c.State {
 	case handoff.StateQueued:
 		out = append(out, slack.NewActionBlock("actions",

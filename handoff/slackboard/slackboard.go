@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -69,9 +70,13 @@ type Slack struct {
 	// work runs Slack's requests after they are acknowledged, in the
 	// order they came, so an officer's replies reach the tenant in order.
 	work chan func(context.Context)
-	wg   sync.WaitGroup
-	stop context.CancelFunc
-	ctx  context.Context
+	// quit ends the worker once the work queued is done; closing is set
+	// first, so that nothing is queued after.
+	quit    chan struct{}
+	closing atomic.Bool
+	wg      sync.WaitGroup
+	stop    context.CancelFunc
+	ctx     context.Context
 }
 
 // New checks the configuration, asks Slack who the bot is, and starts the
@@ -112,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Slack, error) {
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
-	s := &Slack{cfg: cfg, api: slack.New(cfg.BotToken, opts...), loc: cfg.Queue.Hours().Location(), work: make(chan func(context.Context), 1024)}
+	s := &Slack{cfg: cfg, api: slack.New(cfg.BotToken, opts...), loc: cfg.Queue.Hours().Location(), work: make(chan func(context.Context), 1024), quit: make(chan struct{})}
 	auth, err := s.api.AuthTestContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("slack: auth.test: %w", err)
@@ -123,18 +128,38 @@ func New(ctx context.Context, cfg Config) (*Slack, error) {
 	return s, nil
 }
 
-// Close stops the background worker once the work queued is done.
+// Close stops the background worker once the work queued is done. A
+// request that arrives after is answered and its work dropped, with a
+// log line: Slack has already been told it was received.
 func (s *Slack) Close() {
-	close(s.work)
+	if s.closing.Swap(true) {
+		return
+	}
+	close(s.quit)
 	s.wg.Wait()
 	s.stop()
 }
 
 func (s *Slack) worker() {
-	for f := range s.work {
+	run := func(f func(context.Context)) {
 		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+		defer cancel()
 		f(ctx)
-		cancel()
+	}
+	for {
+		select {
+		case f := <-s.work:
+			run(f)
+		case <-s.quit:
+			for {
+				select {
+				case f := <-s.work:
+					run(f)
+				default:
+					return
+				}
+			}
+		}
 	}
 }
 
@@ -142,6 +167,10 @@ func (s *Slack) worker() {
 // burst that fills the queue, f runs at once on its own rather than keep
 // Slack waiting past its three seconds; its order is then not kept.
 func (s *Slack) later(f func(context.Context)) {
+	if s.closing.Load() {
+		s.cfg.Log.Warn("slack: shutting down; a request's work is dropped")
+		return
+	}
 	select {
 	case s.work <- f:
 	default:

@@ -114,7 +114,8 @@ func (e *env) handoff(id, area string, p bot.Priority) {
 			Summary: []bot.SummaryLine{
 				{Step: "area", Label: "Area", Value: "Telford & Wrekin"},
 				{Step: "children", Label: "Children at home", Value: "Yes"},
-				{Step: "contact", Label: "Safe contact", Value: "Text after 6pm <!channel>"},
+				{Step: "reported", Label: "Police or support worker", Value: "PC Smith <!channel>"},
+				{Step: "contact", Label: "Safe contact", Value: "Text after 6pm, or ring my sister on 07700 900999", Private: true},
 			},
 		},
 	}))
@@ -187,7 +188,9 @@ func TestCardGoesToTheAreaChannelWithoutTheNumber(t *testing.T) {
 	assert.Contains(t, blocks, `\u0026lt;!channel\u0026gt;`, "the tenant's words cannot mention the channel")
 	for _, c := range e.api.Calls("") {
 		assert.NotContains(t, c.Form.Encode(), "7700900123", "%s carries the tenant's number", c.Method)
+		assert.NotContains(t, c.Form.Encode(), "ring+my+sister", "%s carries a private answer", c.Method)
 	}
+	assert.Contains(t, blocks, "How to contact the tenant safely: Show contact, once claimed.")
 	assert.NotContains(t, posts[0].Text(), "abuse")
 }
 
@@ -273,7 +276,7 @@ func TestShowContactAndClose(t *testing.T) {
 	alice := ephemeralsTo(e.api, "U-ALICE")
 	require.Len(t, alice, 1)
 	assert.Contains(t, alice[0], "*Number:* +447700900123")
-	assert.Contains(t, alice[0], "*Safe contact:* Text after 6pm")
+	assert.Contains(t, alice[0], "*Safe contact:* Text after 6pm, or ring my sister on 07700 900999")
 
 	c, err := e.queue.Get(context.Background(), "contact-0001")
 	require.NoError(t, err)
