@@ -422,3 +422,44 @@ func TestSocketMode(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	assert.Equal(t, []string{"socket-0 Hello, this is Sam."}, e.relay.Sent(), "relayed once")
 }
+
+func TestAlertsGoToOnCallAndManagersWithALink(t *testing.T) {
+	e := newEnv(t)
+	// Saturday 02:00: an urgent case alerts on-call at once, with the
+	// mention; unclaimed, it is escalated to the managers on Monday.
+	e.mu.Lock()
+	e.now = time.Date(2026, 11, 28, 2, 0, 0, 0, e.hours.Location())
+	e.mu.Unlock()
+	ts := e.cardFor("alert-0001", "shropshire", bot.Urgent)
+	e.step() // the alert waits for nothing, but this is its turn
+	var oncall, managers []string
+	collect := func() {
+		oncall, managers = nil, nil
+		for _, c := range e.api.Calls("chat.postMessage") {
+			switch c.Channel() {
+			case "C-ONCALL":
+				oncall = append(oncall, c.Text())
+			case "C-MANAGERS":
+				managers = append(managers, c.Text())
+			}
+		}
+	}
+	collect()
+	require.Len(t, oncall, 1)
+	assert.True(t, strings.HasPrefix(oncall[0], "<!here> URGENT case alert-00 needs on-call now."), oncall[0])
+	assert.Contains(t, oncall[0], "<https://example.slack.com/archives/C-SHROP/p"+strings.ReplaceAll(ts, ".", "")+"|Open the case>")
+	assert.Empty(t, managers)
+
+	// The deadline is one working day on: Monday 17:00; three quarters of
+	// its working time have gone at Monday 15:00.
+	e.advance(56 * time.Hour) // Monday 10:00
+	e.step()
+	collect()
+	assert.Empty(t, managers)
+	e.advance(5 * time.Hour) // Monday 15:00
+	e.step()
+	collect()
+	require.Len(t, managers, 1)
+	assert.Contains(t, managers[0], "Case alert-00 (urgent) is unclaimed and three quarters of its time has gone: contact due by Mon 30 Nov 17:00.")
+	assert.Contains(t, managers[0], "|Open the case>")
+}
