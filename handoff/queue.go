@@ -383,6 +383,40 @@ func (q *Queue) Note(ctx context.Context, id bot.ConversationID, text string) er
 	return nil
 }
 
+// Stats is the queue at a glance, for monitoring: no personal data.
+type Stats struct {
+	// Open counts the open cases by state (queued, claimed) and priority.
+	Open map[State]map[bot.Priority]int
+	// OldestQueued is when the longest-waiting unclaimed case was opened;
+	// zero when none waits.
+	OldestQueued time.Time
+	// Jobs is how many posts for the board are waiting.
+	Jobs int64
+}
+
+// Stats counts the open cases and the waiting jobs, in one script.
+func (q *Queue) Stats(ctx context.Context) (Stats, error) {
+	res, err := q.eval(ctx, "stats").Slice()
+	if err != nil {
+		return Stats{}, fmt.Errorf("queue: stats: %w", err)
+	}
+	st := Stats{Open: map[State]map[bot.Priority]int{StateQueued: {}, StateClaimed: {}}, Jobs: res[0].(int64)}
+	for i := 1; i+2 < len(res); i += 3 {
+		state, _ := res[i].(string)
+		pr, _ := strconv.Atoi(fmt.Sprint(res[i+1]))
+		if st.Open[State(state)] == nil {
+			st.Open[State(state)] = map[bot.Priority]int{}
+		}
+		st.Open[State(state)][bot.Priority(pr)]++
+		if State(state) == StateQueued {
+			if t := fromMS(fmt.Sprint(res[i+2])); !t.IsZero() && (st.OldestQueued.IsZero() || t.Before(st.OldestQueued)) {
+				st.OldestQueued = t
+			}
+		}
+	}
+	return st, nil
+}
+
 // Get returns the case, or ErrNoCase.
 func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
 	m, err := q.rdb.HGetAll(ctx, q.opts.Prefix+"c:"+string(id)).Result()

@@ -253,6 +253,21 @@ if op == 'done' then
   return 1
 end
 
+if op == 'stats' then
+  -- Returns the number of jobs waiting, then state, priority and opened-ms
+  -- of each open case.
+  local out = {redis.call('ZCARD', key('jobs'))}
+  for _, id in ipairs(redis.call('ZRANGE', key('open'), 0, -1)) do
+    local st, pr, opened = unpack(redis.call('HMGET', key('c:' .. id), 'st', 'pr', 'op'))
+    if st then
+      table.insert(out, st)
+      table.insert(out, pr)
+      table.insert(out, opened)
+    end
+  end
+  return out
+end
+
 if op == 'lease' then
   -- ARGV: owner, lease-ms. Takes the lease if nobody holds it, or renews
   -- it for its holder; 1 if this owner holds it now. Expiry is Redis's own

@@ -475,3 +475,21 @@ func TestComingBackAfterAQuickExitClearsIt(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, c.Exited, "they wrote again")
 }
+
+func TestStats(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	ctx := context.Background()
+	f.handoff(t, q, "stats-1", bot.Urgent)
+	f.clock.Set(at(2026, 12, 1, 10, 5))
+	f.handoff(t, q, "stats-2", bot.Standard)
+	f.handoff(t, q, "stats-3", bot.Standard)
+	_, err := q.Claim(ctx, "stats-3", "U-ALICE")
+	require.NoError(t, err)
+	st, err := q.Stats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, map[bot.Priority]int{bot.Urgent: 1, bot.Standard: 1}, st.Open[handoff.StateQueued])
+	assert.Equal(t, map[bot.Priority]int{bot.Standard: 1}, st.Open[handoff.StateClaimed])
+	assert.True(t, st.OldestQueued.Equal(at(2026, 12, 1, 10, 0)), "oldest waiting: %s", st.OldestQueued)
+	assert.Equal(t, int64(5), st.Jobs, "three cards, the urgent case's on-call alert and the claim's update")
+}

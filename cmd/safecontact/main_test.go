@@ -149,7 +149,7 @@ func startServe(t *testing.T, env map[string]string) *Main {
 func TestServeHealth(t *testing.T) {
 	m := startServe(t, nil)
 	client := &http.Client{Timeout: 5 * time.Second}
-	for _, path := range []string{"/healthz", "/readyz", "/chat/", "/chat/static/app.js"} {
+	for _, path := range []string{"/healthz", "/readyz", "/chat/", "/chat/static/app.js", "/metrics"} {
 		resp, err := client.Get("http://" + m.Addr() + path)
 		if err != nil {
 			t.Fatal(err)

@@ -257,6 +257,14 @@ func TestOfficerQueueOverWebChat(t *testing.T) {
 	got := r.chatWait(token, "officer", 10*time.Second)
 	assert.Equal(t, "Hello, this is Sam. I'm here now.", got)
 
+	// /metrics counts it, and the requests that made it.
+	resp, err := http.Get(r.base + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Regexp(t, `(?m)^safecontact_cases_open\{priority="standard",state="claimed"\} [1-9]`, string(metrics))
+	assert.Regexp(t, `(?m)^safecontact_http_requests_total\{code="200",route="slack_events"\} [1-9]`, string(metrics))
+
 	// safecontact queue lists the case, claimed, without the tenant's
 	// address.
 	cmd := exec.Command(binary, "queue")

@@ -105,16 +105,19 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
+	met := newMetrics(m.queue, m.log)
+	handle := func(pattern, route string, h http.Handler) { mux.Handle(pattern, met.instrument(route, h)) }
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
-	mux.Handle("POST "+sms.InboundPath, m.sms)
-	mux.Handle("POST "+sms.StatusPath, m.sms)
-	mux.Handle("/chat/", m.chat)
+	mux.Handle("GET /metrics", met.handler())
+	handle("POST "+sms.InboundPath, "sms", m.sms)
+	handle("POST "+sms.StatusPath, "sms_status", m.sms)
+	handle("/chat/", "chat", m.chat)
 	if m.slack != nil && !m.slack.SocketMode() {
-		mux.HandleFunc("POST "+slackboard.InteractionsPath, m.slack.Interactions)
-		mux.HandleFunc("POST "+slackboard.EventsPath, m.slack.Events)
+		handle("POST "+slackboard.InteractionsPath, "slack_interactions", http.HandlerFunc(m.slack.Interactions))
+		handle("POST "+slackboard.EventsPath, "slack_events", http.HandlerFunc(m.slack.Events))
 	}
 	return noStore(mux)
 }
