@@ -234,6 +234,14 @@ func TestOfficerQueueOverSMS(t *testing.T) {
 		return slices.Contains(r.threadTexts(card.TS), "Tenant: yes, he's at work until 5")
 	}, 10*time.Second, 20*time.Millisecond, "the tenant's text is in the thread: %q", r.threadTexts(card.TS))
 
+	var cards []string
+	for _, c := range r.slack.Calls("chat.postMessage") {
+		if c.ThreadTS() == "" && (c.Channel() == "C-SHROP" || c.Channel() == "C-ALL") {
+			cards = append(cards, c.Channel())
+		}
+	}
+	assert.Equal(t, []string{"C-SHROP"}, cards, "one card, in the area's channel")
+
 	r.press(winner, "C-SHROP", card.TS, "close", "Contacted: safety plan agreed")
 	require.Eventually(t, func() bool {
 		updates := r.slack.Calls("chat.update")
