@@ -318,8 +318,8 @@ func (t *turn) afterEnd(s *Step) error {
 }
 
 // notice answers a tenant who writes after the handoff with when an
-// officer will be in touch, at most once a day (in the landlord's time
-// zone): the rest of what they write goes to the officer's thread, and a
+// officer will be in touch (and out of hours the support numbers, 24-hour
+// services first), at most once a day (in the landlord's time zone): the rest of what they write goes to the officer's thread, and a
 // bot answering every line of a conversation with an officer would be
 // noise at best and a lit-up lock screen at worst.
 func (t *turn) notice() {
@@ -331,6 +331,11 @@ func (t *turn) notice() {
 	}
 	t.conv.Noticed = t.now
 	t.say(t.afterHandoff())
+	if !t.e.hours.Open(t.now) {
+		// Out of hours nobody may read their words until the deadline:
+		// the numbers that answer now come with the notice.
+		t.sayAll(t.c.numbers(t.conv, t.now))
+	}
 }
 
 func (t *turn) afterHandoff() string {
