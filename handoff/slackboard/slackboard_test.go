@@ -46,7 +46,7 @@ func (r *relay) Sent() []string {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	api    *slackfake.Server
 	queue  *handoff.Queue
 	slack  *slackboard.Slack
@@ -57,7 +57,7 @@ type env struct {
 	events int
 }
 
-func newEnv(t *testing.T, configure ...func(*slackboard.Config)) *env {
+func newEnv(t testing.TB, configure ...func(*slackboard.Config)) *env {
 	t.Helper()
 	hours, problems := flows.LoadHours(os.DirFS("../../flows/default"), flows.HoursFile)
 	require.Empty(t, problems)
