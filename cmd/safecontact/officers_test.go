@@ -8,8 +8,10 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -341,4 +343,20 @@ func (r *officersRig) chatWait(token, from string, timeout time.Duration) string
 	}
 	r.t.Fatalf("no %s message in the chat within %s", from, timeout)
 	return ""
+}
+
+// A process with another SAFECONTACT_KEY would read nothing in Redis and
+// pass over every case: it must not start.
+func TestAnotherKeyIsRefusedAtStart(t *testing.T) {
+	storetest.Redis(t)
+	startServe(t, nil) // the first process writes the key check, if no test did
+	env := map[string]string{
+		"REDIS_URL": os.Getenv("REDIS_URL"), "SAFECONTACT_KEY": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
+		"SAFECONTACT_ADDR": "127.0.0.1:0",
+	}
+	cfg, err := loadConfig(func(k string) string { return env[k] }, flag.NewFlagSet("serve", flag.ContinueOnError), nil)
+	require.NoError(t, err)
+	_, err = NewMain(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "SAFECONTACT_KEY is not the key this Redis's data was written with")
 }

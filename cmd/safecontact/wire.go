@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -99,6 +100,10 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 		if s.sealer, err = seal.New(k.seal); err != nil {
 			return nil, err
 		}
+		if err := checkKey(ctx, s.redis, s.sealer); err != nil {
+			s.redis.Close()
+			return nil, err
+		}
 		s.events = redisstore.New(s.redis, s.sealer, redisstore.Options{EventLog: "sc:events"})
 		store = s.events
 		log.Info("store: redis")
@@ -113,6 +118,30 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 		return nil, err
 	}
 	return s, nil
+}
+
+// keyCheckKey holds a value sealed with the key the data in this Redis
+// was written with.
+const keyCheckKey = "sc:keycheck"
+
+// checkKey refuses to start on a Redis whose data was sealed with another
+// SAFECONTACT_KEY: such a process could read nothing, and the officer
+// queue would pass over every case it could not open. The first process
+// on a new Redis writes the check.
+func checkKey(ctx context.Context, rdb redis.UniversalClient, sealer *seal.Sealer) error {
+	const plain = "safecontact key check v1"
+	sealed := sealer.Seal([]byte(plain), []byte(keyCheckKey))
+	if err := rdb.SetNX(ctx, keyCheckKey, sealed, 0).Err(); err != nil {
+		return fmt.Errorf("redis: key check: %w", err)
+	}
+	stored, err := rdb.Get(ctx, keyCheckKey).Bytes()
+	if err != nil {
+		return fmt.Errorf("redis: key check: %w", err)
+	}
+	if got, err := sealer.Open(stored, []byte(keyCheckKey)); err != nil || string(got) != plain {
+		return errors.New("SAFECONTACT_KEY is not the key this Redis's data was written with: every process must have the same key (refusing to start rather than lose cases it could not read)")
+	}
+	return nil
 }
 
 func (s *stack) close() error {
