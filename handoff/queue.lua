@@ -165,6 +165,10 @@ if op == 'tenant' then
   local c = key('c:' .. id)
   local st = redis.call('HGET', c, 'st')
   if not st then return 0 end
+  if redis.call('HDEL', c, 'ex') == 1 then
+    -- They wrote again after texting STOP to the carrier (and START).
+    enqueue('update', id)
+  end
   if st == 'closed' then
     redis.call('HSET', c, 'st', 'queued', 'ro', 1, 'op', ARGV[9], 'dl', ARGV[10])
     redis.call('HDEL', c, 'by', 'cat', 'cby', 'out', 'clt')
@@ -217,9 +221,13 @@ if op == 'note' then
   return 1
 end
 
-if op == 'alert' then
-  -- ARGV: id, alert kind.
-  enqueue('alert', ARGV[3], '', ARGV[4])
+if op == 'retry' then
+  -- A failed attempt. ARGV: job number, attempts, next-attempt-ms, case
+  -- id, alert kind to raise with it ('' for none).
+  local j = key('job:' .. ARGV[3])
+  if redis.call('EXISTS', j) == 0 then return 0 end
+  redis.call('HSET', j, 'n', ARGV[4], 'at', ARGV[5])
+  if ARGV[7] ~= '' then enqueue('alert', ARGV[6], '', ARGV[7]) end
   return 1
 end
 

@@ -458,7 +458,14 @@ func TestACardThatCannotBePostedIsToldToTheManagers(t *testing.T) {
 	for s := range 20 {
 		f.stepAt(t, q, at(2026, 12, 1, 10, 0).Add(time.Duration(s)*time.Second))
 	}
-	assert.Equal(t, []string{"alert lost-car nocard"}, f.board.Posts())
+	assert.Equal(t, []string{"alert lost-car nocard"}, f.board.Posts(), "the managers are told once")
+
+	// Once the app is invited to the channel, the card goes up after all.
+	f.board.mu.Lock()
+	f.board.fail = nil
+	f.board.mu.Unlock()
+	f.stepAt(t, q, at(2026, 12, 1, 10, 10))
+	assert.Equal(t, []string{"alert lost-car nocard", "card lost-car standard"}, f.board.Posts())
 }
 
 func TestComingBackAfterAQuickExitClearsIt(t *testing.T) {
@@ -474,6 +481,14 @@ func TestComingBackAfterAQuickExitClearsIt(t *testing.T) {
 	c, err = q.Get(ctx, "back-0001")
 	require.NoError(t, err)
 	assert.False(t, c.Exited, "they wrote again")
+
+	// Texts refused by Twilio after a STOP to the carrier mark the case;
+	// the tenant's next message (after START) clears it.
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventOptedOut, Conversation: "back-0001"}))
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: "back-0001", Text: "START"}))
+	c, err = q.Get(ctx, "back-0001")
+	require.NoError(t, err)
+	assert.False(t, c.Exited)
 }
 
 func TestStats(t *testing.T) {

@@ -178,15 +178,20 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			blocked[j.id] = blocked[j.id] || ordered
 			continue
 		}
-		jctx, cancel := context.WithTimeout(ctx, q.opts.JobTimeout)
+		// A post and its record are not cut short by shutdown: a post
+		// Slack accepted but the queue did not record would be posted
+		// again by the next lease holder. ctx is checked between jobs.
+		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.opts.JobTimeout)
 		ref, err := q.do(jctx, c, j)
-		cancel()
 		if err == nil {
-			if err := q.done(ctx, j, ref); err != nil {
+			err = q.done(jctx, j, ref)
+			cancel()
+			if err != nil {
 				return err
 			}
 			continue
 		}
+		cancel()
 		blocked[j.id] = blocked[j.id] || ordered
 		var ra interface{ RetryAfter() time.Duration }
 		if errors.As(err, &ra) {
@@ -195,22 +200,8 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			q.opts.Log.Warn("queue: rate limited; the lane waits", "lane", lane, "wait", wait)
 			continue
 		}
-		wait := q.backoff(j.attempts)
-		if j.attempts+1 >= q.opts.MaxAttempts {
-			q.opts.Log.Error("queue: giving up a job", "case", c.Short(), "job", string(j.kind), "attempts", j.attempts+1, "err", err)
-			q.done(ctx, j, Ref{})
-			if j.kind == JobCard {
-				// Officers cannot see the case where they look: the
-				// managers must hear of it.
-				if err := q.eval(ctx, "alert", string(j.id), string(AlertNoCard)).Err(); err != nil {
-					return fmt.Errorf("queue: alert of a lost card: %w", err)
-				}
-			}
-			continue
-		}
-		q.opts.Log.Warn("queue: job failed; will retry", "case", c.Short(), "job", string(j.kind), "wait", wait, "err", err)
-		if err := q.rdb.HSet(ctx, q.opts.Prefix+"job:"+j.n, "n", j.attempts+1, "at", ms(now.Add(wait))).Err(); err != nil {
-			return fmt.Errorf("queue: job retry: %w", err)
+		if err := q.failed(ctx, c, j, now, err); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -258,6 +249,35 @@ func (q *Queue) done(ctx context.Context, j *job, ref Ref) error {
 	err := q.eval(ctx, "done", j.n, string(j.id), ref.Channel, ref.TS, q.opts.TTL.Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("queue: job done: %w", err)
+	}
+	return nil
+}
+
+// failed records a failed attempt. A card or an alert is never given up:
+// it is what officers and on-call act on, and it is tried again, at the
+// longest backoff, until the channel is fixed; when a card has failed
+// MaxAttempts times the managers are told, once. Other jobs (card
+// updates, thread lines) are given up after MaxAttempts.
+func (q *Queue) failed(ctx context.Context, c *Case, j *job, now time.Time, cause error) error {
+	n := j.attempts + 1
+	log := q.opts.Log.With("case", c.Short(), "job", string(j.kind), "attempts", n, "err", cause)
+	keep := j.kind == JobCard || j.kind == JobAlert
+	if n >= q.opts.MaxAttempts && !keep {
+		log.Error("queue: giving up a job")
+		return q.done(ctx, j, Ref{})
+	}
+	alert := ""
+	if j.kind == JobCard && n == q.opts.MaxAttempts {
+		// Officers cannot see the case where they look.
+		alert = string(AlertNoCard)
+		log.Error("queue: a card cannot be posted; the managers are told, and it is still tried")
+	} else {
+		log.Warn("queue: job failed; will retry", "wait", q.backoff(j.attempts))
+	}
+	// One script: the attempt is counted and the alert queued together.
+	err := q.eval(ctx, "retry", j.n, n, ms(now.Add(q.backoff(j.attempts))), string(j.id), alert).Err()
+	if err != nil {
+		return fmt.Errorf("queue: job retry: %w", err)
 	}
 	return nil
 }
