@@ -329,7 +329,9 @@ func (o *Outbox) retry(ctx context.Context, conv bot.ConversationID, id, state s
 }
 
 // RecordStatus records a delivery status from Twilio's status callback.
-// An unknown SID is ignored: the message may have expired.
+// An unknown SID is ignored: the message may have expired. A text Twilio
+// accepted but could not deliver (undelivered, failed) is reported to
+// Undelivered: the officer saw it go.
 func (o *Outbox) RecordStatus(ctx context.Context, sid, status string) error {
 	id, err := o.rdb.Get(ctx, o.sidKey(sid)).Result()
 	if errors.Is(err, redis.Nil) {
@@ -338,7 +340,23 @@ func (o *Outbox) RecordStatus(ctx context.Context, sid, status string) error {
 	if err != nil {
 		return err
 	}
-	return o.rdb.HSet(ctx, o.msgKey(id), "st", status).Err()
+	// The previous status tells a repeated callback from a new one, so the
+	// officer is told once.
+	prev, err := o.rdb.HGet(ctx, o.msgKey(id), "st").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	if err := o.rdb.HSet(ctx, o.msgKey(id), "st", status).Err(); err != nil {
+		return err
+	}
+	if (status == "undelivered" || status == "failed") && prev != status {
+		conv, err := o.rdb.HGet(ctx, o.msgKey(id), "c").Result()
+		if err != nil {
+			return err
+		}
+		o.undelivered(ctx, bot.ConversationID(conv), false, "the phone network did not deliver it (Twilio status "+status+")")
+	}
+	return nil
 }
 
 // Status returns a message's state and its last delivery status.

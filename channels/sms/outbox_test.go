@@ -436,3 +436,35 @@ func TestOutboxRefusalIsReportedWithoutTheNumber(t *testing.T) {
 	drain(t, o)
 	assert.Equal(t, []string{"Twilio refused it (error 21211)"}, reasons)
 }
+
+func TestLookupErrorsDoNotCarryTheNumber(t *testing.T) {
+	sender, err := sms.NewTwilioSender(sms.TwilioConfig{
+		AccountSID: accountSID, AuthToken: token, From: "+441952000000", APIBase: "http://127.0.0.1:1", Timeout: time.Second,
+	})
+	require.NoError(t, err)
+	_, err = sender.Find(context.Background(), tenant, "hello", time.Now())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), tenant[3:], "a lookup's URL holds the number; errors are logged")
+	_, err = sender.Send(context.Background(), tenant, "hello")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), tenant[3:])
+}
+
+func TestUndeliveredStatusIsReportedOnce(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	var reasons []string
+	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) {
+		opts.Undelivered = func(_ context.Context, conv bot.ConversationID, _ bool, reason string) {
+			reasons = append(reasons, string(conv)+": "+reason)
+		}
+	})
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}))
+	drain(t, o)
+	texts := r.twilio.texts()
+	require.Len(t, texts, 1)
+	for _, status := range []string{"sent", "undelivered", "undelivered"} {
+		require.NoError(t, o.RecordStatus(ctx, texts[0].SID, status))
+	}
+	assert.Equal(t, []string{"conv-a: the phone network did not deliver it (Twilio status undelivered)"}, reasons)
+}

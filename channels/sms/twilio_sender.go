@@ -142,10 +142,21 @@ func classify(err error, c *call) error {
 			Err: fmt.Errorf("twilio: HTTP %d, error %d (https://www.twilio.com/docs/api/errors/%d)", rest.Status, rest.Code, rest.Code),
 		}
 	}
+	err = transportError(err)
 	if c.wrote.Load() {
 		return &SendError{Ambiguous: true, Err: err}
 	}
 	return &SendError{Retry: true, Err: err}
+}
+
+// transportError drops the URL from a failed request's error: a lookup's
+// URL carries the tenant's number in its query, and errors are logged.
+func transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("twilio: %s request failed: %w", ue.Op, ue.Err)
+	}
+	return err
 }
 
 // Find implements Sender: it looks through the most recent texts to the
