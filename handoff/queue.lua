@@ -267,7 +267,10 @@ if op == 'stats' then
   local out = {redis.call('ZCARD', key('jobs'))}
   for _, id in ipairs(redis.call('ZRANGE', key('open'), 0, -1)) do
     local st, pr, opened = unpack(redis.call('HMGET', key('c:' .. id), 'st', 'pr', 'op'))
-    if st then
+    if not st then
+      -- The case expired while open: it leaves the queue too.
+      redis.call('ZREM', key('open'), id)
+    else
       table.insert(out, st)
       table.insert(out, pr)
       table.insert(out, opened)

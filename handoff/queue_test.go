@@ -507,4 +507,13 @@ func TestStats(t *testing.T) {
 	assert.Equal(t, map[bot.Priority]int{bot.Standard: 1}, st.Open[handoff.StateClaimed])
 	assert.True(t, st.OldestQueued.Equal(at(2026, 12, 1, 10, 0)), "oldest waiting: %s", st.OldestQueued)
 	assert.Equal(t, int64(5), st.Jobs, "three cards, the urgent case's on-call alert and the claim's update")
+
+	// A case that expired while open leaves the counts, and the queue.
+	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:stats-2").Err())
+	st, err = q.Stats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, map[bot.Priority]int{bot.Urgent: 1}, st.Open[handoff.StateQueued])
+	n, err := f.rdb.ZCard(ctx, f.prefix+"open").Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
 }

@@ -52,6 +52,9 @@ type Config struct {
 	// BehindProxy: a reverse proxy in front sets X-Forwarded-For
 	// (SAFECONTACT_BEHIND_PROXY=1), so per-client limits use it.
 	BehindProxy bool
+	// MetricsToken, when set, is required as a bearer token by
+	// GET /metrics (SAFECONTACT_METRICS_TOKEN).
+	MetricsToken string
 	// Slack is the officers' side; off unless SLACK_BOT_TOKEN is set.
 	Slack SlackConfig
 }
@@ -95,6 +98,7 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 		ChatExitURL:        getenv("SAFECONTACT_CHAT_EXIT_URL"),
 		ChatFrameAncestors: strings.Fields(getenv("SAFECONTACT_CHAT_FRAME_ANCESTORS")),
 		BehindProxy:        getenv("SAFECONTACT_BEHIND_PROXY") == "1",
+		MetricsToken:       getenv("SAFECONTACT_METRICS_TOKEN"),
 	}
 	var errs []error
 	if s := getenv("SAFECONTACT_IDLE_TTL"); s != "" {

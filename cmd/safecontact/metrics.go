@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,8 +43,21 @@ func (m *metrics) instrument(route string, h http.Handler) http.Handler {
 	return promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(prometheus.Labels{"route": route}), h)
 }
 
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+// handler serves the metrics; with a token, only to requests that carry
+// it ("Authorization: Bearer …").
+func (m *metrics) handler(token string) http.Handler {
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			http.Error(w, "metrics need the token", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // queueCollector reads the officer queue at each scrape: what managers
@@ -50,6 +65,27 @@ func (m *metrics) handler() http.Handler {
 type queueCollector struct {
 	queue *handoff.Queue
 	log   *slog.Logger
+	// The queue is read at most every few seconds, however often /metrics
+	// is asked.
+	mu   sync.Mutex
+	last handoff.Stats
+	at   time.Time
+}
+
+func (c *queueCollector) stats() (handoff.Stats, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.at) < 5*time.Second {
+		return c.last, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := c.queue.Stats(ctx)
+	if err != nil {
+		return st, err
+	}
+	c.last, c.at = st, time.Now()
+	return st, nil
 }
 
 var (
@@ -68,9 +104,7 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	st, err := c.queue.Stats(ctx)
+	st, err := c.stats()
 	if err != nil {
 		c.log.Warn("metrics: queue not read", "err", err)
 		return

@@ -94,7 +94,7 @@ func newOfficersRig(t *testing.T) *officersRig {
 		"SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": slackSecret, "SLACK_API_URL": r.slack.APIURL(),
 		"SLACK_CHANNELS":       "shropshire=C-SHROP,*=C-ALL",
 		"SLACK_ONCALL_CHANNEL": "C-ONCALL", "SLACK_MANAGERS_CHANNEL": "C-MANAGERS",
-		"SLACK_OFFICERS": "U-ALICE,U-BOB",
+		"SLACK_OFFICERS": "U-ALICE,U-BOB", "SAFECONTACT_METRICS_TOKEN": "metrics-e2e",
 	})
 	r.base = "http://" + m.Addr()
 	return r
@@ -267,8 +267,15 @@ func TestOfficerQueueOverWebChat(t *testing.T) {
 	got := r.chatWait(token, "officer", 10*time.Second)
 	assert.Equal(t, "Hello, this is Sam. I'm here now.", got)
 
-	// /metrics counts it, and the requests that made it.
+	// /metrics counts it, and the requests that made it, for whoever
+	// has the token.
 	resp, err := http.Get(r.base + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	req, _ := http.NewRequest(http.MethodGet, r.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer metrics-e2e")
+	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

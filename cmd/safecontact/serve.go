@@ -111,7 +111,7 @@ func (m *Main) routes() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
-	mux.Handle("GET /metrics", met.handler())
+	mux.Handle("GET /metrics", met.handler(m.cfg.MetricsToken))
 	handle("POST "+sms.InboundPath, "sms", m.sms)
 	handle("POST "+sms.StatusPath, "sms_status", m.sms)
 	handle("/chat/", "chat", m.chat)
