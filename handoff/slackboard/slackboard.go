@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -70,12 +69,14 @@ type Slack struct {
 	// work runs Slack's requests after they are acknowledged, in the
 	// order they came, so an officer's replies reach the tenant in order.
 	work chan func(context.Context)
-	// quit ends the worker once the work queued is done; closing is set
-	// first, so that nothing is queued after.
-	quit    chan struct{}
-	closing atomic.Bool
-	wg      sync.WaitGroup
-	stop    context.CancelFunc
+	// quit ends the worker once the work queued is done. closed is set
+	// first, under mu, which later holds while it queues: nothing is
+	// queued after the worker's last look.
+	quit   chan struct{}
+	mu     sync.RWMutex
+	closed bool
+	wg     sync.WaitGroup
+	stop   context.CancelFunc
 	ctx     context.Context
 }
 
@@ -132,9 +133,13 @@ func New(ctx context.Context, cfg Config) (*Slack, error) {
 // request that arrives after is answered and its work dropped, with a
 // log line: Slack has already been told it was received.
 func (s *Slack) Close() {
-	if s.closing.Swap(true) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
 		return
 	}
+	s.closed = true
+	s.mu.Unlock()
 	close(s.quit)
 	s.wg.Wait()
 	s.stop()
@@ -167,7 +172,9 @@ func (s *Slack) worker() {
 // burst that fills the queue, f runs at once on its own rather than keep
 // Slack waiting past its three seconds; its order is then not kept.
 func (s *Slack) later(f func(context.Context)) {
-	if s.closing.Load() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
 		s.cfg.Log.Warn("slack: shutting down; a request's work is dropped")
 		return
 	}
