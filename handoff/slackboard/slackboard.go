@@ -77,7 +77,7 @@ type Slack struct {
 	closed bool
 	wg     sync.WaitGroup
 	stop   context.CancelFunc
-	ctx     context.Context
+	ctx    context.Context
 }
 
 // New checks the configuration, asks Slack who the bot is, and starts the
