@@ -26,7 +26,7 @@ func queueCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if cfg.RedisURL == "" {
-		return errors.New("the officer queue lives in Redis: set REDIS_URL and SAFECONTACT_KEY as serve has them (without Redis, serve prints each case on its console instead)")
+		return errors.New("the officer queue lives in Redis: set REDIS_URL and SAFECONTACT_KEY as serve has them (without Redis, serve prints each case on its standard output instead)")
 	}
 	s, err := build(ctx, cfg, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
