@@ -256,20 +256,27 @@ func (s *Store) Transcript(ctx context.Context, id bot.ConversationID) ([]bot.Li
 // not start with it is plain JSON (it starts with '{').
 const stateDeflated = 1
 
+// compressFrom is the size of state JSON worth compressing. Most turns of
+// an intake write less and are stored as they are: compressing them cost
+// an eighth of a turn's CPU (docs/benchmarks.md). The larger states, from
+// the handoff on, carry the replies with the numbers and halve.
+const compressFrom = 1024
+
 // deflaters reuse compressors: a new one allocates hundreds of kilobytes.
 var deflaters = sync.Pool{New: func() any {
 	w, _ := flate.NewWriter(nil, flate.BestSpeed)
 	return w
 }}
 
-// encodeState writes the conversation as JSON compressed with DEFLATE
-// (fastest level): a handed-off conversation's state and transcript take
-// 2,496 bytes in Redis instead of 3,008 (docs/benchmarks.md), for no
-// measurable cost per turn.
+// encodeState writes the conversation as JSON, compressed with DEFLATE
+// (fastest level) when it is large (compressFrom).
 func encodeState(c *bot.Conversation) ([]byte, error) {
 	js, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
+	}
+	if len(js) < compressFrom {
+		return js, nil
 	}
 	var buf bytes.Buffer
 	buf.WriteByte(stateDeflated)

@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"strings"
 	"testing"
 
 	"safecontact/bot"
@@ -8,12 +9,20 @@ import (
 
 func TestStateRoundTripsAndPlainJSONStillReads(t *testing.T) {
 	c := &bot.Conversation{Channel: bot.ChannelSMS, State: "children", Answers: map[string]string{"area": "shropshire"}}
+	small, err := encodeState(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small[0] != '{' {
+		t.Fatalf("a small state is stored as JSON, not %q", small)
+	}
+	c.LastReplies = []bot.Reply{{Text: strings.Repeat("Numbers you can call: National helpline, free, 24h: 0808 2000 247. ", 20)}}
 	enc, err := encodeState(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if enc[0] != stateDeflated {
-		t.Fatalf("encoded state starts %#x, want the DEFLATE mark", enc[0])
+		t.Fatalf("a large state starts %#x, want the DEFLATE mark", enc[0])
 	}
 	for _, in := range [][]byte{enc, []byte(`{"ch":"sms","st":"children","an":{"area":"shropshire"}}`)} {
 		got, err := decodeState(in)
