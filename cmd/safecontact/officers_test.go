@@ -82,22 +82,32 @@ type officersRig struct {
 	// number is this run's tenant: a new one each run, so that runs on
 	// one Redis do not meet each other's conversations.
 	number string
+	env    map[string]string
+	// slackBase is where Slack's requests go, when not to the first
+	// process: Slack reaches any process behind the load balancer.
+	slackBase string
 }
 
 func newOfficersRig(t *testing.T) *officersRig {
 	storetest.Redis(t) // skips (or fails under CI) without REDIS_URL
 	r := &officersRig{t: t, slack: slackfake.New(t), twilio: newTextsOut(t),
 		number: fmt.Sprintf("+447700%06d", rand.IntN(1_000_000))}
-	m := startServe(t, map[string]string{
+	r.env = map[string]string{
 		"TWILIO_AUTH_TOKEN": twilioToken, "PUBLIC_BASE_URL": publicURL,
 		"TWILIO_ACCOUNT_SID": twilioSID, "TWILIO_FROM": "+447700900000", "TWILIO_API_BASE": r.twilio.URL,
 		"SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": slackSecret, "SLACK_API_URL": r.slack.APIURL(),
 		"SLACK_CHANNELS":       "shropshire=C-SHROP,*=C-ALL",
 		"SLACK_ONCALL_CHANNEL": "C-ONCALL", "SLACK_MANAGERS_CHANNEL": "C-MANAGERS",
 		"SLACK_OFFICERS": "U-ALICE,U-BOB", "SAFECONTACT_METRICS_TOKEN": "metrics-e2e",
-	})
-	r.base = "http://" + m.Addr()
+	}
+	r.base = "http://" + startServe(t, r.env).Addr()
 	return r
+}
+
+// another starts a second process on the same Redis, Twilio and Slack,
+// and returns its base URL.
+func (r *officersRig) another() string {
+	return "http://" + startServe(r.t, r.env).Addr()
 }
 
 // text sends a signed inbound text, as Twilio would.
@@ -126,10 +136,15 @@ func (r *officersRig) text(body string) string {
 	return string(out)
 }
 
-// slackPost sends a signed request from Slack.
+// slackPost sends a signed request from Slack, to slackBase (when set) or
+// to the first process.
 func (r *officersRig) slackPost(path string, body []byte) int {
 	r.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, r.base+path, bytes.NewReader(body))
+	base := r.base
+	if r.slackBase != "" {
+		base = r.slackBase
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(body))
 	for k, v := range slackfake.Sign(slackSecret, body, time.Now()) {
 		req.Header[k] = v
 	}
@@ -366,4 +381,25 @@ func TestAnotherKeyIsRefusedAtStart(t *testing.T) {
 	_, err = NewMain(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "SAFECONTACT_KEY is not the key this Redis's data was written with")
+}
+
+// Slack's requests reach any process, but a web chat lives in the process
+// that started it: the officer's reply still reaches it.
+func TestOfficerReplyReachesAWebChatHeldByAnotherProcess(t *testing.T) {
+	r := newOfficersRig(t)
+	r.slackBase = r.another()
+	token := r.chatStart()
+	for _, line := range intake[1:] {
+		r.chatSay(token, line)
+	}
+	card := r.card("C-SHROP", 1)
+	id := caseID(t, card)
+	r.press("U-ALICE", "C-SHROP", card.TS, "claim", id)
+	require.Eventually(t, func() bool { return len(r.slack.Calls("chat.update")) > 0 }, 10*time.Second, 20*time.Millisecond)
+
+	r.reply("U-ALICE", "C-SHROP", card.TS, "Hello from Sam, on the other server.")
+	assert.Equal(t, "Hello from Sam, on the other server.", r.chatWait(token, "officer", 10*time.Second))
+	require.Eventually(t, func() bool { return len(r.slack.Calls("reactions.add")) == 1 }, 5*time.Second, 20*time.Millisecond,
+		"the officer sees it went")
+	assert.Empty(t, r.slack.Calls("chat.postEphemeral"), "and is not told it failed")
 }

@@ -35,6 +35,8 @@ type Main struct {
 	queue *handoff.Queue
 	// slack is the officers' side; nil unless configured.
 	slack *slackboard.Slack
+	// chatBus takes officers' messages to the process holding the chat.
+	chatBus *chatBus
 	// stopWorkers ends the background workers (outbox, queue, Socket
 	// Mode); workers waits for them.
 	stopWorkers context.CancelFunc
@@ -84,6 +86,7 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		s.close()
 		return nil, err
 	}
+	m.chatBus = &chatBus{rdb: s.redis, sealer: s.sealer, chat: m.chat, log: log}
 	if m.queue != nil {
 		if err := m.officers(ctx, console); err != nil {
 			s.close()
@@ -162,6 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.queue != nil {
 		m.workers.Go(func() { m.queue.Run(wctx) })
+		m.workers.Go(func() { m.chatBus.Run(wctx) })
 	}
 	if m.slack != nil && m.slack.SocketMode() {
 		m.workers.Go(func() {
@@ -279,7 +283,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 		BotToken: cfg.BotToken, SigningSecret: cfg.SigningSecret, AppToken: cfg.AppToken, APIURL: cfg.APIURL,
 		Channels: cfg.Channels, OnCall: cfg.OnCall, OnCallMention: cfg.OnCallMention, Managers: cfg.Managers,
 		Officers: cfg.Officers, LockScreenWords: m.cfg.LockScreenWords,
-		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chat}, Redis: m.stack.redis, Log: m.log,
+		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chatBus}, Redis: m.stack.redis, Log: m.log,
 	})
 	if err != nil {
 		return err
@@ -296,7 +300,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 // relay takes an officer's reply to the tenant on the channel they used.
 type relay struct {
 	outbox *sms.Outbox
-	chat   *webchat.Server
+	chat   *chatBus
 }
 
 func (r relay) Send(ctx context.Context, c *handoff.Case, key, text string) error {
