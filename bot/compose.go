@@ -141,15 +141,15 @@ func (e *Engine) summarise(conv *Conversation, lang string) []SummaryLine {
 		if !ok || a == Skipped || s.Label == nil {
 			continue
 		}
-		value := a
+		value, action := a, ""
 		if s.Kind == KindArea {
 			value = e.dir.AreaName(a, lang)
 		} else if o := s.Option(a); o != nil {
-			value = o.Label.In(lang, def)
+			value, action = o.Label.In(lang, def), o.Action
 		} else {
 			value = quote(a)
 		}
-		out = append(out, SummaryLine{Step: s.ID, Label: s.Label.In(lang, def), Value: value, Private: s.Private})
+		out = append(out, SummaryLine{Step: s.ID, Label: s.Label.In(lang, def), Value: value, Private: s.Private, Action: action})
 	}
 	return out
 }

@@ -73,6 +73,8 @@ type SummaryLine struct {
 	Value string
 	// Private: shown only to the officer who claimed the case.
 	Private bool
+	// Action is what the policy asks of the officer given this answer.
+	Action string
 }
 
 // Sink receives the events of each turn: the officer queue, or the

@@ -154,7 +154,11 @@ type Option struct {
 	Emergency bool
 	// Numbers sends the support numbers for the tenant's area.
 	Numbers bool
-	Line    int
+	// Action is what the policy asks of the officer when this answer is
+	// given ("make the safeguarding referral the same day"): shown on the
+	// case, never to the tenant.
+	Action string
+	Line   int
 }
 
 // Words is one language's vocabulary. All words are compared after

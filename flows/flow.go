@@ -146,7 +146,7 @@ func (ff *flowFile) step(p *problems, n *yaml.Node) *bot.Step {
 
 func (ff *flowFile) option(p *problems, n *yaml.Node, step string) *bot.Option {
 	o := &bot.Option{Line: n.Line}
-	f := p.fields(n, step+": option", "id", "means", "words", "label", "next", "reply", "emergency", "numbers")
+	f := p.fields(n, step+": option", "id", "means", "words", "label", "next", "reply", "emergency", "numbers", "action")
 	o.ID = p.str(f["id"], step+": option id")
 	what := fmt.Sprintf("%s: option %s", step, o.ID)
 	o.Means = p.str(f["means"], what+": means")
@@ -155,6 +155,7 @@ func (ff *flowFile) option(p *problems, n *yaml.Node, step string) *bot.Option {
 	o.Reply = ff.text(p, f["reply"], what+": reply", true)
 	o.Emergency = p.boolean(f["emergency"], what+": emergency")
 	o.Numbers = p.boolean(f["numbers"], what+": numbers")
+	o.Action = p.str(f["action"], what+": action")
 	if wn := f["words"]; wn != nil {
 		o.Words = map[string][]string{}
 		if wn.Kind != yaml.MappingNode {

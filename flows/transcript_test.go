@@ -122,6 +122,9 @@ func describe(ev bot.Event, loc *time.Location) string {
 			h.Reason, h.Priority, h.Area, h.Lang, h.Deadline.In(loc).Format("2006-01-02T15:04"))
 		for _, l := range h.Summary {
 			fmt.Fprintf(&b, "!   %s: %s\n", l.Label, l.Value)
+			if l.Action != "" {
+				fmt.Fprintf(&b, "!     officer to do: %s\n", l.Action)
+			}
 		}
 		return b.String()
 	case bot.EventTenantMessage:

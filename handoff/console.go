@@ -73,6 +73,11 @@ func card(k *Case, loc *time.Location) string {
 	for _, l := range k.Summary {
 		fmt.Fprintf(&b, "  %s: %s\n", l.Label, l.Value)
 	}
+	for _, l := range k.Summary {
+		if l.Action != "" {
+			fmt.Fprintf(&b, "  TO DO: %s\n", l.Action)
+		}
+	}
 	if len(k.Summary) == 0 {
 		b.WriteString("  (no answers given)\n")
 	}

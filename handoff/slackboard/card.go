@@ -125,6 +125,11 @@ func blocks(c *handoff.Case, loc *time.Location) []slack.Block {
 	// verbatim: Slack does not turn the tenant's words into links or
 	// mentions.
 	out = append(out, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.TrimSpace(sum.String()), false, true), nil, nil))
+	for _, l := range c.Summary {
+		if l.Action != "" && c.State != handoff.StateClosed {
+			out = append(out, slack.NewSectionBlock(mrkdwn(":pushpin: *"+escape(l.Action)+"*"), nil, nil))
+		}
+	}
 	switch c.State {
 	case handoff.StateQueued:
 		out = append(out, slack.NewActionBlock("actions",

@@ -113,7 +113,7 @@ func (e *env) handoff(id, area string, p bot.Priority) {
 			Address: "+447700900123", At: now, Deadline: e.hours.Deadline(now),
 			Summary: []bot.SummaryLine{
 				{Step: "area", Label: "Area", Value: "Telford & Wrekin"},
-				{Step: "children", Label: "Children at home", Value: "Yes"},
+				{Step: "children", Label: "Children at home", Value: "Yes", Action: "Make the safeguarding referral the same day."},
 				{Step: "reported", Label: "Police or support worker", Value: "PC Smith <!channel>"},
 				{Step: "contact", Label: "Safe contact", Value: "Text after 6pm, or ring my sister on 07700 900999", Private: true},
 			},
@@ -191,6 +191,7 @@ func TestCardGoesToTheAreaChannelWithoutTheNumber(t *testing.T) {
 		assert.NotContains(t, c.Form.Encode(), "ring+my+sister", "%s carries a private answer", c.Method)
 	}
 	assert.Contains(t, blocks, "How to contact the tenant safely: Show contact, once claimed.")
+	assert.Contains(t, blocks, ":pushpin: *Make the safeguarding referral the same day.*", "what the policy asks of the officer")
 	assert.NotContains(t, posts[0].Text(), "abuse")
 }
 
