@@ -133,6 +133,9 @@ func (s *Slack) message(ctx context.Context, ev *slackevents.MessageEvent) {
 		s.ephemeral(ctx, ev.Channel, ev.User, "Not sent to the tenant: "+why)
 	}
 	switch {
+	case c.State == handoff.StateClosed:
+		not("the case is closed. It opens again if the tenant writes.")
+		return
 	case c.State != handoff.StateClaimed || c.ClaimedBy != ev.User:
 		not("only the officer who claimed the case talks to the tenant. Start with `note:` to leave a note for the team.")
 		return
