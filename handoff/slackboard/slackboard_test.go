@@ -298,6 +298,11 @@ func TestShowContactAndClose(t *testing.T) {
 		"<@U-ALICE> looked up the tenant's contact details.",
 		"Closed by <@U-ALICE>: Contacted: safety plan agreed",
 	}, thread, "the thread records who saw the contact, and the close")
+
+	e.reply("U-ALICE", ts, "one more thing")
+	e.eventually(func() bool { return len(ephemeralsTo(e.api, "U-ALICE")) == 2 }, "told")
+	assert.Equal(t, "Not sent to the tenant: the case is closed. It opens again if the tenant writes.", ephemeralsTo(e.api, "U-ALICE")[1])
+	assert.Empty(t, e.relay.Sent())
 }
 
 func TestQuickExitUpdatesTheCard(t *testing.T) {
