@@ -115,7 +115,8 @@ type job struct {
 	n        string
 	kind     JobKind
 	id       bot.ConversationID
-	line     Line
+	line     Line   // its Text is filled from sealed by unseal
+	sealed   string // a thread line's text, sealed
 	alert    Alert
 	attempts int
 	at       time.Time // not before; zero for now
@@ -133,16 +134,14 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("queue: jobs: %w", err)
 	}
 	blocked := map[bot.ConversationID]bool{}
+	// A case is read once a pass, however many of its jobs are due; its
+	// card's place is noted here when this pass posts the card.
+	cases := map[bot.ConversationID]*Case{}
 	for _, n := range ns {
 		if ctx.Err() != nil {
 			return nil
 		}
 		j, err := q.job(ctx, n)
-		if errors.Is(err, errUnreadable) {
-			q.opts.Log.Error("queue: a job could not be read and is dropped", "job", n, "err", err)
-			q.done(ctx, &job{n: n}, Ref{})
-			continue
-		}
 		if err != nil {
 			return err
 		}
@@ -164,7 +163,10 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		if held, err := q.renew(ctx); !held || err != nil {
 			return err
 		}
-		c, err := q.Get(ctx, j.id)
+		c, err := q.caseFor(ctx, cases, j.id)
+		if err == nil {
+			err = q.unseal(j)
+		}
 		if errors.Is(err, ErrNoCase) || errors.Is(err, errUnreadable) {
 			q.opts.Log.Error("queue: job for a case that is gone or cannot be read; dropped", "case", ShortRef(j.id), "job", string(j.kind), "err", err)
 			q.done(ctx, j, Ref{})
@@ -188,6 +190,9 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			cancel()
 			if err != nil {
 				return err
+			}
+			if j.kind == JobCard {
+				c.Card = ref // for the thread lines after it in this pass
 			}
 			continue
 		}
@@ -217,17 +222,37 @@ func (q *Queue) job(ctx context.Context, n string) (*job, error) {
 		return nil, nil
 	}
 	j := &job{n: n, kind: JobKind(m["k"]), id: bot.ConversationID(m["c"]), alert: Alert(m["a"]),
-		line: Line{Officer: m["o"], Tenant: m["w"] == "1"}}
+		line: Line{Officer: m["o"], Tenant: m["w"] == "1"}, sealed: m["t"]}
 	j.attempts, _ = strconv.Atoi(m["n"])
 	j.at = fromMS(m["at"])
-	if m["t"] != "" {
-		plain, err := q.sealer.Open([]byte(m["t"]), []byte(j.id))
-		if err != nil {
-			return nil, fmt.Errorf("%w: job %s: %w", errUnreadable, n, err)
-		}
-		j.line.Text = string(plain)
-	}
 	return j, nil
+}
+
+// caseFor reads a job's case, once a pass.
+func (q *Queue) caseFor(ctx context.Context, cases map[bot.ConversationID]*Case, id bot.ConversationID) (*Case, error) {
+	if c := cases[id]; c != nil {
+		return c, nil
+	}
+	c, err := q.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cases[id] = c
+	return c, nil
+}
+
+// unseal opens a thread line's text just before it is posted, so that a
+// job kept waiting is not opened again every tick.
+func (q *Queue) unseal(j *job) error {
+	if j.sealed == "" {
+		return nil
+	}
+	plain, err := q.sealer.Open([]byte(j.sealed), []byte(j.id))
+	if err != nil {
+		return fmt.Errorf("%w: job %s: %w", errUnreadable, j.n, err)
+	}
+	j.line.Text = string(plain)
+	return nil
 }
 
 func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
