@@ -237,7 +237,7 @@ func (o *Outbox) Step(ctx context.Context) (bool, error) {
 		return true, o.retry(ctx, conv, id, state, now.Add(o.opts.BaseBackoff), fmt.Errorf("outbox: gate: %w", err))
 	}
 	if !ok {
-		n, err := o.run(ctx, []string{o.convKey(conv), o.readyKey()}, "cancel", string(conv), o.opts.Prefix).Int()
+		n, err := o.cancel(ctx, conv)
 		log.Info("outbox: conversation ended; queued messages cancelled", "cancelled", n)
 		return true, err
 	}
@@ -272,8 +272,8 @@ func (o *Outbox) Step(ctx context.Context) (bool, error) {
 	switch {
 	case se.OptedOut:
 		log.Warn("outbox: the tenant has opted out of texts; their queued messages are cancelled")
-		err := errors.Join(o.finish(ctx, conv, id, StateFailed, "", now),
-			o.run(ctx, []string{o.convKey(conv), o.readyKey()}, "cancel", string(conv), o.opts.Prefix).Err())
+		_, cerr := o.cancel(ctx, conv)
+		err := errors.Join(o.finish(ctx, conv, id, StateFailed, "", now), cerr)
 		o.undelivered(ctx, conv, true, "the tenant has opted out of texts (they texted STOP); nothing reaches them until they text START")
 		return true, err
 	case attempts >= o.opts.MaxAttempts:
@@ -292,6 +292,12 @@ func (o *Outbox) Step(ctx context.Context) (bool, error) {
 		o.undelivered(ctx, conv, false, fmt.Sprintf("Twilio refused it (error %d)", se.Code))
 		return true, o.finish(ctx, conv, id, StateFailed, "", now)
 	}
+}
+
+// cancel drops every message queued for the conversation and says how
+// many.
+func (o *Outbox) cancel(ctx context.Context, conv bot.ConversationID) (int, error) {
+	return o.run(ctx, []string{o.convKey(conv), o.readyKey()}, "cancel", string(conv), o.opts.Prefix).Int()
 }
 
 func (o *Outbox) undelivered(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string) {
@@ -342,18 +348,16 @@ func (o *Outbox) RecordStatus(ctx context.Context, sid, status string) error {
 	}
 	// The previous status tells a repeated callback from a new one, so the
 	// officer is told once.
-	prev, err := o.rdb.HGet(ctx, o.msgKey(id), "st").Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	v, err := o.rdb.HMGet(ctx, o.msgKey(id), "st", "c").Result()
+	if err != nil {
 		return err
 	}
+	prev, _ := v[0].(string)
+	conv, _ := v[1].(string)
 	if err := o.rdb.HSet(ctx, o.msgKey(id), "st", status).Err(); err != nil {
 		return err
 	}
 	if (status == "undelivered" || status == "failed") && prev != status {
-		conv, err := o.rdb.HGet(ctx, o.msgKey(id), "c").Result()
-		if err != nil {
-			return err
-		}
 		o.undelivered(ctx, bot.ConversationID(conv), false, "the phone network did not deliver it (Twilio status "+status+")")
 	}
 	return nil
