@@ -319,9 +319,10 @@ func (t *turn) afterEnd(s *Step) error {
 
 // notice answers a tenant who writes after the handoff with when an
 // officer will be in touch (and out of hours the support numbers, 24-hour
-// services first), at most once a day (in the landlord's time zone): the rest of what they write goes to the officer's thread, and a
-// bot answering every line of a conversation with an officer would be
-// noise at best and a lit-up lock screen at worst.
+// services first), at most once a day in the landlord's time zone. The
+// rest of what they write goes to the officer's thread: a bot answering
+// every line of a conversation with an officer would be noise at best
+// and a lit-up lock screen at worst.
 func (t *turn) notice() {
 	loc := t.e.hours.Location()
 	y1, m1, d1 := t.conv.Noticed.In(loc).Date()

@@ -93,8 +93,10 @@ type Options struct {
 	// TTL is how long a case is kept after its last change; default 90
 	// days. A closed case is kept for ClosedTTL, default 30 days.
 	TTL, ClosedTTL time.Duration
-	// MaxAttempts is how often a job is tried before it is given up and
-	// logged; default 30.
+	// MaxAttempts is how often a card update or thread line is tried
+	// before it is given up and logged; default 30. Cards and alerts are
+	// never given up: at MaxAttempts failures of a card the managers are
+	// told.
 	MaxAttempts int
 	// BaseBackoff is the first wait after a failure, doubled each time up
 	// to MaxBackoff; defaults 1s and 2m.
@@ -126,7 +128,7 @@ type Queue struct {
 	board  Board
 	opts   Options
 	owner  string
-	// pausedUntil holds back a lane (rate limited or failing) until then.
+	// paused holds back a rate-limited lane until then.
 	paused map[string]time.Time
 }
 
