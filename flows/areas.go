@@ -75,7 +75,7 @@ func (r *areaReader) service(n *yaml.Node) {
 	p := r.p
 	what := fmt.Sprintf("service %q", scalarAt(n, "id"))
 	f := p.fields(n, what, "id", "name", "label", "hours_label", "tip", "number", "hours",
-		"always_open", "out_of_hours", "national", "note", "source", "verified")
+		"always_open", "out_of_hours", "national", "note", "source", "verified", "unconfirmed")
 	s := &Service{Line: n.Line}
 	s.ID = p.str(f["id"], "service id")
 	switch prev := r.byID[s.ID]; {
@@ -92,6 +92,7 @@ func (r *areaReader) service(n *yaml.Node) {
 	s.AlwaysOpen = p.boolean(f["always_open"], what+": always_open")
 	s.National = p.boolean(f["national"], what+": national")
 	s.Note = p.str(f["note"], what+": note")
+	s.Unconfirmed = p.boolean(f["unconfirmed"], what+": unconfirmed")
 	s.Source = p.str(f["source"], what+": source")
 	for _, k := range []string{"name", "number", "hours", "source", "verified"} {
 		if f[k] == nil {
@@ -137,6 +138,8 @@ func (r *areaReader) outOfHours(n *yaml.Node) {
 		r.p.errorf(target.Line, "service %q: out_of_hours names unknown service %q", s.ID, target.Value)
 	case t == s:
 		r.p.errorf(target.Line, "service %q: out_of_hours must name another service", s.ID)
+	case t.Unconfirmed:
+		r.p.errorf(target.Line, "service %q: out_of_hours names unconfirmed service %q: a tenant is never sent an unconfirmed number", s.ID, t.ID)
 	default:
 		s.OutOfHours = t
 		r.use(t)
@@ -147,7 +150,7 @@ func (r *areaReader) area(n *yaml.Node) {
 	p, d := r.p, r.d
 	what := fmt.Sprintf("area %q", scalarAt(n, "id"))
 	f := p.fields(n, what, "id", "name", "aliases", "menu", "services", "officers")
-	a := &area{line: n.Line}
+	a := &area{line: n.Line, index: len(d.areas)}
 	a.id = p.str(f["id"], "area id")
 	switch prev := d.byID[a.id]; {
 	case a.id == "":
@@ -155,6 +158,9 @@ func (r *areaReader) area(n *yaml.Node) {
 		return
 	case prev != nil:
 		p.errorf(n.Line, "%s is defined twice (first on line %d)", what, prev.line)
+		return
+	case len(d.areas) == MaxAreas:
+		p.errorf(n.Line, "%s is one area too many: a directory has at most %d", what, MaxAreas)
 		return
 	default:
 		d.byID[a.id] = a
@@ -179,6 +185,13 @@ func (r *areaReader) area(n *yaml.Node) {
 	}
 	a.services = r.serviceList(f["services"], what, "services")
 	a.officers = r.serviceList(f["officers"], what, "officers")
+	if n := f["services"]; n != nil && n.Kind == yaml.SequenceNode {
+		for _, item := range n.Content {
+			if s := r.byID[item.Value]; s != nil && s.Unconfirmed {
+				p.errorf(item.Line, "%s: service %q is unconfirmed: list it under officers, never under services, which a tenant is sent", what, s.ID)
+			}
+		}
+	}
 	if f["services"] == nil {
 		p.errorf(n.Line, "%s lists no services", what)
 	}

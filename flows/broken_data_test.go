@@ -11,10 +11,11 @@ import (
 )
 
 // TestBrokenReferenceData loads each testdata/broken/{areas,postcodes,
-// hours}_*.yaml, which breaks one rule of the area directory or the
-// office hours, and checks it reports exactly its problems, by file and
-// line. A broken areas file is loaded with testdata/directory's postcodes
-// file, and a broken postcodes file with its areas file.
+// places,hours}_*.yaml, which breaks one rule of the area directory or
+// the office hours, and checks it reports exactly its problems, by file
+// and line. A broken areas file is loaded with testdata/directory's
+// postcodes file, a broken postcodes file with its areas file, and a
+// broken places file with both.
 func TestBrokenReferenceData(t *testing.T) {
 	tests := []brokenCase{
 		{"areas_alias_clash.yaml", []string{`areas_alias_clash.yaml:29: area "elsewhere": name "shrops" is also a name of area "shropshire"`}},
@@ -40,6 +41,7 @@ func TestBrokenReferenceData(t *testing.T) {
 		{"areas_too_long.yaml", []string{`areas_too_long.yaml:24: area "shropshire": its numbers in en take 3 SMS segments under a heading of 30 characters; the most is 2: shorten the labels`}},
 		{"areas_unknown_key.yaml", []string{`areas_unknown_key.yaml:19: service "local": unknown key "phone"`}},
 		{"areas_unknown_out_of_hours.yaml", []string{`areas_unknown_out_of_hours.yaml:21: service "local": out_of_hours names unknown service "council_night"`}},
+		{"areas_unconfirmed_service.yaml", []string{`areas_unconfirmed_service.yaml:29: area "shropshire": service "local" is unconfirmed: list it under officers, never under services, which a tenant is sent`}},
 		{"areas_unknown_service.yaml", []string{`areas_unknown_service.yaml:28: area "shropshire" lists unknown service "wmwa"`}},
 		{"hours_backwards.yaml", []string{`hours_backwards.yaml:6: week: tue: "17:00-09:00" ends before it starts`}},
 		{"hours_bad_closed.yaml", []string{
@@ -62,6 +64,12 @@ func TestBrokenReferenceData(t *testing.T) {
 		{"hours_unknown_day.yaml", []string{`hours_unknown_day.yaml:8: week: unknown key "thursday"`}},
 		{"hours_unknown_holidays.yaml", []string{`hours_unknown_holidays.yaml:10: unknown holidays "scotland": want england_wales or none`}},
 		{"hours_unknown_timezone.yaml", []string{`hours_unknown_timezone.yaml:3: unknown timezone "Europe/Londn": want a name like Europe/London`}},
+		{"places_name_clash.yaml", []string{
+			`places_name_clash.yaml:6: place "Shrops": "Shrops" is already a name of area "shropshire" in areas.yaml: leave it there`,
+			`places_name_clash.yaml:8: place "newport": "newport" is listed twice (first on line 7): give one entry every area it may be in`,
+		}},
+		{"places_unknown_area.yaml", []string{`places_unknown_area.yaml:7: place "Wellington" names unknown area "telford_wrekin"`}},
+		{"places_unknown_source.yaml", []string{`places_unknown_source.yaml:6: place "Shrewsbury": unknown source "royal_mail": add it under sources`}},
 		{"postcodes_bad_district.yaml", []string{
 			`postcodes_bad_district.yaml:7: "tf11" is not a postcode district: want capitals and digits like TF1 or SY23`,
 			`postcodes_bad_district.yaml:8: "TF11 8AB" is not a postcode district: want capitals and digits like TF1 or SY23`,
@@ -121,10 +129,13 @@ func loadBroken(t *testing.T, name string) []string {
 		_, problems = flows.LoadDirectory(fsys, broken, "directory/postcodes.yaml")
 	case strings.HasPrefix(name, "postcodes_"):
 		_, problems = flows.LoadDirectory(fsys, "directory/areas.yaml", broken)
+	case strings.HasPrefix(name, "places_"):
+		_, problems = flows.LoadDirectoryFiles(fsys, flows.DirectoryFiles{
+			Areas: "directory/areas.yaml", Postcodes: "directory/postcodes.yaml", Places: broken})
 	case strings.HasPrefix(name, "hours_"):
 		_, problems = flows.LoadHours(fsys, broken)
 	default:
-		t.Fatalf("%s: want a name starting areas_, postcodes_ or hours_", name)
+		t.Fatalf("%s: want a name starting areas_, postcodes_, places_ or hours_", name)
 	}
 	var out []string
 	for _, p := range problems {

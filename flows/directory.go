@@ -3,6 +3,7 @@ package flows
 import (
 	"io/fs"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -63,6 +64,10 @@ type Service struct {
 	// last checked there.
 	Source   string
 	Verified time.Time
+	// Unconfirmed marks a number no one could confirm at a source. It is
+	// for officers only: no area lists it under services, and no
+	// service gives it out of hours (checked at load).
+	Unconfirmed bool
 	// Line is where the service is defined in areas.yaml.
 	Line int
 
@@ -95,6 +100,7 @@ type area struct {
 	menu     bool
 	services []*Service // what a tenant is sent, in order
 	officers []*Service // further services officers see
+	index    int        // place in the directory's areas
 	line     int
 }
 
@@ -108,7 +114,11 @@ type Directory struct {
 	areas    []*area
 	byID     map[string]*area
 	// names maps a normalised area name or alias to its area.
-	names     map[string]*area
+	names map[string]*area
+	// places are the entries of places.yaml.
+	places []*Place
+	// index finds area names and places in a tenant's text.
+	index     nameIndex
 	postcodes *districts
 	// officers are shown to officers for every area.
 	officers []*Service
@@ -118,18 +128,79 @@ type Directory struct {
 
 var _ bot.Directory = (*Directory)(nil)
 
-// LoadDirectory reads the areas and postcode districts from fsys and
-// checks them. The returned Problems name file and line; the Directory
-// is only fit to use when Problems.Errors is empty. It orders numbers as
-// if the office were closed until given office hours by WithHours.
+// LoadDirectory reads the areas, the postcode districts and the places
+// from fsys and checks them. The places are read from PlacesFile in the
+// folder of areasFile; without that file only the areas' own names and
+// aliases are known. The returned Problems name file and line; the
+// Directory is only fit to use when Problems.Errors is empty. It orders
+// numbers as if the office were closed until given office hours by
+// WithHours.
 func LoadDirectory(fsys fs.FS, areasFile, postcodesFile string) (*Directory, Problems) {
-	ap := &problems{file: areasFile}
-	d := readAreas(ap, readFile(fsys, ap, areasFile))
-	d.file = areasFile
-	pp := &problems{file: postcodesFile}
-	d.postcodes = readDistricts(pp, readFile(fsys, pp, postcodesFile), d.byID)
-	return d, append(ap.list, pp.list...)
+	places := path.Join(path.Dir(areasFile), PlacesFile)
+	if _, err := fs.Stat(fsys, places); err != nil {
+		places = ""
+	}
+	return LoadDirectoryFiles(fsys, DirectoryFiles{Areas: areasFile, Postcodes: postcodesFile, Places: places})
 }
+
+// DirectoryFiles names the files of an area directory.
+type DirectoryFiles struct {
+	Areas     string // AreasFile
+	Postcodes string // PostcodesFile
+	Places    string // PlacesFile, or "" for none
+}
+
+// LoadDirectoryFiles is LoadDirectory with each file named.
+func LoadDirectoryFiles(fsys fs.FS, files DirectoryFiles) (*Directory, Problems) {
+	ap := &problems{file: files.Areas}
+	d := readAreas(ap, readFile(fsys, ap, files.Areas))
+	d.file = files.Areas
+	pp := &problems{file: files.Postcodes}
+	d.postcodes = readDistricts(pp, readFile(fsys, pp, files.Postcodes), d.byID)
+	all := append(ap.list, pp.list...)
+	var pl *placesData
+	if files.Places != "" {
+		lp := &problems{file: files.Places}
+		pl = readPlaces(lp, readFile(fsys, lp, files.Places), d)
+		all = append(all, lp.list...)
+	}
+	d.buildIndex(pl)
+	return d, all
+}
+
+// buildIndex makes the index Locate reads from the areas' names and the
+// places.
+func (d *Directory) buildIndex(pl *placesData) {
+	if pl == nil {
+		pl = &placesData{}
+	}
+	x := nameIndex{exact: map[string]*placeName{}, ordinary: map[string]bool{}}
+	within := func(key string, own areaSet) areaSet {
+		if ids, ok := pl.qualifiers[key]; ok {
+			return own | d.set(ids)
+		}
+		return own
+	}
+	for key, a := range d.names {
+		own := areaSet(1) << a.index
+		x.add(key, own, within(key, own), true)
+	}
+	for _, p := range pl.places {
+		own := d.set(p.Areas)
+		for _, name := range append([]string{p.Name}, p.Aliases...) {
+			x.add(name, own, within(normalName(name), own), p.Fuzzy)
+		}
+	}
+	for _, w := range pl.ordinary {
+		x.ordinary[w] = true
+	}
+	d.places = pl.places
+	d.index = x
+}
+
+// Places returns the entries of places.yaml, in file order. They are the
+// directory's own: callers must not change them.
+func (d *Directory) Places() []*Place { return d.places }
 
 // WithHours returns a copy of the directory that orders numbers by the
 // office hours h: while the office is closed, 24-hour services come first
@@ -236,6 +307,22 @@ func (d *Directory) areaLines(a *area, lang string, closed bool) []string {
 	lines := make([]string, 0, len(first)+len(rest))
 	for _, s := range append(first, rest...) {
 		lines = append(lines, s.line(lang, d.defaultLang()))
+	}
+	return lines
+}
+
+// ServiceLines returns the tenant's lines of the services with the ids,
+// in order and in lang; unknown ids and unconfirmed services are left
+// out.
+func (d *Directory) ServiceLines(ids []string, lang string) []string {
+	var lines []string
+	for _, id := range ids {
+		for _, s := range d.services {
+			if s.ID == id && !s.Unconfirmed {
+				lines = append(lines, s.line(lang, d.defaultLang()))
+				break
+			}
+		}
 	}
 	return lines
 }

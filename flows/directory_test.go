@@ -30,11 +30,46 @@ func loadDefaultDirectory(t testing.TB) (*flows.Directory, *flows.Hours) {
 	return d.WithHours(h), h
 }
 
+// The default directory has no errors; its only warnings are the
+// unverified places and postcode districts, for the landlord to confirm.
 func TestDefaultDirectoryHasNoProblems(t *testing.T) {
 	fsys := os.DirFS("default")
 	_, problems := flows.LoadDirectory(fsys, flows.AreasFile, flows.PostcodesFile)
-	if len(problems) > 0 {
-		t.Errorf("problems:\n%v", problems)
+	if errs := problems.Errors(); len(errs) > 0 {
+		t.Errorf("errors:\n%v", errs)
+	}
+	for _, p := range problems.Warnings() {
+		if !strings.Contains(p.Msg, "is unverified") {
+			t.Errorf("warning: %v", p)
+		}
+	}
+}
+
+// The unconfirmed 2019 Staffordshire number is for officers only, and
+// every area's officers see the Men's Advice Line.
+func TestUnconfirmedNumberIsForOfficersOnly(t *testing.T) {
+	d, _ := loadDefaultDirectory(t)
+	for _, id := range d.IDs() {
+		for _, now := range []time.Time{officeOpen, officeClosed} {
+			for _, l := range d.Numbers(id, "en", now) {
+				if strings.Contains(l, "0300 330 5959") {
+					t.Errorf("%s: tenants are sent the unconfirmed number: %q", id, l)
+				}
+			}
+		}
+		var ids []string
+		for _, s := range d.Services(id) {
+			ids = append(ids, s.ID)
+		}
+		if !slices.Contains(ids, "mens_advice_line") {
+			t.Errorf("%s: officers do not see the Men's Advice Line: %v", id, ids)
+		}
+		if slices.Contains(ids, "staffs_2019") != (id == "staffordshire") {
+			t.Errorf("%s: officers' services %v", id, ids)
+		}
+	}
+	if got := d.ServiceLines([]string{"staffs_2019", "mens_advice_line"}, "en"); len(got) != 1 {
+		t.Errorf("ServiceLines gives the unconfirmed number: %v", got)
 	}
 }
 
@@ -107,7 +142,6 @@ var areaNumbers = map[string][]string{
 	"shropshire":     {"Local support, free, 24h: 0800 783 1359"},
 	"staffordshire": {
 		"Local support, 24h: 0300 303 3778",
-		"Old 2019 number, unconfirmed: 0300 330 5959",
 		"Men's line, free, weekdays: 0808 801 0327",
 	},
 	"herefordshire": {"Local support, free, 24h: 0800 783 1359", "Men's line, free, weekdays: 0808 801 0327"},
@@ -250,7 +284,6 @@ func TestNumbersOutOfHours(t *testing.T) {
 			nationalLines[0], nationalLines[1],
 			"Local support, 24h: 0300 303 3778",
 			nationalTail[0], nationalTail[1],
-			"Old 2019 number, unconfirmed: 0300 330 5959",
 			"Men's line, free, weekdays: 0808 801 0327",
 		}},
 		{"herefordshire", []string{

@@ -42,8 +42,12 @@ func (t *districts) lookup(pc Postcode) []string {
 //	  wales: [CF, LD, LL, NP, SA]
 //	  elsewhere: [AB, AL, B, TF, ...]
 //	districts:
-//	  TF1: telford_wrekin        # source, as a comment
+//	  TF1: telford_wrekin        # one area
 //	  TF9: [shropshire, staffordshire]   # straddles: the tenant picks
+//	  TF10: {areas: [telford_wrekin, staffordshire], source: "post town: Newport", unverified: true}
+//
+// A district in the long form carries its source and may be marked
+// unverified; each unverified district is a warning.
 func readDistricts(p *problems, data []byte, known map[string]*area) *districts {
 	t := &districts{byDistrict: map[string][]string{}, byArea: map[string][]string{}}
 	if data == nil {
@@ -103,6 +107,19 @@ func readDistricts(p *problems, data []byte, known map[string]*area) *districts 
 			p.errorf(k.Line, "district %s: postcode area %s is not under postcode_areas", k.Value, pc.Area)
 		}
 		seen[k.Value] = k.Line
+		unverified := false
+		if v.Kind == yaml.MappingNode {
+			what := "district " + k.Value
+			df := p.fields(v, what, "areas", "source", "unverified", "note")
+			p.str(df["source"], what+": source")
+			p.str(df["note"], what+": note")
+			unverified = p.boolean(df["unverified"], what+": unverified")
+			if df["areas"] == nil {
+				p.errorf(v.Line, "district %s names no area", k.Value)
+				continue
+			}
+			v = df["areas"]
+		}
 		var ids []string
 		if v.Kind == yaml.ScalarNode {
 			ids = []string{v.Value}
@@ -121,6 +138,9 @@ func readDistricts(p *problems, data []byte, known map[string]*area) *districts 
 			}
 		}
 		t.byDistrict[k.Value] = ids
+		if unverified {
+			p.warnf(k.Line, "district %s is unverified: confirm its areas %v in the ONS Postcode Directory and remove \"unverified\"", k.Value, ids)
+		}
 	}
 	return t
 }

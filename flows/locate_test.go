@@ -35,7 +35,19 @@ func TestLocateByName(t *testing.T) {
 		{"Telford TF9", []string{"telford_wrekin"}},
 		// Names match whole words only.
 		{"staffordshirebull", nil},
-		{"Newport", nil},
+		// A place in two areas gives both; a postcode settles it.
+		{"Newport", []string{"telford_wrekin", "wales"}},
+		{"TF10 Newport", []string{"telford_wrekin"}},
+		{"I live in Madeley", []string{"telford_wrekin", "staffordshire"}},
+		{"madeley telford", []string{"telford_wrekin"}},
+		{"ST GEORGES", []string{"telford_wrekin"}},
+		{"bishops castle", []string{"shropshire"}},
+		{"Wellington", []string{"telford_wrekin", "herefordshire"}},
+		{"Hereforshire", []string{"herefordshire"}},
+		{"Crewe", []string{"elsewhere"}},
+		{"Y Trallwng", []string{"wales"}},
+		{"Amwythig", []string{"shropshire"}},
+		{"Casnewydd", []string{"wales"}},
 	}
 	for _, tt := range tests {
 		if got := d.Locate(tt.text); !slices.Equal(got, tt.want) {
@@ -62,7 +74,15 @@ func TestLocateByPostcode(t *testing.T) {
 		{"SY1 1AA", []string{"shropshire"}},
 		{"SY8", []string{"shropshire", "herefordshire"}},
 		{"SY7", []string{"shropshire", "herefordshire", "wales"}},
-		{"SY14", []string{"elsewhere"}},
+		{"SY14", []string{"wales", "elsewhere"}},
+		{"SY4 4AA", []string{"telford_wrekin", "shropshire"}},
+		{"CW3 9AA", []string{"shropshire", "staffordshire", "elsewhere"}},
+		{"SK11 0AA", []string{"staffordshire", "elsewhere"}},
+		{"SK11", []string{"staffordshire", "elsewhere"}},
+		{"HR8", []string{"herefordshire", "elsewhere"}},
+		{"Woore CW3", []string{"shropshire"}},
+		{"Rushton Spencer SK11", []string{"staffordshire"}},
+		{"Rodington SY4", []string{"telford_wrekin"}},
 		{"SY16", []string{"wales"}},
 		{"SY23", []string{"wales"}},
 		{"SY25", []string{"wales"}},
@@ -104,7 +124,8 @@ func TestLocateByPostcode(t *testing.T) {
 // never panics.
 func FuzzLocate(f *testing.F) {
 	d, _ := loadDefaultDirectory(f)
-	for _, s := range []string{"TF11 8AB", "telford", "HR3", "my postcode is sy23 1aa", "TF!!", "Stoke-on-Trent", "x"} {
+	for _, s := range []string{"TF11 8AB", "telford", "HR3", "my postcode is sy23 1aa", "TF!!", "Stoke-on-Trent", "x",
+		"Shrewsbry", "TF10 Newport", "Ŵyddgrug", "bishop’s castle", "& & &", strings.Repeat("wellingon ", 30)} {
 		f.Add(s)
 	}
 	ids := d.IDs()
