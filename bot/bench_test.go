@@ -20,8 +20,8 @@ import (
 
 // intake is a whole conversation, first message to handoff (DESIGN §6).
 var intake = []string{
-	"Hi", "Y", "no", "1", "TF11 8AB", "yes", "yes", "Log 1234 with the police", "yeah",
-	"The back door lock is broken", "no", "1", "Text only after 6pm, no voicemail", "yes", "1",
+	"Hi", "Y", "no", "TF11 8AB", "1", "1", "yes", "yes", "Log 1234 with the police", "yeah",
+	"The back door lock is broken", "no", "1", "yes", "Text only after 6pm, no voicemail", "1",
 }
 
 func benchEngine(b testing.TB, store bot.Store) *bot.Engine {

@@ -14,8 +14,12 @@ const PlaceholderAreas = "{areas}"
 // MsgSummary heads the summary a confirm step shows before its question.
 const MsgSummary = "summary"
 
-// maxQuoted is how much of a tenant's free text a summary quotes.
-const maxQuoted = 80
+// maxQuoted is how much of a tenant's free text an officer's summary
+// quotes; maxQuotedForTenant, the summary the tenant checks.
+const (
+	maxQuoted          = 80
+	maxQuotedForTenant = 40
+)
 
 // composer renders the messages of one conversation in its language.
 type composer struct {
@@ -62,13 +66,18 @@ func MenuAreas(d Directory) []string {
 	return ids
 }
 
-func (c composer) areaMenu(ids []string) string { return AreaMenu(c.e.dir, ids, c.lang) }
+func (c composer) areaMenu(ids []string) string {
+	if ids == nil {
+		ids = c.menuAreas()
+	}
+	return AreaMenu(c.e.dir, ids, c.lang)
+}
 
 func (c composer) menuAreas() []string { return MenuAreas(c.e.dir) }
 
 // prompt renders a step's question.
 func (c composer) prompt(s *Step, conv *Conversation) string {
-	p := c.text(s.Ask)
+	p := c.text(s.ask(conv))
 	if strings.Contains(p, PlaceholderAreas) {
 		p = strings.ReplaceAll(p, PlaceholderAreas, c.areaMenu(c.menuAreas()))
 	}
@@ -123,13 +132,23 @@ func (c composer) numbers(conv *Conversation, now time.Time) []string {
 	return c.e.pack(c.message(MsgNumbers), c.e.dir.Numbers(area, c.lang, now))
 }
 
-// summary composes the answers to pass on, for the tenant to check.
-func (c composer) summary(conv *Conversation) []string {
+// summary composes the answers to pass on, for the tenant to check, with
+// the question that follows them. Free text is quoted short: the tenant
+// knows what they wrote, and a screen over their shoulder need not.
+func (c composer) summary(conv *Conversation, question string) []string {
 	var lines []string
 	for _, l := range c.e.summarise(conv, c.lang) {
+		if s := c.e.flow.Step(l.Step); s != nil && s.OfficersOnly {
+			continue
+		}
+		if s := c.e.flow.Step(l.Step); s != nil && s.Kind == KindText && s.Option(conv.Answers[l.Step]) == nil {
+			// "..." not "…": one character outside GSM-7 would halve
+			// what an SMS segment holds.
+			l.Value = quoteShort(conv.Answers[l.Step], maxQuotedForTenant, "...")
+		}
 		lines = append(lines, l.Label+": "+l.Value)
 	}
-	return c.e.pack(c.message(MsgSummary), lines)
+	return c.e.pack(c.message(MsgSummary), append(lines, question))
 }
 
 // summarise lists a conversation's answers in flow order, in lang.
@@ -154,11 +173,14 @@ func (e *Engine) summarise(conv *Conversation, lang string) []SummaryLine {
 	return out
 }
 
-// quote shortens a tenant's free text for a summary.
-func quote(s string) string {
+// quote shortens a tenant's free text for an officer's summary.
+func quote(s string) string { return quoteShort(s, maxQuoted, "…") }
+
+// quoteShort shortens s to at most n characters and the ellipsis.
+func quoteShort(s string, n int, ellipsis string) string {
 	r := []rune(strings.Join(strings.Fields(s), " "))
-	if len(r) > maxQuoted {
-		return string(r[:maxQuoted-1]) + "…"
+	if len(r) > n {
+		return strings.TrimSpace(string(r[:n-1])) + ellipsis
 	}
 	return string(r)
 }

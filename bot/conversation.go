@@ -3,6 +3,7 @@ package bot
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"strings"
 	"time"
 )
 
@@ -34,14 +35,27 @@ type Conversation struct {
 	// choose between areas a postcode district straddles.
 	AreaChoices []string `json:"ac,omitempty"`
 	Priority    Priority `json:"pr,omitempty"`
-	// Resume is set after an emergency reply: the intake continues only if
-	// the tenant writes again, and then the current question is asked anew.
-	Resume bool `json:"re,omitempty"`
 	// ReturnTo is the step to go back to after changing one answer from the
 	// confirmation step.
 	ReturnTo string `json:"rt,omitempty"`
-	// HandedOff is when the case went to an officer; zero until then.
+	// HandedOff is when the intake ended and the case went to an
+	// officer; zero until then.
 	HandedOff time.Time `json:"ho,omitempty"`
+	// Opened is when the officers' case was opened, which is before the
+	// handoff when the tenant signalled danger: an urgent case does not
+	// wait for the questions to end.
+	Opened time.Time `json:"op,omitempty"`
+	// WantsOfficer is set when the first text asked for an officer: the
+	// case is handed off once the tenant says it is safe to message.
+	WantsOfficer bool `json:"wo,omitempty"`
+	// AreaAsked counts the area answers that named no place, so an
+	// unknown answer is asked once more before the national numbers.
+	AreaAsked int `json:"aa,omitempty"`
+	// Said holds the tenant's messages that answered no question (words of
+	// danger), for the officer, at most MaxSaid of them.
+	Said []string `json:"sd,omitempty"`
+	// Signposted lists the signposts already sent.
+	Signposted []string `json:"sp,omitempty"`
 	// Deadline is when an officer will have contacted the tenant.
 	Deadline time.Time `json:"dl,omitempty"`
 	// Noticed is when the tenant was last told, after the handoff, when
@@ -58,6 +72,12 @@ type Conversation struct {
 	// nothing but Seen is kept.
 	Erased bool `json:"er,omitempty"`
 }
+
+// MaxSaid bounds Conversation.Said, and maxSaidRunes each of its lines.
+const (
+	MaxSaid      = 5
+	maxSaidRunes = 200
+)
 
 // Skipped is the answer recorded for a question the tenant skipped.
 const Skipped = "-"
@@ -95,4 +115,18 @@ func (c *Conversation) remember(id string, replies []Reply) {
 		c.Seen = append([]string(nil), c.Seen[len(c.Seen)-MaxSeen:]...)
 	}
 	c.LastReplies = replies
+}
+
+// keep adds the tenant's words to Said, shortened, dropping the oldest past
+// MaxSaid. It reports whether anything was kept.
+func (c *Conversation) keep(words string) bool {
+	words = truncate(strings.Join(strings.Fields(words), " "), maxSaidRunes)
+	if words == "" {
+		return false
+	}
+	c.Said = append(c.Said, words)
+	if len(c.Said) > MaxSaid {
+		c.Said = append([]string(nil), c.Said[len(c.Said)-MaxSaid:]...)
+	}
+	return true
 }

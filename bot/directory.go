@@ -24,6 +24,10 @@ type Directory interface {
 	Numbers(area, lang string, now time.Time) []string
 	// AreaName returns the area's name in the language.
 	AreaName(area, lang string) string
+	// ServiceLines returns the lines a tenant is sent for the services
+	// with the ids, in order and in the language, for signposting (the
+	// men's line to a man who asks). Unknown ids are left out.
+	ServiceLines(ids []string, lang string) []string
 }
 
 // Area is one entry of the area menu.

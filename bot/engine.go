@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -187,7 +188,7 @@ func (e *Engine) ttl(c *Conversation) time.Duration {
 	switch {
 	case c.Erased:
 		return e.opts.TombstoneTTL
-	case !c.HandedOff.IsZero():
+	case !c.HandedOff.IsZero(), !c.Opened.IsZero():
 		return e.opts.CaseTTL
 	}
 	return e.opts.IdleTTL
@@ -195,9 +196,34 @@ func (e *Engine) ttl(c *Conversation) time.Duration {
 
 // Summary returns the case summary of a conversation, in the flow's
 // default language, for an officer.
+// After the answers come the words of danger the tenant wrote, and the
+// services they were signposted to.
 func (e *Engine) Summary(c *Conversation) []SummaryLine {
-	return e.summarise(c, e.flow.DefaultLang())
+	out := e.summarise(c, e.flow.DefaultLang())
+	for _, said := range c.Said {
+		out = append(out, SummaryLine{Step: SummarySaid, Label: "Tenant wrote", Value: quote(said)})
+	}
+	var sent []string
+	for _, sp := range e.flow.Signposts {
+		if containsString(c.Signposted, sp.ID) {
+			sent = append(sent, sp.Label)
+		}
+	}
+	if len(sent) > 0 {
+		out = append(out, SummaryLine{Step: SummarySignposted, Label: "Signposted", Value: strings.Join(sent, "; ")})
+	}
+	return out
 }
+
+// Steps of summary lines that are not answers to a step.
+const (
+	// SummarySaid: words of danger the tenant wrote, which answered no
+	// question.
+	SummarySaid = "said"
+	// SummarySignposted: the services the tenant was sent for what they
+	// said.
+	SummarySignposted = "signposted"
+)
 
 // Conversation returns the stored conversation with the id, or nil when
 // there is none or it was erased. Channels use it to reach a tenant again

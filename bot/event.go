@@ -28,6 +28,9 @@ const (
 	// EventTenantMessage: the tenant wrote after the handoff; Event.Text is
 	// for the officer's thread.
 	EventTenantMessage EventKind = "tenant_message"
+	// EventCaseUpdated: the tenant answered another question of a case
+	// opened before the handoff; Event.Handoff holds what is known now.
+	EventCaseUpdated EventKind = "case_updated"
 )
 
 // Event is something a turn did that the world outside the bot acts on.
@@ -38,14 +41,17 @@ type Event struct {
 	Priority     Priority
 	// At is when the turn happened.
 	At      time.Time
-	Handoff *Handoff // EventHandoff only
-	Text    string   // EventTenantMessage only
+	Handoff *Handoff // EventHandoff and EventCaseUpdated only
+	// Text is the tenant's words: for the officer's thread on
+	// EventTenantMessage, and the words that raised an EventEmergency.
+	Text string
 }
 
 // Handoff is the case an officer receives.
 type Handoff struct {
 	// Reason is "complete" when the intake ran to the end, "officer" when
-	// the tenant asked for an officer part way.
+	// the tenant asked for an officer part way, "danger" when words of
+	// danger opened the case before the end.
 	Reason   string
 	Priority Priority
 	Area     string
@@ -56,6 +62,9 @@ type Handoff struct {
 	Address  string
 	At       time.Time
 	Deadline time.Time
+	// Opened is when the case was first opened: before At when a danger
+	// message opened it part way through the questions.
+	Opened time.Time
 	// Summary holds the answers in flow order, in English for the officer.
 	Summary []SummaryLine
 }
@@ -64,6 +73,9 @@ type Handoff struct {
 const (
 	ReasonComplete = "complete"
 	ReasonOfficer  = "officer"
+	// ReasonDanger: the tenant signalled danger part way; the case is
+	// opened at once and the questions go on if the tenant does.
+	ReasonDanger = "danger"
 )
 
 // SummaryLine is one answer in a case summary.

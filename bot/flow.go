@@ -67,6 +67,16 @@ type Flow struct {
 	// Landlord is the landlord's name for {landlord}; a neutral name, since
 	// it can show on a lock screen.
 	Landlord Text
+	// Danger recognises danger in free writing, at every step.
+	Danger *DangerLexicon
+	// Signposts send the services a tenant's own words call for (the
+	// men's line to a man who says so), once a conversation each.
+	Signposts []*Signpost
+	// QuietWords must not show in the first LockScreenChars characters of
+	// a message the tenant did not just ask for: a greeting, a notice
+	// after the handoff, an officer's reply ("danger", "harm", "police").
+	// LockScreenWords apply to every message besides.
+	QuietWords []string
 
 	steps map[string]*Step
 }
@@ -89,12 +99,19 @@ const (
 	// sent OFFICER before finishing: it must not promise "the way you
 	// asked", which was never asked.
 	MsgHandedOffEarly = "handed_off_early"
+	// MsgAreaUnknown asks once more for the area when an answer named no
+	// place, postcode or menu number.
+	MsgAreaUnknown = "area_unknown"
+	// MsgAreaFallback says the national numbers follow because the area
+	// was not found twice: never a silent fallback.
+	MsgAreaFallback = "area_fallback"
 )
 
 // RequiredMessages lists the Messages every flow must define.
 var RequiredMessages = []string{
 	MsgEmergency, MsgNotUnderstood, MsgNumbers, MsgAreaChoice,
 	MsgCannotGoBack, MsgAfterHandoff, MsgHandedOffEarly, MsgSummary,
+	MsgAreaUnknown, MsgAreaFallback,
 }
 
 // Step is one question of the intake, or an end.
@@ -103,6 +120,18 @@ type Step struct {
 	Kind StepKind
 	// Ask is the prompt sent on arrival at the step.
 	Ask Text
+	// Variants replace Ask when their answers match, so a question fits
+	// who is writing ("Is it safe for them to stay?" to someone reporting
+	// for another person). The first that matches wins.
+	Variants []Variant
+	// OfficersOnly keeps the answer out of the summary the tenant checks
+	// before sending (it is on the officers' case): "In danger now: Yes"
+	// need not be on the screen again.
+	OfficersOnly bool
+	// LanguageAnswer makes a language's name an answer at this step
+	// ("Welsh" to "do you need an interpreter?"), not a switch of the
+	// conversation's language.
+	LanguageAnswer bool
 	// Label names the answer in the summary ("Children at home").
 	Label Text
 	// Options are the answers a choice or confirm step accepts, matched by
@@ -171,6 +200,9 @@ type Words struct {
 	Skip    []string
 	Back    []string
 	Officer []string // hand off now
+	// Greeting words ("hi", "is anyone there") answer nothing: the
+	// current question is asked again, without "sorry".
+	Greeting []string
 	// Danger words get the emergency reply when they are the whole message;
 	// DangerPhrases get it wherever they appear in a message.
 	Danger        []string
@@ -187,6 +219,28 @@ type Words struct {
 	Months []string
 	// AM and PM follow the hour in quoted times ("3pm").
 	AM, PM string
+}
+
+// Variant is a step's question for the conversations whose answers match
+// When (step id → option id).
+type Variant struct {
+	When map[string]string
+	Ask  Text
+	Line int
+}
+
+// Signpost is a service a tenant's own words call for: when a message
+// contains one of Words (in any language, as whole words after
+// Normalize), Say and the lines of Services are sent once, and the
+// officer's card lists Label.
+type Signpost struct {
+	ID       string
+	Words    map[string][]string
+	Say      Text
+	Services []string
+	// Label names the signposting on the case, for officers.
+	Label string
+	Line  int
 }
 
 // PriorityRule raises the priority to Priority when every answer in When

@@ -34,6 +34,18 @@ type Inbound struct {
 // Reply is one message from safecontact to the tenant.
 type Reply struct {
 	Text string `json:"t"`
+	// Choices are the answers the question in Text takes, for a channel
+	// that can offer them as buttons (the web chat). Typing still works;
+	// SMS ignores them. Only the last reply of a turn carries them.
+	Choices []Choice `json:"c,omitempty"`
+}
+
+// Choice is one answer a channel may offer as a button: Label is what the
+// button reads, in the conversation's language, and Send is the text the
+// button sends, as if the tenant had typed it.
+type Choice struct {
+	Label string `json:"l"`
+	Send  string `json:"s"`
 }
 
 // Line is one entry of a conversation's transcript: what the tenant wrote

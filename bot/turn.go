@@ -23,6 +23,9 @@ type turn struct {
 	replies []Reply
 	events  []Event
 	lines   []Line
+	// opened is set when this turn opened the officers' case; changed
+	// when it recorded an answer or the tenant's words.
+	opened, changed bool
 }
 
 func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound) (*turn, error) {
@@ -39,6 +42,7 @@ func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound) (*tur
 	t.conv.Updated = t.now
 	t.c = composer{e: e, lang: t.conv.Lang}
 	err := t.apply(in.Text, fresh)
+	t.caseUpdate()
 	t.conv.remember(in.MessageID, t.replies)
 	return t, err
 }
@@ -58,7 +62,7 @@ func (e *Engine) newConversation(in Inbound, now time.Time) *Conversation {
 }
 
 // apply handles the message: global words first, in every state, then the
-// current step.
+// current step. Words of danger come before everything but leaving.
 func (t *turn) apply(raw string, fresh bool) error {
 	lx, text := t.e.lex, Normalize(raw)
 	switch {
@@ -83,16 +87,17 @@ func (t *turn) apply(raw string, fresh bool) error {
 		fresh = true
 	}
 	handedOff := !t.conv.HandedOff.IsZero()
+	danger := raw != "" && t.e.isDanger(text, raw)
 	if handedOff {
-		t.riskWords(text)
+		if !danger {
+			t.riskWords(text)
+		}
 		t.events = append(t.events, Event{Kind: EventTenantMessage, Priority: t.conv.Priority, Text: raw})
 	}
-
-	if lx.isDanger(text) {
-		t.emergency(step.Kind != KindEnd)
-		return nil
+	if danger {
+		return t.danger(step, raw)
 	}
-	if lang := lx.language(text); lang != "" {
+	if lang := lx.language(text, step.LanguageAnswer); lang != "" {
 		t.conv.Lang, t.c.lang = lang, lang
 		t.repeat(step)
 		return nil
@@ -103,30 +108,75 @@ func (t *turn) apply(raw string, fresh bool) error {
 		t.repeat(step)
 		return nil
 	case lx.officer.is(text) && !handedOff:
-		next, err := t.e.machine.fire(t.ctx, t.conv.State, eventOfficer)
-		if err != nil {
-			return err
-		}
-		t.arrive(t.e.flow.Step(next), ReasonOfficer)
-		return nil
+		return t.officer(step, fresh)
 	case fresh:
 		// The first message of a conversation starts the intake; it is not
 		// an answer to a question the tenant has not seen.
 		t.ask(step)
 		return nil
-	case t.conv.Resume:
-		t.conv.Resume = false
-		t.repeat(step)
-		return nil
 	case step.Kind == KindEnd:
 		return t.afterEnd(step)
+	case lx.greeting.is(text):
+		// "hi" to a question already on screen: ask it again, kindly.
+		t.ask(step)
+		return nil
 	case lx.skip.is(text):
 		return t.skip(step)
 	case lx.back.is(text):
 		t.back(step)
 		return nil
 	}
+	t.signpost(text)
 	return t.answer(step, raw, text)
+}
+
+// danger answers words of danger, at any step: the emergency reply first,
+// then the question that is still open, if one is. Before the handoff the
+// officers' case opens at once; after it, the officer's thread has the
+// words and on-call is told again.
+func (t *turn) danger(step *Step, raw string) error {
+	handedOff := !t.conv.HandedOff.IsZero()
+	if !handedOff && step.Kind == KindEnd && step.Restart {
+		// After "not safe to talk": a new message starts again.
+		step = t.restart()
+	}
+	if !handedOff {
+		for _, o := range step.Options {
+			if o.Emergency {
+				// Words of danger answer "are you in danger now?".
+				t.conv.keep(raw)
+				t.record(step, o.ID)
+				t.rules()
+				return t.advance(step, optionEvent(step.ID, o.ID), true)
+			}
+		}
+	}
+	t.emergency(raw)
+	switch {
+	case handedOff, step.Kind == KindEnd:
+	case step.Kind == KindArea && len(t.conv.AreaChoices) > 0:
+		t.say(t.areaQuestion(step))
+		t.offer(step)
+	default:
+		t.ask(step)
+	}
+	return nil
+}
+
+// officer hands off now, unless the tenant has not yet said it is safe to
+// message: then that is asked first, and the handoff follows a yes.
+func (t *turn) officer(step *Step, fresh bool) error {
+	if fresh || (step.ID == t.e.flow.Start && t.conv.Answers[step.ID] == "") {
+		t.conv.WantsOfficer = true
+		t.ask(step)
+		return nil
+	}
+	next, err := t.e.machine.fire(t.ctx, t.conv.State, eventOfficer)
+	if err != nil {
+		return err
+	}
+	t.arrive(t.e.flow.Step(next), ReasonOfficer)
+	return nil
 }
 
 // answer reads the message as the answer to the current step.
@@ -144,6 +194,7 @@ func (t *turn) answer(s *Step, raw, text string) error {
 		return t.advance(s, optionEvent(s.ID, eventAnswer), false)
 	}
 	t.notUnderstood(t.c.prompt(s, t.conv))
+	t.offer(s)
 	return nil
 }
 
@@ -162,8 +213,10 @@ func (t *turn) choose(s *Step, o *Option) error {
 	return t.advance(s, optionEvent(s.ID, o.ID), o.Emergency)
 }
 
-// area reads an area from the menu, an area's name or a postcode, and
-// sends that area's numbers.
+// area reads an area from the menu, a place's name or a postcode, and
+// sends that area's numbers. A name that fits several areas is asked
+// about; an answer that names nothing is asked once more, and only then
+// are the national numbers sent, saying so.
 func (t *turn) area(s *Step, raw, text string) error {
 	var found []string
 	candidates := t.conv.AreaChoices
@@ -171,31 +224,39 @@ func (t *turn) area(s *Step, raw, text string) error {
 		candidates = t.c.menuAreas()
 	}
 	if n, err := strconv.Atoi(text); err == nil {
-		if n < 1 || n > len(candidates) {
-			t.notUnderstood(t.areaQuestion(s))
-			return nil
+		if n >= 1 && n <= len(candidates) {
+			found = []string{candidates[n-1]}
 		}
-		found = []string{candidates[n-1]}
 	} else {
 		found = t.e.dir.Locate(raw)
 		if len(t.conv.AreaChoices) > 0 {
 			found = intersect(found, t.conv.AreaChoices)
 			if len(found) != 1 {
 				t.notUnderstood(t.areaQuestion(s))
+				t.offer(s)
 				return nil
 			}
 		}
 	}
 	switch len(found) {
 	case 0:
+		if t.conv.AreaAsked == 0 {
+			t.conv.AreaAsked++
+			t.say(t.c.withAreas(t.c.message(MsgAreaUnknown), nil))
+			t.offer(s)
+			return nil
+		}
+		t.say(t.c.message(MsgAreaFallback))
 		found = []string{t.e.dir.Fallback()}
 	case 1:
 	default:
 		t.conv.AreaChoices = found
 		t.say(t.areaQuestion(s))
+		t.offer(s)
 		return nil
 	}
 	t.conv.AreaChoices = nil
+	t.conv.AreaAsked = 0
 	t.conv.Area = found[0]
 	t.record(s, found[0])
 	t.sayAll(t.c.numbers(t.conv, t.now))
@@ -208,7 +269,7 @@ func (t *turn) areaQuestion(s *Step) string {
 	if len(t.conv.AreaChoices) == 0 {
 		return t.c.prompt(s, t.conv)
 	}
-	return strings.ReplaceAll(t.c.message(MsgAreaChoice), PlaceholderAreas, t.c.areaMenu(t.conv.AreaChoices))
+	return t.c.withAreas(t.c.message(MsgAreaChoice), t.conv.AreaChoices)
 }
 
 func (t *turn) skip(s *Step) error {
@@ -241,10 +302,13 @@ func (t *turn) record(s *Step, answer string) {
 	}
 	t.conv.Answers[s.ID] = answer
 	t.conv.History = append(t.conv.History, s.ID)
+	t.changed = true
 }
 
-// advance leaves step s by the event. After an emergency the next question
-// waits until the tenant writes again.
+// advance leaves step s by the event. An emergency answer ("yes" to "in
+// danger now?") gets the emergency reply before the next question. A
+// tenant whose first text asked for an officer is handed off as soon as
+// they have said it is safe to message.
 func (t *turn) advance(s *Step, event string, emergency bool) error {
 	var next string
 	if t.conv.ReturnTo != "" && s.Edit == "" {
@@ -257,11 +321,16 @@ func (t *turn) advance(s *Step, event string, emergency bool) error {
 	}
 	step := t.e.flow.Step(next)
 	if emergency {
-		t.emergency(step.Kind != KindEnd)
-		if step.Kind != KindEnd {
-			t.conv.State = next
-			return nil
+		t.emergency("")
+	}
+	if t.conv.WantsOfficer && step.Kind != KindEnd {
+		t.conv.WantsOfficer = false
+		to, err := t.e.machine.fire(t.ctx, next, eventOfficer)
+		if err != nil {
+			return err
 		}
+		t.arrive(t.e.flow.Step(to), ReasonOfficer)
+		return nil
 	}
 	t.arrive(step, ReasonComplete)
 	return nil
@@ -289,12 +358,24 @@ func (t *turn) arrive(s *Step, reason string) {
 // numbers after on a step that sends them.
 func (t *turn) ask(s *Step) {
 	if s.Kind == KindConfirm {
-		t.sayAll(t.c.summary(t.conv))
+		// The summary and its question share messages where they fit.
+		t.sayAll(t.c.summary(t.conv, t.c.prompt(s, t.conv)))
+	} else {
+		t.say(t.c.prompt(s, t.conv))
 	}
-	t.say(t.c.prompt(s, t.conv))
 	if s.Numbers {
 		t.sayAll(t.c.numbers(t.conv, t.now))
 	}
+	t.offer(s)
+}
+
+// offer puts the step's answers on the last reply, for a channel that
+// shows them as buttons.
+func (t *turn) offer(s *Step) {
+	if len(t.replies) == 0 {
+		return
+	}
+	t.replies[len(t.replies)-1].Choices = t.c.choices(s, t.conv)
 }
 
 // repeat asks the current question again; after the handoff it says when
@@ -358,7 +439,11 @@ func (t *turn) restart() *Step {
 func (t *turn) handoff(s *Step, reason string) {
 	t.conv.HandedOff = t.now
 	t.conv.Noticed = t.now
-	t.conv.Deadline = t.e.hours.Deadline(t.now)
+	if t.conv.Opened.IsZero() {
+		// A case opened earlier keeps the deadline it was given then.
+		t.conv.Opened = t.now
+		t.conv.Deadline = t.e.hours.Deadline(t.now)
+	}
 	if reason == ReasonComplete {
 		t.say(t.c.prompt(s, t.conv))
 	} else {
@@ -367,34 +452,55 @@ func (t *turn) handoff(s *Step, reason string) {
 	if s.Numbers {
 		t.sayAll(t.c.numbers(t.conv, t.now))
 	}
-	t.events = append(t.events, Event{
-		Kind:     EventHandoff,
-		Priority: t.conv.Priority,
-		Handoff: &Handoff{
-			Reason: reason, Priority: t.conv.Priority, Area: t.conv.Area, Lang: t.conv.Lang,
-			Channel: t.conv.Channel, Address: t.conv.Address, At: t.now, Deadline: t.conv.Deadline,
-			Summary: t.e.Summary(t.conv),
-		},
-	})
+	t.events = append(t.events, Event{Kind: EventHandoff, Priority: t.conv.Priority, Handoff: t.handoffCase(reason)})
 }
 
-// emergency sends the danger reply and raises the priority. Mid-intake the
-// next question waits until the tenant writes again.
-func (t *turn) emergency(pause bool) {
+// handoffCase is the case as officers receive it now.
+func (t *turn) handoffCase(reason string) *Handoff {
+	return &Handoff{
+		Reason: reason, Priority: t.conv.Priority, Area: t.conv.Area, Lang: t.conv.Lang,
+		Channel: t.conv.Channel, Address: t.conv.Address, At: t.now, Opened: t.conv.Opened,
+		Deadline: t.conv.Deadline, Summary: t.e.Summary(t.conv),
+	}
+}
+
+// emergency sends the danger reply and raises the priority to urgent.
+// Before the handoff it opens the officers' case at once, with what is
+// known so far and the tenant's words; the questions go on if the tenant
+// does.
+func (t *turn) emergency(words string) {
 	t.say(t.c.message(MsgEmergency))
 	t.raise(Urgent)
-	t.events = append(t.events, Event{Kind: EventEmergency, Priority: t.conv.Priority})
-	if pause {
-		t.conv.Resume = true
+	if t.conv.HandedOff.IsZero() {
+		if t.conv.keep(words) {
+			t.changed = true
+		}
+		if t.conv.Opened.IsZero() {
+			t.conv.Opened = t.now
+			t.conv.Deadline = t.e.hours.Deadline(t.now)
+			t.opened = true
+			t.events = append(t.events, Event{Kind: EventHandoff, Priority: t.conv.Priority, Handoff: t.handoffCase(ReasonDanger)})
+		}
 	}
+	t.events = append(t.events, Event{Kind: EventEmergency, Priority: t.conv.Priority, Text: words})
+}
+
+// caseUpdate tells the officers what the tenant has answered since the
+// case opened part way through, once a turn.
+func (t *turn) caseUpdate() {
+	if t.opened || !t.changed || t.conv.Erased || t.conv.Opened.IsZero() || !t.conv.HandedOff.IsZero() {
+		return
+	}
+	t.events = append(t.events, Event{Kind: EventCaseUpdated, Priority: t.conv.Priority, Handoff: t.handoffCase(ReasonDanger)})
 }
 
 // erase replaces the conversation with a tombstone that keeps only the ids
 // of messages seen, so a redelivery is not taken as a new conversation.
 func (t *turn) erase(kind EventKind) {
+	priority := t.conv.Priority
 	t.conv = &Conversation{Erased: true, Seen: t.conv.Seen, Updated: t.now}
 	t.lines = nil
-	t.events = append(t.events, Event{Kind: kind})
+	t.events = append(t.events, Event{Kind: kind, Priority: priority})
 }
 
 func (t *turn) notUnderstood(question string) {

@@ -91,16 +91,19 @@ func (s wordSet) starts(text string) bool {
 // tenant who switched to Welsh can still type EXIT.
 type lexicon struct {
 	exit, optOut, erase, help, skip, back, officer wordSet
+	greeting                                       wordSet
 	danger, dangerPhrases, risk                    wordSet
 	switchTo                                       map[string]wordSet // language → words
+	ownName                                        map[string]string  // language → its own name, the first switch word
 	sets                                           map[string]wordSet // set name → words, all languages
 	options                                        map[*Option]wordSet
+	signposts                                      map[*Signpost]wordSet
 }
 
 func compileLexicon(f *Flow) *lexicon {
 	lx := &lexicon{
 		exit: wordSet{}, optOut: wordSet{}, erase: wordSet{}, help: wordSet{},
-		skip: wordSet{}, back: wordSet{}, officer: wordSet{}, danger: wordSet{},
+		skip: wordSet{}, back: wordSet{}, officer: wordSet{}, greeting: wordSet{}, danger: wordSet{},
 		dangerPhrases: wordSet{}, risk: wordSet{},
 		switchTo: map[string]wordSet{}, sets: map[string]wordSet{},
 	}
@@ -117,6 +120,7 @@ func compileLexicon(f *Flow) *lexicon {
 		add(lx.skip, w.Skip)
 		add(lx.back, w.Back)
 		add(lx.officer, w.Officer)
+		add(lx.greeting, w.Greeting)
 		add(lx.danger, w.Danger)
 		add(lx.dangerPhrases, w.DangerPhrases)
 		add(lx.risk, w.Risk)
@@ -127,8 +131,20 @@ func compileLexicon(f *Flow) *lexicon {
 			add(lx.sets[name], words)
 		}
 	}
+	lx.ownName = map[string]string{}
 	for lang, words := range f.Switch {
 		lx.switchTo[lang] = newWordSet(words)
+		if len(words) > 0 {
+			lx.ownName[lang] = Normalize(words[0])
+		}
+	}
+	lx.signposts = map[*Signpost]wordSet{}
+	for _, sp := range f.Signposts {
+		s := wordSet{}
+		for _, words := range sp.Words {
+			add(s, words)
+		}
+		lx.signposts[sp] = s
 	}
 	lx.options = map[*Option]wordSet{}
 	for _, st := range f.Steps {
@@ -146,10 +162,16 @@ func compileLexicon(f *Flow) *lexicon {
 	return lx
 }
 
-// language returns the language the text switches to, or "".
-func (lx *lexicon) language(text string) string {
+// language returns the language the text switches to, or "". With
+// ownNameOnly (a step that takes a language as its answer) only a
+// language's own name switches ("cymraeg"); "welsh" is an answer there.
+func (lx *lexicon) language(text string, ownNameOnly bool) string {
 	for lang, s := range lx.switchTo {
-		if s.is(text) {
+		if ownNameOnly {
+			if lx.ownName[lang] == text {
+				return lang
+			}
+		} else if s.is(text) {
 			return lang
 		}
 	}

@@ -34,6 +34,7 @@ func Load(dir string, now time.Time) (*Bundle, Problems) {
 	menu := func(lang string) string { return bot.AreaMenu(b.Directory, nil, lang) }
 	b.Flow, ps = loadFlow(fsys, menu)
 	all = append(all, ps...)
+	all = append(all, checkSignposts(b.Flow, b.Directory)...)
 	// Name the files an admin edited with their folder.
 	for i, p := range all {
 		all[i].File = displayName(dir, p.File)

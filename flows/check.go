@@ -78,7 +78,9 @@ func checkFlow(ff *flowFile, wf *wordsFile, ip, wp *problems, x expander) {
 	}
 	checkSteps(ff, ip)
 	checkGraph(ff, ip)
+	checkExempt(ff, ip)
 	checkTexts(ff, ip, x)
+	checkVariants(ff, ip)
 	checkOptions(ff, wf, ip)
 	checkRules(ff, ip)
 	checkWords(wf, wp)
@@ -271,6 +273,47 @@ func checkTexts(ff *flowFile, p *problems, x expander) {
 			}
 			if w, _ := bot.LockScreenWord(full); w != "" {
 				p.errorf(line, "%s (%s): %q in the first %d characters, which a lock screen shows", t.what, l, w, bot.LockScreenChars)
+			} else if w, _ := bot.LockScreenWord(full, ff.flow.QuietWords...); w != "" && !slices.Contains(ff.exempt, t.id) {
+				p.errorf(line, "%s (%s): %q in the first %d characters, which a lock screen shows: lead with a neutral part, or list %q in lock_screen_exempt if it only ever answers the tenant's own words of danger",
+					t.what, l, w, bot.LockScreenChars, t.id)
+			}
+		}
+	}
+}
+
+// checkExempt reports entries of lock_screen_exempt that name no text.
+func checkExempt(ff *flowFile, p *problems) {
+	for _, id := range ff.exempt {
+		found := false
+		for _, t := range ff.texts {
+			if t.id == id {
+				found = true
+				break
+			}
+		}
+		if !found {
+			p.errorf(ff.exemptLines[id], "lock_screen_exempt: %q names no text: write \"message <name>\", \"step <id>\", \"option <step> <option>\" or \"signpost <id>\"", id)
+		}
+	}
+}
+
+// checkVariants reports a step variant about an unknown step or answer.
+func checkVariants(ff *flowFile, p *problems) {
+	for _, s := range ff.flow.Steps {
+		for _, v := range s.Variants {
+			steps := make([]string, 0, len(v.When))
+			for id := range v.When {
+				steps = append(steps, id)
+			}
+			sort.Strings(steps)
+			for _, id := range steps {
+				w := ff.flow.Step(id)
+				switch {
+				case w == nil:
+					p.errorf(v.Line, "step %s: variant: unknown step %q", s.ID, id)
+				case w.Kind == bot.KindChoice && w.Option(v.When[id]) == nil:
+					p.errorf(v.Line, "step %s: variant: step %s has no option %q", s.ID, id, v.When[id])
+				}
 			}
 		}
 	}

@@ -14,6 +14,7 @@ func globalWords(wf *wordsFile) map[string]string {
 		for kind, list := range map[string][]string{
 			"exit": w.Exit, "opt_out": w.OptOut, "erase": w.Erase, "help": w.Help,
 			"skip": w.Skip, "back": w.Back, "officer": w.Officer, "danger": w.Danger,
+			"greeting": w.Greeting,
 		} {
 			for _, word := range list {
 				out[bot.Normalize(word)] = kind
@@ -121,6 +122,7 @@ func checkWords(wf *wordsFile, p *problems) {
 		for kind, list := range map[string][]string{
 			"exit": w.Exit, "opt_out": w.OptOut, "erase": w.Erase, "help": w.Help,
 			"skip": w.Skip, "back": w.Back, "officer": w.Officer, "danger": w.Danger,
+			"greeting": w.Greeting,
 		} {
 			for _, word := range list {
 				n := bot.Normalize(word)

@@ -156,6 +156,11 @@ func TestGlobalWordsInEveryState(t *testing.T) {
 						if len(res.Replies) == 0 || !strings.HasPrefix(res.Replies[0].Text, numbers[lang]) || c.State != step.ID {
 							fail("want the numbers first and the step unchanged (now %s)", c.State)
 						}
+					case strings.HasPrefix(kind, "switch:") && step.LanguageAnswer && word != f.Switch[strings.TrimPrefix(kind, "switch:")][0]:
+						// "Welsh" to "do you need an interpreter?" is an answer.
+						if c.Answers[step.ID] != word || c.Lang != lang {
+							fail("want %q recorded as the answer in %s, got %q in %s", word, lang, c.Answers[step.ID], c.Lang)
+						}
 					case strings.HasPrefix(kind, "switch:"):
 						to := strings.TrimPrefix(kind, "switch:")
 						if c.Lang != to || c.State != step.ID {
@@ -163,6 +168,11 @@ func TestGlobalWordsInEveryState(t *testing.T) {
 						}
 						if step.Kind != bot.KindEnd && !strings.Contains(joined(res), prompt(r, step, to)) {
 							fail("want the question again in %s", to)
+						}
+					case kind == "officer" && step.ID == f.Start:
+						// Safety first: the handoff waits for a yes.
+						if hasEvent(res, bot.EventHandoff) || c.State != step.ID || !c.WantsOfficer {
+							fail("want the first question again and the handoff after it (now %s)", c.State)
 						}
 					case kind == "officer":
 						if step.Handoff {

@@ -81,7 +81,13 @@ func loadFlow(fsys fs.FS, menu func(lang string) string) (*bot.Flow, Problems) {
 	if ff.parsed && wf.parsed {
 		checkFlow(ff, wf, ip, wp, expander{landlord: fl.Landlord, areas: menu, words: wf.words})
 	}
-	return fl, append(ip.list, wp.list...)
+	dp := &problems{file: DangerFile}
+	df := readDanger(dp, readFile(fsys, dp, DangerFile))
+	fl.Danger = df.lexicon
+	if ff.parsed && wf.parsed {
+		checkDanger(df, fl, wf, menu, dp)
+	}
+	return fl, append(append(ip.list, wp.list...), dp.list...)
 }
 
 func fileExists(path string) bool {

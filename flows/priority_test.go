@@ -11,6 +11,7 @@ import (
 // and checks the priority DESIGN §6 asks for: urgent for danger now or for
 // living with the person and not safe at home; high for children in the
 // home or a risk word in free text; standard otherwise; never lowered.
+// Words of danger in any message (a weapon, strangling) make it urgent.
 func TestPriorityRules(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -27,14 +28,18 @@ func TestPriorityRules(t *testing.T) {
 		{"lives with, safe at home", "en", "lives_with", []string{"yes", "no", "n", "yes"}, bot.Standard, false},
 		{"children in the home", "en", "children", []string{"yes"}, bot.High, true},
 		{"children, Welsh", "cy", "children", []string{"oes"}, bot.High, true},
-		{"risk word in free text", "en", "security", []string{"He said he'd get a KNIFE"}, bot.High, true},
-		{"risk stem in free text", "en", "reported", []string{"he strangled me last year"}, bot.High, true},
-		{"risk word, Welsh", "cy", "security", []string{"mae ganddo gyllell a cyllell"}, bot.High, true},
+		{"risk word in free text", "en", "security", []string{"I'm PREGNANT, the lock is broken"}, bot.High, true},
+		{"risk stem in free text", "en", "reported", []string{"told the midwife, im pregnant"}, bot.High, true},
+		{"risk word, Welsh", "cy", "security", []string{"rwy'n feichiog, mae'r clo wedi torri"}, bot.High, true},
+		{"weapon in free text is danger", "en", "security", []string{"He said he'd get a KNIFE"}, bot.Urgent, true},
+		{"strangling is danger", "en", "reported", []string{"he strangled me last year"}, bot.Urgent, true},
+		{"weapon, Welsh, is danger", "cy", "security", []string{"mae ganddo gyllell"}, bot.Urgent, true},
 		{"no risk word", "en", "security", []string{"the back door lock"}, bot.Standard, false},
 		{"danger word anywhere", "en", "needs", []string{"999"}, bot.Urgent, true},
 		{"never lowered", "en", "danger", []string{"yes", "hello", "1", "no"}, bot.Urgent, false},
 		{"children then danger", "en", "children", []string{"yes", "help me now"}, bot.Urgent, true},
-		{"risk word after the handoff", "en", "handed_off", []string{"he has a gun"}, bot.High, true},
+		{"risk word after the handoff", "en", "handed_off", []string{"i think im pregnant"}, bot.High, true},
+		{"danger after the handoff", "en", "handed_off", []string{"he has a gun"}, bot.Urgent, true},
 	}
 	r := newRig(t)
 	for i, tt := range tests {

@@ -56,7 +56,7 @@ func readWords(p *problems, data []byte) *wordsFile {
 
 func (wf *wordsFile) language(p *problems, lang string, n *yaml.Node) *bot.Words {
 	what := "words " + lang
-	f := p.fields(n, what, "exit", "opt_out", "erase", "help", "skip", "back", "officer",
+	f := p.fields(n, what, "exit", "opt_out", "erase", "help", "skip", "back", "officer", "greeting",
 		"danger", "danger_phrases", "risk", "sets", "days", "months", "am", "pm")
 	w := &bot.Words{
 		Exit:          p.strs(f["exit"], what+": exit"),
@@ -66,6 +66,7 @@ func (wf *wordsFile) language(p *problems, lang string, n *yaml.Node) *bot.Words
 		Skip:          p.strs(f["skip"], what+": skip"),
 		Back:          p.strs(f["back"], what+": back"),
 		Officer:       p.strs(f["officer"], what+": officer"),
+		Greeting:      p.strs(f["greeting"], what+": greeting"),
 		Danger:        p.strs(f["danger"], what+": danger"),
 		DangerPhrases: p.strs(f["danger_phrases"], what+": danger_phrases"),
 		Risk:          p.strs(f["risk"], what+": risk"),

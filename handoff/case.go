@@ -78,7 +78,18 @@ const (
 	// AlertNoCard: the case's card could not be posted, after every
 	// retry; officers cannot see it where they look.
 	AlertNoCard Alert = "nocard"
+	// AlertDanger: the tenant of an open case wrote words of danger again;
+	// on-call is told, at most once every DangerRealert per case.
+	AlertDanger Alert = "danger"
 )
+
+// DangerRealert is the least time between two on-call alerts about one
+// case's words of danger.
+const DangerRealert = 15 * time.Minute
+
+// OnCall reports whether the alert goes to on-call (with its mention)
+// rather than to the managers.
+func (a Alert) OnCall() bool { return a == AlertOnCall || a == AlertDanger }
 
 // Describe says in a line why the alert was raised.
 func (a Alert) Describe(c *Case, loc *time.Location) string {
@@ -90,6 +101,8 @@ func (a Alert) Describe(c *Case, loc *time.Location) string {
 		return fmt.Sprintf("Case %s (%s) is unclaimed and three quarters of its time has gone: contact due by %s.", c.Short(), c.Priority, dl)
 	case AlertDue:
 		return fmt.Sprintf("Case %s (%s) is unclaimed at its deadline, %s: the tenant was promised contact by now.", c.Short(), c.Priority, dl)
+	case AlertDanger:
+		return fmt.Sprintf("%s case %s: the tenant wrote words of danger again and was told to call 999. On-call needed now.", strings.ToUpper(c.Priority.String()), c.Short())
 	case AlertNoCard:
 		return fmt.Sprintf("Case %s (%s, contact due by %s) could not be posted to its area's channel: check the app is in that channel. `safecontact queue` lists it.", c.Short(), c.Priority, dl)
 	}

@@ -35,14 +35,19 @@ func NewConsole(w io.Writer, loc *time.Location) *Console {
 func (c *Console) Deliver(_ context.Context, ev bot.Event) error {
 	ref := ShortRef(ev.Conversation)
 	switch ev.Kind {
-	case bot.EventHandoff:
+	case bot.EventHandoff, bot.EventCaseUpdated:
 		h := ev.Handoff
+		if ev.Kind == bot.EventCaseUpdated {
+			if err := c.printf("=== Case %s: the tenant answered more ===\n", ref); err != nil {
+				return err
+			}
+		}
 		return c.print(card(&Case{
 			ID: ev.Conversation, State: StateQueued, Priority: h.Priority, Area: h.Area, Channel: h.Channel,
 			Lang: h.Lang, Reason: h.Reason, Opened: h.At, Deadline: h.Deadline, Summary: h.Summary,
 		}, c.loc))
 	case bot.EventEmergency:
-		return c.printf("=== Case %s: tenant sent a danger word and got the 999 reply ===\n", ref)
+		return c.printf("=== Case %s: tenant wrote words of danger and got the 999 reply ===\n", ref)
 	case bot.EventPriorityRaised:
 		return c.printf("=== Case %s: priority now %s ===\n", ref, ev.Priority)
 	case bot.EventExited, bot.EventOptedOut, bot.EventErased:

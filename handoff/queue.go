@@ -247,12 +247,18 @@ func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
 	case bot.EventOptedOut:
 		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id), evid).Err()
 	case bot.EventEmergency, bot.EventPriorityRaised:
-		note := ""
-		if ev.Kind == bot.EventEmergency {
-			note = q.sealText("Tenant sent a danger word and was told to call 999.", id)
+		note, danger := "", ev.Kind == bot.EventEmergency
+		if danger {
+			note = q.sealText("Tenant wrote words of danger and was told to call 999.", id)
 		}
 		err = q.eval(ctx, "raise", string(id), int(ev.Priority), score(ev.Priority, now),
-			flag(q.onCall(ev.Priority, now)), note, evid).Err()
+			flag(q.onCall(ev.Priority, now)), note, ms(now), flag(danger), DangerRealert.Milliseconds(), evid).Err()
+	case bot.EventCaseUpdated:
+		var sealed string
+		if sealed, err = q.seal(secret{Summary: ev.Handoff.Summary, Address: ev.Handoff.Address}, id); err != nil {
+			return err
+		}
+		err = q.eval(ctx, "summary", string(id), sealed, ev.Handoff.Area, evid).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("queue: %s event: %w", ev.Kind, err)
@@ -266,7 +272,13 @@ func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff,
 		return err
 	}
 	var again strings.Builder
-	again.WriteString("The tenant answered the questions again:")
+	if h.Reason != bot.ReasonDanger && h.Opened.Before(h.At) {
+		// The case opened part way, on words of danger: these are the
+		// rest of the answers.
+		again.WriteString("The tenant finished the questions:")
+	} else {
+		again.WriteString("The tenant answered the questions again:")
+	}
 	for _, l := range h.Summary {
 		if !l.Private {
 			fmt.Fprintf(&again, "\n• %s: %s", l.Label, l.Value)
@@ -274,12 +286,21 @@ func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff,
 	}
 	res, err := q.eval(ctx, "open", string(id), q.opts.TTL.Milliseconds(), int(h.Priority), score(h.Priority, h.At),
 		ms(q.warnAt(h.At)), ms(h.Deadline), flag(q.onCall(h.Priority, now)), sealed,
-		h.Area, string(h.Channel), h.Lang, h.Reason, ms(h.At), ms(h.Deadline), q.sealText(again.String(), id), evid).Text()
+		h.Area, string(h.Channel), h.Lang, h.Reason, opened(h), ms(h.Deadline), q.sealText(again.String(), id), ms(now), evid).Text()
 	if err != nil {
 		return fmt.Errorf("queue: open case: %w", err)
 	}
 	q.opts.Log.Info("queue: case "+res, "case", ShortRef(id), "priority", h.Priority.String(), "area", h.Area)
 	return nil
+}
+
+// opened is when the case opened, in ms: before the handoff when words of
+// danger opened it.
+func opened(h *bot.Handoff) int64 {
+	if !h.Opened.IsZero() && h.Opened.Before(h.At) {
+		return ms(h.Opened)
+	}
+	return ms(h.At)
 }
 
 // warnAt is when an unclaimed case opened at t is escalated the first

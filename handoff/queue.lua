@@ -16,8 +16,9 @@
 -- rs reason, op opened (ms), dl deadline (ms), sec sealed summary and
 -- address, by claimer, cat claimed at, cby closed by, out outcome, clt closed
 -- at, ex 1 once the tenant ended the chat, ro 1 once reopened, oc 1 once
--- on-call was alerted, cc/cts the card's channel and timestamp, shown the
--- officers who were shown the contact.
+-- on-call was alerted, oat when on-call was last alerted (ms), cc/cts the
+-- card's channel and timestamp, shown the officers who were shown the
+-- contact.
 
 local op, prefix = ARGV[1], ARGV[2]
 
@@ -32,7 +33,7 @@ local function streamID(s)
   return tonumber(ms), tonumber(seq)
 end
 
-if op == 'open' or op == 'tenant' or op == 'exited' or op == 'raise' or op == 'skip' then
+if op == 'open' or op == 'tenant' or op == 'exited' or op == 'raise' or op == 'summary' or op == 'skip' then
   local evid = ARGV[#ARGV]
   if evid ~= '' then
     local ms, seq = streamID(evid)
@@ -71,7 +72,7 @@ end
 if op == 'open' then
   -- A handoff. ARGV: id, ttl-ms, priority, score, warn-ms, due-ms, oncall
   -- (0/1), sealed, area, channel, lang, reason, opened-ms, deadline-ms,
-  -- sealed text for the thread when the case is open already.
+  -- sealed text for the thread when the case is open already, now-ms.
   local id, ttl = ARGV[3], tonumber(ARGV[4])
   local pr, score, warn, due, oncall = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], ARGV[9]
   local c = key('c:' .. id)
@@ -79,7 +80,8 @@ if op == 'open' then
   if st == 'queued' or st == 'claimed' then
     -- The tenant went through the questions again while the case is open:
     -- they came back after any quick exit, too.
-    redis.call('HSET', c, 'sec', ARGV[10])
+    redis.call('HSET', c, 'sec', ARGV[10], 'rs', ARGV[14])
+    if ARGV[11] ~= '' then redis.call('HSET', c, 'ar', ARGV[11]) end
     redis.call('HDEL', c, 'ex')
     local old = tonumber(redis.call('HGET', c, 'pr'))
     if pr > old then
@@ -87,7 +89,7 @@ if op == 'open' then
       if st == 'queued' then redis.call('ZADD', key('open'), score, id) end
     end
     if oncall == '1' and redis.call('HGET', c, 'oc') ~= '1' then
-      redis.call('HSET', c, 'oc', 1)
+      redis.call('HSET', c, 'oc', 1, 'oat', ARGV[18])
       enqueue('alert', id, '', 'oncall')
     end
     enqueue('thread', id, ARGV[17], '', '', '1')
@@ -103,6 +105,7 @@ if op == 'open' then
   if shown then redis.call('HSET', c, 'shown', shown) end
   redis.call('HSET', c, 'st', 'queued', 'pr', pr, 'sec', ARGV[10], 'ar', ARGV[11], 'ch', ARGV[12],
     'lg', ARGV[13], 'rs', ARGV[14], 'op', ARGV[15], 'dl', ARGV[16], 'oc', oncall)
+  if oncall == '1' then redis.call('HSET', c, 'oat', ARGV[18]) end
   if st then redis.call('HSET', c, 'ro', 1) end
   redis.call('PEXPIRE', c, ttl)
   schedule(id, score, warn, due)
@@ -197,20 +200,41 @@ if op == 'exited' then
 end
 
 if op == 'raise' then
-  -- ARGV: id, priority, score, oncall (0/1), sealed note.
+  -- ARGV: id, priority, score, oncall (0/1), sealed note, now-ms, danger
+  -- (1 when the tenant wrote words of danger: on-call is told again if it
+  -- was last told realert-ms ago or more), realert-ms.
   local id, pr = ARGV[3], tonumber(ARGV[4])
   local c = key('c:' .. id)
-  local st, old, oc = unpack(redis.call('HMGET', c, 'st', 'pr', 'oc'))
+  local st, old, oc, oat = unpack(redis.call('HMGET', c, 'st', 'pr', 'oc', 'oat'))
   if not st then return 0 end
   if ARGV[7] ~= '' then enqueue('thread', id, ARGV[7], '') end
-  if pr <= tonumber(old) then return 1 end
-  redis.call('HSET', c, 'pr', pr)
-  if st == 'queued' then redis.call('ZADD', key('open'), ARGV[5], id) end
-  enqueue('update', id)
-  if ARGV[6] == '1' and oc ~= '1' and st ~= 'closed' then
-    redis.call('HSET', c, 'oc', 1)
-    enqueue('alert', id, '', 'oncall')
+  if pr > tonumber(old) then
+    redis.call('HSET', c, 'pr', pr)
+    if st == 'queued' then redis.call('ZADD', key('open'), ARGV[5], id) end
+    enqueue('update', id)
   end
+  if st == 'closed' then return 1 end
+  local now = tonumber(ARGV[8])
+  if ARGV[6] == '1' and oc ~= '1' then
+    redis.call('HSET', c, 'oc', 1, 'oat', now)
+    enqueue('alert', id, '', 'oncall')
+  elseif ARGV[9] == '1' and now - tonumber(oat or 0) >= tonumber(ARGV[10]) then
+    redis.call('HSET', c, 'oc', 1, 'oat', now)
+    enqueue('alert', id, '', 'danger')
+  end
+  return 1
+end
+
+if op == 'summary' then
+  -- What the tenant answered since an early case opened. ARGV: id,
+  -- sealed summary and address, area. The card is redrawn.
+  local id = ARGV[3]
+  local c = key('c:' .. id)
+  local st = redis.call('HGET', c, 'st')
+  if st ~= 'queued' and st ~= 'claimed' then return 0 end
+  redis.call('HSET', c, 'sec', ARGV[4])
+  if ARGV[5] ~= '' then redis.call('HSET', c, 'ar', ARGV[5]) end
+  enqueue('update', id)
   return 1
 end
 

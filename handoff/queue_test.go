@@ -251,10 +251,10 @@ func TestPriorityRaisedToUrgentAlertsOnCallOnce(t *testing.T) {
 	// A card shows the case as it is when posted.
 	assert.Equal(t, []string{
 		"card case-rai urgent",
-		"thread case-rai Tenant sent a danger word and was told to call 999.",
+		"thread case-rai Tenant wrote words of danger and was told to call 999.",
 		"update case-rai queued  exited=false",
 		"alert case-rai oncall",
-		"thread case-rai Tenant sent a danger word and was told to call 999.",
+		"thread case-rai Tenant wrote words of danger and was told to call 999.",
 	}, f.board.Posts())
 	c, err := q.Get(ctx, "case-raised-0001")
 	require.NoError(t, err)

@@ -136,8 +136,8 @@ func TestConversationLeavesNothingInClear(t *testing.T) {
 		"back door lock is broken", "after 6pm", "TF11 8AB", "TF118AB",
 	}
 	for i, text := range []string{
-		"Hi", "Y", "no", "1", "TF11 8AB", "yes", "yes", "Log 1234 with the police", "yeah",
-		"The back door lock is broken", "no", "1", "Text only after 6pm, no voicemail", "yes", "1",
+		"Hi", "Y", "no", "TF11 8AB", "1", "1", "yes", "yes", "Log 1234 with the police", "yeah",
+		"The back door lock is broken", "no", "1", "yes", "Text only after 6pm, no voicemail", "1",
 	} {
 		_, err := eng.Handle(ctx, bot.Inbound{Channel: bot.ChannelSMS, Address: phone, MessageID: fmt.Sprintf("SM%d", i), Text: text})
 		require.NoError(t, err)

@@ -23,7 +23,7 @@ func TestSessionRunsAnIntakeToTheHandoff(t *testing.T) {
 	now := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) // a Friday
 	sink := &flowstest.Events{}
 	s := console.Session{Engine: engine(t, now), Sink: sink, Address: "terminal", Area: "shropshire"}
-	in := strings.NewReader("hi\ny\nn\n1\nn\nn\nn\ny\nn\nn\n3\ntext only\ny\n1\n")
+	in := strings.NewReader("hi\ny\nn\n1\n1\nn\nn\nn\ny\nn\nn\n3\ny\ntext only\n1\n")
 	var out strings.Builder
 	require.NoError(t, s.Run(context.Background(), in, &out))
 

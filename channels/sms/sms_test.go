@@ -158,8 +158,8 @@ func (s *server) conversation(t *testing.T) *bot.Conversation {
 }
 
 var intake = []string{
-	"Hi", "Y", "no", "1", "TF11 8AB", "yes", "yes", "Log 1234 with the police", "yeah",
-	"The back door lock is broken", "no", "1", "Text only after 6pm, no voicemail", "yes", "1",
+	"Hi", "Y", "no", "TF11 8AB", "1", "1", "yes", "yes", "Log 1234 with the police", "yeah",
+	"The back door lock is broken", "no", "1", "yes", "Text only after 6pm, no voicemail", "1",
 }
 
 func TestWholeIntakeBySMS(t *testing.T) {
@@ -177,7 +177,7 @@ func TestWholeIntakeBySMS(t *testing.T) {
 		}
 		last = msgs
 	}
-	assert.Equal(t, "Thank you. An officer will contact you by Wed 2 Dec, 10am. Reply X to leave.", last[0])
+	assert.Equal(t, "Thank you. An officer will contact you by Wed 2 Dec, 10am. If someone might check your phone, delete these messages. Reply X to leave.", last[0])
 	assert.Contains(t, last[1], "999")
 	assert.Contains(t, s.sink.Kinds(), bot.EventHandoff)
 	c := s.conversation(t)
@@ -211,7 +211,7 @@ func TestOptOutMidScript(t *testing.T) {
 func TestDeleteErases(t *testing.T) {
 	sh := newShared(t)
 	s := sh.start(t, nil, sms.Config{})
-	for i, body := range []string{"hi", "y", "n", "1", "tf1 1aa", "delete"} {
+	for i, body := range []string{"hi", "y", "n", "tf1 1aa", "1", "delete"} {
 		status, _ := s.text(t, fmt.Sprint("SMdel", i), body)
 		require.Equal(t, http.StatusOK, status)
 	}
@@ -337,7 +337,7 @@ func TestTwoTextsAtOnce(t *testing.T) {
 			}
 			// Up to "security", a free-text question followed by another
 			// ("needs"), so any text is an answer to either.
-			for i, body := range []string{"hi", "y", "n", "1", "tf1 1aa", "y", "n", "n", "y"} {
+			for i, body := range []string{"hi", "y", "n", "tf1 1aa", "1", "1", "y", "n", "n", "y"} {
 				servers[0].text(t, fmt.Sprint("SM-setup-", i), body)
 			}
 			require.Equal(t, "security", servers[0].conversation(t).State)
@@ -377,7 +377,7 @@ func TestTwoTextsAtOnce(t *testing.T) {
 			}
 			lines, err := servers[0].store.Transcript(context.Background(), servers[0].engine.ID(bot.ChannelSMS, tenant))
 			require.NoError(t, err)
-			assert.Len(t, lines, 9+rounds*4, "every text once in the transcript")
+			assert.Len(t, lines, 10+rounds*4, "every text once in the transcript")
 		})
 	}
 }

@@ -49,7 +49,7 @@ func TestFlowsCheckNamesFileAndLine(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("flows check of a broken dir: err %v, want exit status 1", err)
 	}
-	want := filepath.Join(dir, "intake.yaml") + `:21: step ask: option no: next: unknown target step "nowhere"`
+	want := filepath.Join(dir, "intake.yaml") + `:23: step ask: option no: next: unknown target step "nowhere"`
 	if !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr:\n%s\nwant it to contain:\n%s", stderr.String(), want)
 	}
@@ -60,7 +60,7 @@ func TestFlowsCheckDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("flows check: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "ok: 17 steps in [en cy]") {
+	if !strings.Contains(string(out), "ok: 18 steps in [en cy]") {
 		t.Errorf("flows check said:\n%s", out)
 	}
 }
@@ -70,7 +70,7 @@ func TestFlowsGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"stateDiagram-v2", "safe_to_talk --> danger", "safe_to_talk --> not_safe", "consent --> confirm"} {
+	for _, want := range []string{"stateDiagram-v2", "safe_to_talk --> danger", "safe_to_talk --> not_safe", "contact --> confirm"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("graph lacks %q:\n%s", want, out)
 		}
@@ -82,7 +82,7 @@ func TestFlowsGraph(t *testing.T) {
 func TestChatWholeIntake(t *testing.T) {
 	cmd := exec.Command(binary, "chat", "-now", "2026-12-24T15:00")
 	cmd.Stdin = strings.NewReader(strings.Join([]string{
-		"hello", "y", "n", "1", "TF1 2AB", "y", "n", "n", "y", "n", "n", "3", "text only", "y", "1",
+		"hello", "y", "n", "TF1 2AB", "1", "1", "y", "n", "n", "y", "n", "n", "3", "y", "text only", "1",
 	}, "\n") + "\n")
 	cmd.Env = append(os.Environ(), "REDIS_URL=", "SAFECONTACT_KEY=")
 	var stdout, stderr bytes.Buffer

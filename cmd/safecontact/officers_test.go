@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -88,7 +89,11 @@ type officersRig struct {
 	slackBase string
 }
 
-func newOfficersRig(t *testing.T) *officersRig {
+func newOfficersRig(t *testing.T) *officersRig { return newOfficersRigWith(t, nil) }
+
+// newOfficersRigWith is newOfficersRig with env added to, or replacing,
+// the rig's settings.
+func newOfficersRigWith(t *testing.T, env map[string]string) *officersRig {
 	storetest.Redis(t) // skips (or fails under CI) without REDIS_URL
 	r := &officersRig{t: t, slack: slackfake.New(t), twilio: newTextsOut(t),
 		number: fmt.Sprintf("+447700%06d", rand.IntN(1_000_000))}
@@ -100,6 +105,7 @@ func newOfficersRig(t *testing.T) *officersRig {
 		"SLACK_ONCALL_CHANNEL": "C-ONCALL", "SLACK_MANAGERS_CHANNEL": "C-MANAGERS",
 		"SLACK_OFFICERS": "U-ALICE,U-BOB", "SAFECONTACT_METRICS_TOKEN": "metrics-e2e",
 	}
+	maps.Copy(r.env, env)
 	r.base = "http://" + startServe(t, r.env).Addr()
 	return r
 }
@@ -213,7 +219,7 @@ func (r *officersRig) threadTexts(ts string) []string {
 }
 
 // intake is a whole intake for Shropshire: it ends with the handoff.
-var intake = []string{"hello", "y", "n", "1", "2", "y", "n", "n", "y", "n", "n", "3", "text only", "y", "1"}
+var intake = []string{"hello", "y", "n", "2", "1", "1", "y", "n", "n", "y", "n", "n", "3", "y", "text only", "1"}
 
 func TestOfficerQueueOverSMS(t *testing.T) {
 	r := newOfficersRig(t)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -282,7 +283,9 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 	m.slack, err = slackboard.New(ctx, slackboard.Config{
 		BotToken: cfg.BotToken, SigningSecret: cfg.SigningSecret, AppToken: cfg.AppToken, APIURL: cfg.APIURL,
 		Channels: cfg.Channels, OnCall: cfg.OnCall, OnCallMention: cfg.OnCallMention, Managers: cfg.Managers,
-		Officers: cfg.Officers, LockScreenWords: m.cfg.LockScreenWords,
+		// An officer's reply comes unasked: the flow's quiet words may not
+		// lead it either.
+		Officers: cfg.Officers, LockScreenWords: append(slices.Clone(m.cfg.LockScreenWords), m.stack.bundle.Flow.QuietWords...),
 		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chatBus}, Redis: m.stack.redis, Log: m.log,
 	})
 	if err != nil {

@@ -104,6 +104,9 @@ func blocks(c *handoff.Case, loc *time.Location) []slack.Block {
 			mrkdwn("*Case*\n" + c.Short()),
 		}, nil),
 	}
+	if c.Reason == bot.ReasonDanger {
+		out = append(out, slack.NewSectionBlock(mrkdwn(":rotating_light: *Opened on the tenant's words of danger, before the questions ended.* The answers below fill in as the tenant goes on."), nil, nil))
+	}
 	if c.Exited {
 		out = append(out, slack.NewSectionBlock(mrkdwn(":warning: *Tenant ended the chat — do not text unless they write again.*"), nil, nil))
 	}
@@ -119,7 +122,9 @@ func blocks(c *handoff.Case, loc *time.Location) []slack.Block {
 	if private {
 		sum.WriteString("_How to contact the tenant safely: Show contact, once claimed._\n")
 	}
-	if sum.Len() == 0 {
+	if sum.Len() == 0 && c.Reason == bot.ReasonDanger {
+		sum.WriteString("_No answers yet._")
+	} else if sum.Len() == 0 {
 		sum.WriteString("_The tenant asked for an officer before answering the questions._")
 	}
 	// verbatim: Slack does not turn the tenant's words into links or

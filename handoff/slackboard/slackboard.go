@@ -259,7 +259,7 @@ func (s *Slack) PostThread(ctx context.Context, c *handoff.Case, l handoff.Line)
 // linking to the card.
 func (s *Slack) Alert(ctx context.Context, c *handoff.Case, a handoff.Alert) error {
 	text := a.Describe(c, s.loc)
-	if a == handoff.AlertOnCall && s.cfg.OnCallMention != "" {
+	if a.OnCall() && s.cfg.OnCallMention != "" {
 		text = s.cfg.OnCallMention + " " + text
 	}
 	if c.Card.TS != "" {
@@ -276,7 +276,7 @@ func (s *Slack) Alert(ctx context.Context, c *handoff.Case, a handoff.Alert) err
 }
 
 func (s *Slack) alertChannel(a handoff.Alert) string {
-	if a == handoff.AlertOnCall {
+	if a.OnCall() {
 		return s.cfg.OnCall
 	}
 	return s.cfg.Managers
