@@ -8,7 +8,12 @@
 // is keyed by a keyed hash of it, so the store never sees the token. The
 // quick exit (a button, or Shift three times) hides the page at once,
 // erases the session and replaces the page with a neutral site, so Back
-// does not return to it.
+// does not return to it. The browser's history may still list the visit,
+// and the page says so, with how to clear it.
+//
+// A bot message whose question takes set answers (yes or no, a numbered
+// menu) carries them as choices, which the page offers as buttons under
+// it; pressing one sends its text as if typed, and typing still works.
 //
 // Live sessions are held in this process's memory: a restart ends them
 // (the page says so and offers to start again), and with several serve
@@ -193,20 +198,43 @@ type session struct {
 	turn    sync.Mutex // one turn at a time, in order
 }
 
-// event is one message to the page.
+// event is one message to the page, one Server-Sent Event's data.
 type event struct {
 	ID   int    `json:"id"`
-	From string `json:"from"` // "bot" or "officer"
+	From string `json:"from"` // "bot", "officer", or "end" when the chat ended
 	Text string `json:"text"`
 	Lang string `json:"lang"`
+	// Choices are the answers a bot message's question takes, in order,
+	// which the page offers as buttons; absent when there are none.
+	Choices []choice `json:"choices,omitempty"`
+}
+
+// choice is one answer the page offers as a button: Label is its text,
+// and Send what pressing it sends, as if the tenant had typed it.
+type choice struct {
+	Label string `json:"label"`
+	Send  string `json:"send"`
+}
+
+// choicesOf returns a reply's choices for the page, leaving out any that
+// lack a label or the text to send.
+func choicesOf(rep bot.Reply) []choice {
+	var out []choice
+	for _, c := range rep.Choices {
+		if strings.TrimSpace(c.Label) != "" && strings.TrimSpace(c.Send) != "" {
+			out = append(out, choice{Label: c.Label, Send: c.Send})
+		}
+	}
+	return out
 }
 
 const maxEvents = 200
 
-func (ss *session) add(from, text, lang string) {
+func (ss *session) add(e event) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	ss.events = append(ss.events, event{ID: ss.next, From: from, Text: text, Lang: lang})
+	e.ID = ss.next
+	ss.events = append(ss.events, e)
 	ss.next++
 	if len(ss.events) > maxEvents {
 		ss.events = ss.events[len(ss.events)-maxEvents:]
@@ -346,13 +374,13 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *session, text,
 		lang = c.Lang
 	}
 	for _, rep := range res.Replies {
-		ss.add("bot", rep.Text, lang)
+		ss.add(event{From: "bot", Text: rep.Text, Lang: lang, Choices: choicesOf(rep)})
 	}
 	s.deliver(res.Events)
 	for _, ev := range res.Events {
 		if ev.Kind == bot.EventExited || ev.Kind == bot.EventOptedOut || ev.Kind == bot.EventErased {
 			s.drop(ss)
-			ss.add("end", "", lang)
+			ss.add(event{From: "end", Lang: lang})
 		}
 	}
 	return true
@@ -435,7 +463,7 @@ func (s *Server) end(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.deliver(res.Events)
-	ss.add("end", "", "")
+	ss.add(event{From: "end"})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -473,7 +501,7 @@ func (s *Server) Push(_ context.Context, conv bot.ConversationID, text string) e
 	if ss == nil {
 		return ErrNoSession
 	}
-	ss.add("officer", text, "")
+	ss.add(event{From: "officer", Text: text})
 	return nil
 }
 

@@ -12,8 +12,20 @@
   var status = document.getElementById("status");
   var startBtn = document.getElementById("start");
   var words = {
-    en: { you: "You", bot: "Housing team", officer: "Officer", ended: "This chat has ended.", again: "Start again", label: "Your message", send: "Send", leave: "Leave this site", failed: "Not sent. Check your connection and try again." },
-    cy: { you: "Chi", bot: "Tîm tai", officer: "Swyddog", ended: "Mae'r sgwrs wedi dod i ben.", again: "Dechrau eto", label: "Eich neges", send: "Anfon", leave: "Gadael y wefan", failed: "Heb ei anfon. Gwiriwch eich cysylltiad a rhowch gynnig arall arni." }
+    en: {
+      you: "You", bot: "Housing team", officer: "Officer", ended: "This chat has ended.", again: "Start again",
+      label: "Your message", send: "Send", leave: "Leave this site", failed: "Not sent. Check your connection and try again.",
+      quick: "Quick answers",
+      exitHint: "To leave fast, select the button or press Shift 3 times. This hides and ends the chat. If we have already passed your details to our officers, they still have them.",
+      history: "This chat saves no cookies or data on this device, but your browser history can still show this page. You can delete it from your history, or next time use a private (incognito) window."
+    },
+    cy: {
+      you: "Chi", bot: "Tîm tai", officer: "Swyddog", ended: "Mae'r sgwrs wedi dod i ben.", again: "Dechrau eto",
+      label: "Eich neges", send: "Anfon", leave: "Gadael y wefan", failed: "Heb ei anfon. Gwiriwch eich cysylltiad a rhowch gynnig arall arni.",
+      quick: "Atebion cyflym",
+      exitHint: "I adael yn gyflym, dewiswch y botwm neu pwyswch Shift 3 gwaith. Mae hyn yn cuddio ac yn cau'r sgwrs. Os ydym eisoes wedi rhoi eich manylion i'n swyddogion, mae'r manylion ganddyn nhw o hyd.",
+      history: "Nid yw'r sgwrs hon yn cadw cwcis na data ar y ddyfais hon, ond gall hanes eich porwr ddal i ddangos y dudalen hon. Gallwch ei dileu o'ch hanes, neu y tro nesaf defnyddiwch ffenestr breifat (incognito)."
+    }
   };
   var lang = "en";
 
@@ -25,9 +37,47 @@
     document.getElementById("send").textContent = words[l].send;
     document.getElementById("exit").textContent = words[l].leave;
     startBtn.textContent = words[l].again;
+    document.getElementById("exit-hint").textContent = words[l].exitHint;
+    document.getElementById("history-note").textContent = words[l].history;
+    var groups = log.querySelectorAll(".choices");
+    for (var i = 0; i < groups.length; i++) groups[i].setAttribute("aria-label", words[l].quick);
   }
 
-  function add(cls, who, text, l) {
+  // Only the newest question's answers can be pressed: any new message
+  // removes the buttons offered before it.
+  function clearChoices() {
+    var groups = log.querySelectorAll(".choices");
+    for (var i = 0; i < groups.length; i++) groups[i].parentNode.removeChild(groups[i]);
+  }
+
+  // choicesFor builds the buttons for a question's answers, each sending
+  // its text as if typed.
+  function choicesFor(choices, l) {
+    var group = document.createElement("div");
+    group.className = "choices";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", words[lang].quick);
+    choices.forEach(function (c) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "choice";
+      if (l) b.lang = l;
+      b.textContent = c.label;
+      b.addEventListener("click", function (ev) {
+        // Keep the keyboard where typing goes on, as after sending a
+        // typed message; a tap on a touch screen leaves the on-screen
+        // keyboard closed.
+        var refocus = group.contains(document.activeElement) && ev.pointerType !== "touch" && ev.pointerType !== "pen";
+        say(c.send);
+        if (refocus) input.focus();
+      });
+      group.appendChild(b);
+    });
+    return group;
+  }
+
+  function add(cls, who, text, l, choices) {
+    clearChoices();
     var li = document.createElement("li");
     li.className = cls;
     if (l) li.lang = l;
@@ -36,6 +86,7 @@
     w.textContent = who;
     li.appendChild(w);
     li.appendChild(document.createTextNode(text));
+    if (choices && choices.length) li.appendChild(choicesFor(choices, l));
     log.appendChild(li);
     li.scrollIntoView({ block: "end" });
   }
@@ -54,6 +105,7 @@
   function ended() {
     token = "";
     if (reading) reading.abort();
+    clearChoices();
     form.classList.add("gone");
     status.textContent = words[lang].ended;
     startBtn.hidden = false;
@@ -95,7 +147,7 @@
     lastID = e.id;
     if (e.lang) setLang(e.lang);
     if (e.from === "end") { ended(); return; }
-    add(e.from, words[lang][e.from] || "", e.text, e.lang);
+    add(e.from, words[lang][e.from] || "", e.text, e.lang, e.choices);
   }
 
   function start() {
@@ -114,17 +166,23 @@
     }).catch(function (err) { status.textContent = err.message; startBtn.hidden = false; });
   }
 
-  form.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    var text = input.value.trim();
+  // say sends the tenant's message, typed or from a button, and shows it.
+  function say(text) {
     if (!text || !token) return;
     add("me", words[lang].you, text, lang);
-    input.value = "";
     status.textContent = "";
     api("message", { text: text }).then(function (resp) {
       if (resp.status === 404) { ended(); return; }
       if (!resp.ok) return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; });
     }).catch(function () { status.textContent = words[lang].failed; });
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = input.value.trim();
+    if (!text || !token) return;
+    input.value = "";
+    say(text);
   });
   startBtn.addEventListener("click", start);
 
