@@ -1,7 +1,6 @@
 package flows_test
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"safecontact/bot"
 	"safecontact/bot/memstore"
 	"safecontact/flows"
+	"safecontact/flows/flowstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the transcript goldens in testdata/transcripts")
@@ -28,48 +28,20 @@ type script struct {
 	at map[int]time.Time
 }
 
-// readScript reads a .txt transcript input. Lines starting "# " are
-// comments; "now: 2026-12-24T15:00", "lang: cy" and "area: shropshire"
-// set the turn's clock and hints; "> text" is a tenant message (each moves
-// the clock on a minute). A "now:" between tenant lines sets the clock for
-// the lines after it.
+// readScript reads a .txt transcript input (see flowstest.ParseTranscript
+// for its lines).
 func readScript(t *testing.T, path string) script {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := script{now: time.Date(2026, 12, 1, 10, 0, 0, 0, loc), at: map[int]time.Time{}}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		key, value, _ := strings.Cut(line, ":")
+	in := flowstest.ReadTranscript(t, path)
+	s := script{now: flowstest.TranscriptStart, lang: in.Lang, area: in.Area, at: map[int]time.Time{}}
+	for i, turn := range in.Turns {
 		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasPrefix(line, ">"):
-			s.lines = append(s.lines, strings.TrimPrefix(strings.TrimPrefix(line, ">"), " "))
-		case key == "now":
-			at, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(value), loc)
-			if err != nil {
-				t.Fatalf("%s:%d: %v", path, n, err)
-			}
-			if len(s.lines) == 0 {
-				s.now = at
-			} else {
-				s.at[len(s.lines)] = at
-			}
-		case key == "lang":
-			s.lang = strings.TrimSpace(value)
-		case key == "area":
-			s.area = strings.TrimSpace(value)
-		default:
-			t.Fatalf("%s:%d: want \"> text\", \"now:\", \"lang:\", \"area:\" or a # comment", path, n)
+		case i == 0:
+			s.now = turn.At
+		case turn.Set:
+			s.at[i] = turn.At
 		}
+		s.lines = append(s.lines, turn.Text)
 	}
 	return s
 }
@@ -82,7 +54,7 @@ func play(t *testing.T, bundle *flows.Bundle, s script) string {
 	clock := func() time.Time { return now }
 	eng, err := bot.New(bot.Config{
 		Flow: bundle.Flow, Store: memstore.New(clock), Directory: bundle.Directory, Hours: bundle.Hours,
-		Keyer: bot.NewKeyer([]byte("transcript-test-key-0123456789ab")), Now: clock,
+		Keyer: bot.NewKeyer([]byte(flowstest.TranscriptKey)), Now: clock,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +66,7 @@ func play(t *testing.T, bundle *flows.Bundle, s script) string {
 			fmt.Fprintf(&b, "now: %s\n\n", at.Format("2006-01-02T15:04"))
 		}
 		res, err := eng.Handle(context.Background(), bot.Inbound{
-			Channel: bot.ChannelSMS, Address: "+447700900123", MessageID: fmt.Sprintf("SM%d", i),
+			Channel: bot.ChannelSMS, Address: flowstest.TranscriptAddress, MessageID: fmt.Sprintf("SM%d", i),
 			Text: line, Lang: s.lang, Area: s.area,
 		})
 		if err != nil {
@@ -137,7 +109,7 @@ func describe(ev bot.Event, loc *time.Location) string {
 // result with the .golden beside it. A missing golden fails; -update
 // writes it.
 func TestTranscripts(t *testing.T) {
-	bundle, problems := flows.Load("", time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC))
+	bundle, problems := flows.Load("", flowstest.TranscriptLoaded)
 	if errs := problems.Errors(); len(errs) > 0 {
 		t.Fatalf("default flows: %v", errs)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,9 +176,44 @@ func TestBrowserWholeIntakeAndExitButton(t *testing.T) {
 	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
 	assert.Contains(t, eval[string](t, ctx, `document.getElementById('log').innerText`), "Is it safe for you to message now?")
 
-	for _, text := range []string{"Y", "no", "1", "TF11 8AB", "yes", "yes", "no", "yeah", "the back door lock", "no", "1", "text only", "yes", "1"} {
-		send(t, ctx, text)
+	// Where the engine offers the first answers as buttons, Yes sends Y.
+	if labels := eval[[]string](t, ctx, choiceLabels); len(labels) > 0 {
+		assert.Equal(t, []string{"Yes", "No"}, labels)
+		press(t, ctx, "Yes")
+		assert.Equal(t, "Y", eval[string](t, ctx, lastMine))
+	} else {
+		send(t, ctx, "Y")
 	}
+	// Each question is answered by what it asks, not by its place, so the
+	// walk follows the intake in whatever order it asks: the area by
+	// postcode, more questions rather than a call, and every one answered.
+	answers := []struct{ question, answer string }{
+		{"Are you in danger right now?", "no"},
+		{"Which area is the home in?", "TF11 8AB"},
+		{"What would you like to do now?", "1"},
+		{"Is this about you, or someone else?", "1"},
+		{"Does the person causing the harm live there too?", "yes"},
+		{"Are there children living in the home?", "yes"},
+		{"Have you told the police or a support worker?", "no"},
+		{"Is it safe for you to stay in the home for now?", "yeah"},
+		{"Does anything at home need making secure", "the back door lock"},
+		{"Do you need an interpreter", "no"},
+		{"Would you prefer a woman or a man officer?", "1"},
+		{"Can we share it with the police or support services?", "yes"},
+		{"How and when is it safe for us to contact you?", "text only"},
+		{"Reply 1 to send this to us", "1"},
+	}
+	const handedOff = "An officer will contact you by"
+	asked := map[string]bool{}
+	for !strings.Contains(eval[string](t, ctx, `document.getElementById('log').innerText`), handedOff) {
+		last := eval[string](t, ctx, `document.querySelector('#log li:last-child').innerText`)
+		i := slices.IndexFunc(answers, func(a struct{ question, answer string }) bool { return strings.Contains(last, a.question) })
+		require.GreaterOrEqual(t, i, 0, "a question the walk does not know, or no question: %q", last)
+		require.False(t, asked[answers[i].question], "asked twice: %q", last)
+		asked[answers[i].question] = true
+		send(t, ctx, answers[i].answer)
+	}
+	assert.Len(t, asked, len(answers), "every question asked once")
 	log := eval[string](t, ctx, `document.getElementById('log').innerText`)
 	assert.Contains(t, log, "An officer will contact you by Wed 2 Dec, 10am.")
 	handoff, ok := r.sink.Last(bot.EventHandoff)
@@ -219,6 +255,7 @@ func TestBrowserShiftThreeTimes(t *testing.T) {
 	send(t, ctx, "cymraeg")
 	assert.Equal(t, "cy", eval[string](t, ctx, `document.documentElement.lang`))
 	assert.Equal(t, "Eich neges", eval[string](t, ctx, `document.getElementById('text-label').textContent`))
+	assert.Contains(t, eval[string](t, ctx, `document.getElementById('history-note').textContent`), "ffenestr breifat (incognito)")
 	eval[bool](t, ctx, `(document.getElementById('text').focus(), true)`)
 
 	// Capitals typed with Shift do not count.
@@ -282,4 +319,160 @@ func axe(t *testing.T, ctx context.Context) {
 	assert.Positive(t, res.Passes, "axe-core checked nothing")
 	assert.Empty(t, res.Violations, "axe-core: %s", strings.TrimSpace(raw))
 	t.Logf("axe-core: %d rules passed, %d violations", res.Passes, len(res.Violations))
+}
+
+// choiceLabels lists the labels of the answer buttons on the page.
+const choiceLabels = `[...document.querySelectorAll('#log .choices button')].map(b => b.textContent)`
+
+// lastMine is the text of the tenant's newest message, without its
+// "You" label.
+const lastMine = `(() => { const m = document.querySelectorAll('#log li.me'); const li = m[m.length-1]; return li ? li.lastChild.textContent : '' })()`
+
+// messages counts the messages in the log.
+const messages = `document.querySelectorAll('#log li').length`
+
+// waitMore waits until the log has more than n messages and the newest is
+// not the tenant's.
+func waitMore(t *testing.T, ctx context.Context, n int) {
+	t.Helper()
+	js := fmt.Sprintf(`document.querySelectorAll('#log li').length > %d + 1 && %s`, n, lastIsReply)
+	do(t, ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second)))
+}
+
+// press clicks the answer button labelled label with the mouse and waits
+// for the reply.
+func press(t *testing.T, ctx context.Context, label string) {
+	t.Helper()
+	n := eval[float64](t, ctx, messages)
+	i := slices.Index(eval[[]string](t, ctx, choiceLabels), label)
+	require.GreaterOrEqual(t, i, 0, "no button %q", label)
+	do(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#log .choices button:nth-of-type(%d)`, i+1))))
+	waitMore(t, ctx, int(n))
+}
+
+// tab presses Tab, with Shift when back.
+func tab(t *testing.T, ctx context.Context, back bool) {
+	var mod int64
+	if back {
+		mod = 8
+	}
+	key(t, ctx, input.DispatchKeyEventTypeRawKeyDown, "Tab", "Tab", 9, mod, 0, "")
+	key(t, ctx, input.DispatchKeyEventTypeKeyUp, "Tab", "Tab", 9, mod, 0, "")
+}
+
+func enter(t *testing.T, ctx context.Context) {
+	key(t, ctx, input.DispatchKeyEventTypeKeyDown, "Enter", "Enter", 13, 0, 0, "\r")
+	key(t, ctx, input.DispatchKeyEventTypeKeyUp, "Enter", "Enter", 13, 0, 0, "")
+}
+
+// focused describes the focused element: its tag, id or class, and text.
+const focused = `(() => { const e = document.activeElement; return e.tagName + '#' + e.id + '.' + e.className + ':' + e.textContent })()`
+
+func TestBrowserChoiceButtons(t *testing.T) {
+	ctx := browser(t)
+	eng := newScripted()
+	r := serve(t, eng, "")
+	do(t, ctx, chromedp.Navigate(r.URL+"/chat/"))
+	do(t, ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll('#log .choices button').length > 0`, chromedp.WithPollingTimeout(20*time.Second)))
+
+	// The greeting carries no buttons; the question after it does, as one
+	// named group of plain buttons inside its message.
+	type group struct {
+		Role, Name, Types, Message string
+		Groups, InLast             int
+	}
+	info := `(() => { const g = document.querySelector('#log .choices'); const last = document.querySelector('#log li:last-child');
+		return {role: g.getAttribute('role'), name: g.getAttribute('aria-label'),
+			types: [...g.querySelectorAll('button')].map(b => b.type).join(' '),
+			message: g.closest('li').className, groups: document.querySelectorAll('#log .choices').length,
+			inLast: last.querySelectorAll('.choices').length} })()`
+	g := eval[group](t, ctx, info)
+	assert.Equal(t, group{Role: "group", Name: "Quick answers", Types: "button button", Message: "bot", Groups: 1, InLast: 1}, g)
+	assert.Equal(t, []string{"Yes", "No"}, eval[[]string](t, ctx, choiceLabels))
+
+	// The page says what it leaves behind, near the top, in plain words.
+	type note struct {
+		Text    string
+		Top     float64
+		Visible bool
+	}
+	n := eval[note](t, ctx, `(() => { const n = document.getElementById('history-note'); const b = n.getBoundingClientRect();
+		return {text: n.innerText, top: b.top, visible: b.height > 0 && getComputedStyle(n).visibility === 'visible'} })()`)
+	assert.True(t, n.Visible, "the history note is shown")
+	assert.Less(t, n.Top, 360.0, "near the top of a phone's screen")
+	assert.Contains(t, n.Text, "browser history")
+	assert.Contains(t, n.Text, "private (incognito) window")
+	assert.Contains(t, eval[string](t, ctx, `document.getElementById('exit-hint').innerText`), "our officers, they still have them")
+	for _, word := range []string{"abuse", "violence", "domestic"} {
+		assert.NotContains(t, strings.ToLower(n.Text), word)
+	}
+
+	// A mouse press sends the answer as typed, shows it as the tenant's,
+	// and leaves the keyboard in the message box.
+	press(t, ctx, "Yes")
+	assert.Equal(t, "Y", eval[string](t, ctx, lastMine))
+	assert.Equal(t, "INPUT#text.:", eval[string](t, ctx, focused))
+	assert.Equal(t, []string{"North", "South", "East", scriptedLongLabel}, eval[[]string](t, ctx, choiceLabels), "only the new question's buttons")
+	assert.Equal(t, 1, int(eval[float64](t, ctx, `document.querySelectorAll('#log .choices').length`)))
+	assert.Contains(t, eval[string](t, ctx, `document.querySelector('#log li:last-child').innerText`), "Which area are you in?")
+
+	// Four buttons, one of them long, fit a 360-pixel screen.
+	assert.LessOrEqual(t, eval[float64](t, ctx, `document.documentElement.scrollWidth`), 360.0, "no sideways scrolling at 360 px")
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	require.NoError(t, err)
+	if dir := os.Getenv("SAFECONTACT_SCREENSHOTS"); dir != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "webchat-choices-360.png"), shot, 0o644))
+	}
+	axe(t, ctx)
+
+	// By keyboard: Tab from the exit button reaches the first answer,
+	// Tab again the second, Enter sends it.
+	eval[bool](t, ctx, `(document.getElementById('exit').focus(), true)`)
+	tab(t, ctx, false)
+	assert.Equal(t, "BUTTON#.choice:North", eval[string](t, ctx, focused))
+	tab(t, ctx, false)
+	assert.Equal(t, "BUTTON#.choice:South", eval[string](t, ctx, focused))
+	before := eval[float64](t, ctx, messages)
+	enter(t, ctx)
+	waitMore(t, ctx, int(before))
+	assert.Equal(t, "2", eval[string](t, ctx, lastMine))
+	assert.Contains(t, eval[string](t, ctx, `document.querySelector('#log li:last-child').innerText`), "What happened?")
+	assert.Empty(t, eval[[]string](t, ctx, choiceLabels), "no buttons are left to press")
+	assert.Equal(t, "INPUT#text.:", eval[string](t, ctx, focused))
+
+	// Typing still works.
+	send(t, ctx, "Someone broke the lock")
+	assert.Equal(t, []string{"", "Y", "2", "Someone broke the lock"}, eng.received())
+	do(t, ctx, chromedp.Navigate("about:blank")) // close the page's event stream
+}
+
+func TestBrowserTypingAndWelshButtons(t *testing.T) {
+	ctx := browser(t)
+	r := serve(t, newScripted(), "")
+	do(t, ctx, chromedp.Navigate(r.URL+"/chat/"))
+	do(t, ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll('#log .choices button').length > 0`, chromedp.WithPollingTimeout(20*time.Second)))
+	// Typing an answer instead: the buttons it answered go, and the same
+	// question asked again offers fresh ones.
+	send(t, ctx, "maybe")
+	assert.Equal(t, 1, int(eval[float64](t, ctx, `document.querySelectorAll('#log .choices').length`)))
+	assert.Equal(t, 1, int(eval[float64](t, ctx, `document.querySelector('#log li:last-child').querySelectorAll('.choices').length`)))
+	assert.Equal(t, []string{"Yes", "No"}, eval[[]string](t, ctx, choiceLabels))
+
+	// In Welsh the buttons, their group's name and the notes at the top
+	// follow the page's language.
+	send(t, ctx, "cymraeg")
+	type welsh struct{ Page, Group, Buttons, Hint, Note string }
+	w := eval[welsh](t, ctx, `(() => { const g = document.querySelector('#log .choices');
+		return {page: document.documentElement.lang, group: g.getAttribute('aria-label'),
+			buttons: [...g.querySelectorAll('button')].map(b => b.lang + ':' + b.textContent).join(' '),
+			hint: document.getElementById('exit-hint').textContent, note: document.getElementById('history-note').textContent} })()`)
+	assert.Equal(t, "cy", w.Page)
+	assert.Equal(t, "Atebion cyflym", w.Group)
+	assert.Equal(t, "cy:Ydy cy:Nac ydy", w.Buttons)
+	assert.Contains(t, w.Hint, "I adael yn gyflym")
+	assert.Contains(t, w.Note, "ffenestr breifat (incognito)")
+	for _, word := range []string{"cam-drin", "trais", "domestig"} {
+		assert.NotContains(t, strings.ToLower(w.Note+w.Hint), word)
+	}
+	do(t, ctx, chromedp.Navigate("about:blank"))
 }

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +33,13 @@ type rig struct {
 func newRig(t testing.TB, exitURL string, limits ...int) *rig {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	eng := flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
+	r := serve(t, eng, exitURL, limits...)
+	r.engine = eng
+	return r
+}
+
+// serve starts the web chat on eng; rig.engine is left nil.
+func serve(t testing.TB, eng webchat.Engine, exitURL string, limits ...int) *rig {
 	events := &flowstest.Events{}
 	cfg := webchat.Config{Engine: eng, Sink: events, Secret: []byte("webchat-session-secret-0123456789"), ExitURL: exitURL}
 	if len(limits) == 2 {
@@ -38,7 +47,7 @@ func newRig(t testing.TB, exitURL string, limits ...int) *rig {
 	}
 	chat, err := webchat.New(cfg)
 	require.NoError(t, err)
-	r := &rig{chat: chat, engine: eng, sink: events}
+	r := &rig{chat: chat, sink: events}
 	r.Server = httptest.NewServer(chat)
 	t.Cleanup(func() {
 		r.CloseClientConnections() // open event streams
@@ -78,15 +87,32 @@ func (r *rig) say(t testing.TB, token, text string) int {
 }
 
 type event struct {
-	ID   int
-	From string
-	Text string
-	Lang string
+	ID      int
+	From    string
+	Text    string
+	Lang    string
+	Choices []choice
+}
+
+type choice struct {
+	Label string `json:"label"`
+	Send  string `json:"send"`
 }
 
 // stream reads events after lastID until it has n of them or the stream
 // ends.
 func (r *rig) stream(t testing.TB, token string, lastID, n int) []event {
+	var out []event
+	for _, data := range r.streamRaw(t, token, lastID, n) {
+		var e event
+		require.NoError(t, json.Unmarshal([]byte(data), &e))
+		out = append(out, e)
+	}
+	return out
+}
+
+// streamRaw is stream, returning each event's data as sent.
+func (r *rig) streamRaw(t testing.TB, token string, lastID, n int) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", r.URL+"/chat/api/events", nil)
@@ -99,13 +125,11 @@ func (r *rig) stream(t testing.TB, token string, lastID, n int) []event {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-	var out []event
+	var out []string
 	sc := bufio.NewScanner(resp.Body)
 	for len(out) < n && sc.Scan() {
 		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-			var e event
-			require.NoError(t, json.Unmarshal([]byte(data), &e))
-			out = append(out, e)
+			out = append(out, data)
 		}
 	}
 	return out
@@ -145,7 +169,10 @@ func TestPageHeaders(t *testing.T) {
 }
 
 func TestChatAndReconnect(t *testing.T) {
-	r := newRig(t, "")
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	eng := &recording{Engine: flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)}
+	r := serve(t, eng, "")
+	r.engine = eng.Engine
 	token := r.start(t)
 	first := r.stream(t, token, -1, 1)
 	require.Len(t, first, 1)
@@ -154,24 +181,31 @@ func TestChatAndReconnect(t *testing.T) {
 
 	require.Equal(t, http.StatusAccepted, r.say(t, token, "yes"))
 	require.Equal(t, http.StatusAccepted, r.say(t, token, "no"))
-	// Reconnect after the first event: the two replies, once each, in order.
+	// Reconnect after the first event: the two questions that followed,
+	// once each, in order, as the engine asked them.
+	asked := eng.replies()
+	require.Len(t, asked, 3, "a question a turn")
 	again := r.stream(t, token, first[0].ID, 2)
 	require.Len(t, again, 2)
 	assert.Contains(t, again[0].Text, "Are you in danger right now?")
-	assert.Contains(t, again[1].Text, "Is this about you")
-	assert.Equal(t, first[0].ID+1, again[0].ID)
+	assert.Equal(t, []string{asked[1].Text, asked[2].Text}, []string{again[0].Text, again[1].Text})
+	assert.Equal(t, []int{first[0].ID + 1, first[0].ID + 2}, []int{again[0].ID, again[1].ID})
 
 	require.Equal(t, http.StatusAccepted, r.say(t, token, "cymraeg"))
 	cy := r.stream(t, token, again[1].ID, 1)
 	require.Len(t, cy, 1)
 	assert.Equal(t, "cy", cy[0].Lang)
+	assert.NotEqual(t, again[1].Text, cy[0].Text, "the same question, in Welsh")
 
 	// Hand off, then an officer's message arrives live, after the bot's.
+	before := len(eng.replies())
 	conv := conversationOf(t, r, token)
-	handoff := r.stream(t, token, cy[0].ID, 2)
-	require.Len(t, handoff, 2)
+	n := len(eng.replies()) - before
+	require.Positive(t, n, "the handoff is answered")
+	handoff := r.stream(t, token, cy[0].ID, n)
+	require.Len(t, handoff, n)
 	require.NoError(t, r.chat.Push(context.Background(), conv, "Hello, I'm Sam."))
-	off := r.stream(t, token, handoff[1].ID, 1)
+	off := r.stream(t, token, handoff[n-1].ID, 1)
 	require.Len(t, off, 1)
 	assert.Equal(t, "officer", off[0].From)
 	assert.Equal(t, "Hello, I'm Sam.", off[0].Text)
@@ -314,4 +348,163 @@ func TestRefused(t *testing.T) {
 func TestPushToNoSession(t *testing.T) {
 	r := newRig(t, "")
 	assert.ErrorIs(t, r.chat.Push(context.Background(), "nobody", "hi"), webchat.ErrNoSession)
+}
+
+func TestChoicesOnTheWire(t *testing.T) {
+	eng := newScripted()
+	r := serve(t, eng, "")
+	token := r.start(t)
+	first := r.streamRaw(t, token, -1, 2)
+	require.Len(t, first, 2)
+	assert.JSONEq(t, `{"id":0,"from":"bot","text":"Hello.","lang":"en"}`, first[0], "no choices, no field")
+	assert.JSONEq(t, `{"id":1,"from":"bot","text":"Is it safe for you to message now?","lang":"en",
+		"choices":[{"label":"Yes","send":"Y"},{"label":"No","send":"N"}]}`, first[1])
+
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "Y"))
+	menu := r.stream(t, token, 1, 1)
+	require.Len(t, menu, 1)
+	assert.Equal(t, []choice{{"North", "1"}, {"South", "2"}, {"East", "3"}, {scriptedLongLabel, "4"}}, menu[0].Choices, "in order")
+
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "2"))
+	free := r.stream(t, token, menu[0].ID, 1)
+	require.Len(t, free, 1)
+	assert.Equal(t, "What happened?", free[0].Text)
+	assert.Empty(t, free[0].Choices)
+
+	// A page that reconnects from the start gets every choice again.
+	again := r.stream(t, token, -1, 4)
+	require.Len(t, again, 4)
+	assert.Equal(t, []choice{{"Yes", "Y"}, {"No", "N"}}, again[1].Choices)
+	assert.Equal(t, menu[0].Choices, again[2].Choices)
+	assert.Equal(t, []string{"", "Y", "2"}, eng.received())
+}
+
+func TestChoicesFromTheEngine(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	eng := &recording{Engine: flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)}
+	r := serve(t, eng, "")
+	token := r.start(t)
+	for _, text := range []string{"yes", "no", "1"} {
+		require.Equal(t, http.StatusAccepted, r.say(t, token, text))
+	}
+	replies := eng.replies()
+	got := r.stream(t, token, -1, len(replies))
+	require.Len(t, got, len(replies))
+	offered := false
+	for i, rep := range replies {
+		var want []choice
+		for _, c := range rep.Choices {
+			want = append(want, choice{c.Label, c.Send})
+		}
+		assert.Equal(t, rep.Text, got[i].Text)
+		assert.Equal(t, want, got[i].Choices, "reply %d: the engine's choices, in order", i)
+		offered = offered || len(want) > 0
+	}
+	if !offered {
+		t.Log("the engine offered no choices in these turns")
+		return
+	}
+	// The first question is a yes/no one.
+	assert.Equal(t, []choice{{"Yes", "Y"}, {"No", "N"}}, got[0].Choices)
+}
+
+// recording is an engine that remembers every reply it gave.
+type recording struct {
+	*bot.Engine
+	mu   sync.Mutex
+	list []bot.Reply
+}
+
+func (e *recording) Handle(ctx context.Context, in bot.Inbound) (bot.Result, error) {
+	res, err := e.Engine.Handle(ctx, in)
+	e.mu.Lock()
+	e.list = append(e.list, res.Replies...)
+	e.mu.Unlock()
+	return res, err
+}
+
+func (e *recording) replies() []bot.Reply {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.list)
+}
+
+// scriptedLongLabel is a choice label long enough to need wrapping on a
+// narrow screen.
+const scriptedLongLabel = "Somewhere else, or I would rather not say where I live"
+
+// scripted is a small engine whose questions offer choices: a greeting and
+// a yes/no question, then an area menu, then a question answered in words.
+// CYMRAEG at the first question asks it again in Welsh.
+type scripted struct {
+	mu    sync.Mutex
+	step  map[string]int                // by address
+	lang  map[bot.ConversationID]string // "cy" once switched
+	texts []string                      // every message received, in order
+}
+
+var _ webchat.Engine = (*scripted)(nil)
+
+func newScripted() *scripted {
+	return &scripted{step: map[string]int{}, lang: map[bot.ConversationID]string{}}
+}
+
+var yesNo = []bot.Choice{{Label: "Yes", Send: "Y"}, {Label: "No", Send: "N"}}
+
+func (e *scripted) Handle(_ context.Context, in bot.Inbound) (bot.Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.texts = append(e.texts, in.Text)
+	res := bot.Result{Conversation: e.ID(in.Channel, in.Address)}
+	safe := bot.Reply{Text: "Is it safe for you to message now?", Choices: yesNo}
+	switch step := e.step[in.Address]; {
+	case step == 0:
+		res.Replies = []bot.Reply{{Text: "Hello."}, safe}
+		e.step[in.Address] = 1
+	case step == 1 && in.Text == "cymraeg":
+		e.lang[res.Conversation] = "cy"
+		res.Replies = []bot.Reply{{Text: "Ydy hi'n ddiogel i chi anfon neges nawr?", Choices: []bot.Choice{{Label: "Ydy", Send: "Y"}, {Label: "Nac ydy", Send: "N"}}}}
+	case step == 1 && in.Text == "Y":
+		res.Replies = []bot.Reply{{Text: "Which area are you in? Reply 1, 2, 3 or 4.", Choices: []bot.Choice{
+			{Label: "North", Send: "1"}, {Label: "South", Send: "2"}, {Label: "East", Send: "3"}, {Label: scriptedLongLabel, Send: "4"},
+		}}}
+		e.step[in.Address] = 2
+	case step == 1:
+		res.Replies = []bot.Reply{safe}
+	case step == 2:
+		res.Replies = []bot.Reply{{Text: "What happened?"}}
+		e.step[in.Address] = 3
+	default:
+		res.Replies = []bot.Reply{{Text: "Thank you."}}
+	}
+	return res, nil
+}
+
+func (e *scripted) Erase(_ context.Context, ch bot.Channel, address string) (bot.Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.step, address)
+	id := e.ID(ch, address)
+	delete(e.lang, id)
+	return bot.Result{Conversation: id, Events: []bot.Event{{Kind: bot.EventExited, Conversation: id, Channel: ch}}}, nil
+}
+
+func (e *scripted) Conversation(_ context.Context, id bot.ConversationID) (*bot.Conversation, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	lang := e.lang[id]
+	if lang == "" {
+		lang = "en"
+	}
+	return &bot.Conversation{Channel: bot.ChannelWebChat, Lang: lang}, nil
+}
+
+func (e *scripted) ID(ch bot.Channel, address string) bot.ConversationID {
+	return bot.ConversationID(string(ch) + ":" + address)
+}
+
+func (e *scripted) received() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.texts)
 }
