@@ -12,6 +12,9 @@ type Bundle struct {
 	Flow      *bot.Flow
 	Directory *Directory
 	Hours     *Hours
+	// Duties are what the policies ask of officers, in the order of
+	// duties.yaml (see DutiesFor, FollowUps, OfficerDuties).
+	Duties []*Duty
 }
 
 // Load reads the flow files from dir over the embedded defaults ("" for
@@ -35,6 +38,8 @@ func Load(dir string, now time.Time) (*Bundle, Problems) {
 	b.Flow, ps = loadFlow(fsys, menu)
 	all = append(all, ps...)
 	all = append(all, checkSignposts(b.Flow, b.Directory)...)
+	b.Duties, ps = LoadDuties(fsys, DutiesFile, b.Flow)
+	all = append(all, ps...)
 	// Name the files an admin edited with their folder.
 	for i, p := range all {
 		all[i].File = displayName(dir, p.File)

@@ -163,6 +163,20 @@ func (h *Hours) Add(t time.Time, d time.Duration) time.Time {
 	return t // not reached: loading refuses a week with no open time
 }
 
+// EndOfDay returns the close of the working day t falls in: that day's
+// last closing time when the office is open at t or opens later the same
+// day, else the close of the next working day. With 9 to 5 on weekdays,
+// Fri 16:30 gives Fri 17:00, and Fri 17:00 or Fri 20:00 gives Mon 17:00.
+func (h *Hours) EndOfDay(t time.Time) time.Time {
+	next := h.NextOpen(t)
+	c := dateOf(next)
+	spans := h.spans(c)
+	if len(spans) == 0 {
+		return next // not reached: NextOpen returns a time within a span
+	}
+	return h.at(c, spans[len(spans)-1].to)
+}
+
 // subtract returns spans less the span cut.
 func subtract(spans []span, cut span) []span {
 	var out []span
