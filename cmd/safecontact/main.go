@@ -3,6 +3,7 @@
 //	safecontact serve              run the service (HTTP on :8080)
 //	safecontact chat               the intake in this terminal
 //	safecontact queue [-v]         list the open cases (needs REDIS_URL)
+//	safecontact report [-csv]      the monitoring report, -from DAY -to DAY (needs REDIS_URL)
 //	safecontact flows check [DIR]  check the flow files
 //	safecontact flows graph [DIR]  draw the intake as a Mermaid diagram
 //	safecontact key                print a new random SAFECONTACT_KEY
@@ -28,6 +29,7 @@ const usage = `usage: safecontact <command>
   serve              run the service (HTTP on :8080; see README for settings)
   chat               try the intake in this terminal (-area, -lang, -now)
   queue [-v]         list the open cases, most urgent first (needs REDIS_URL)
+  report [-csv]      the monitoring report: -from 2026-10-01 -to 2026-12-31, -o FILE (needs REDIS_URL)
   flows check [DIR]  check the flow files (DIR overrides the embedded ones)
   flows graph [DIR]  print the intake as a Mermaid state diagram
   key                print a new random SAFECONTACT_KEY
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return chat(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "queue":
 		return queueCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "report":
+		return reportCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "flows":
 		return flowsCmd(args[1:], time.Now(), stdout, stderr)
 	case "key":
