@@ -67,6 +67,9 @@ func card(k *Case, loc *time.Location) string {
 	if k.ClaimedBy != "" {
 		fmt.Fprintf(&b, "Claimed by: %s\n", k.ClaimedBy)
 	}
+	if k.Contacted() {
+		fmt.Fprintf(&b, "Contacted: %s (%s)\n", k.ContactedAt.In(loc).Format("Mon 2 Jan 15:04"), k.ContactHow)
+	}
 	if k.Outcome != "" {
 		fmt.Fprintf(&b, "Outcome: %s\n", k.Outcome)
 	}
@@ -81,6 +84,16 @@ func card(k *Case, loc *time.Location) string {
 	for _, l := range k.Summary {
 		if l.Action != "" {
 			fmt.Fprintf(&b, "  TO DO: %s\n", l.Action)
+		}
+	}
+	for _, d := range k.Duties {
+		switch {
+		case d.Reminder:
+			fmt.Fprintf(&b, "  NOTE: %s (%s)\n", d.Title, d.Source)
+		case d.Done():
+			fmt.Fprintf(&b, "  DONE: %s, by %s\n", d.Title, d.DoneBy)
+		default:
+			fmt.Fprintf(&b, "  DUTY: %s, by %s (%s)\n", d.Title, d.Due.In(loc).Format("Mon 2 Jan 15:04"), d.Source)
 		}
 	}
 	if len(k.Summary) == 0 {
@@ -100,14 +113,24 @@ func (c *Console) UpdateCase(_ context.Context, k *Case) error {
 }
 
 // PostThread prints a line about the case.
-func (c *Console) PostThread(_ context.Context, k *Case, l Line) error {
+func (c *Console) PostThread(_ context.Context, k *Case, l Line) (Ref, error) {
 	text := l.Render(func(id string) string { return id })
-	return c.printf("--- Case %s: %s\n", k.Short(), strings.ReplaceAll(text, "\n", "\n    "))
+	return Ref{}, c.printf("--- Case %s: %s\n", k.Short(), strings.ReplaceAll(text, "\n", "\n    "))
 }
 
-// Alert prints an escalation or an on-call alert.
-func (c *Console) Alert(_ context.Context, k *Case, a Alert) error {
-	return c.printf("!!! %s\n", a.Describe(k, c.loc))
+// Alert prints an escalation, a reminder or an on-call alert.
+func (c *Console) Alert(_ context.Context, k *Case, a Alert, d *Duty) error {
+	text := Line{Text: a.Describe(k, c.loc, d), Officer: k.ClaimedBy}.Render(func(id string) string { return id })
+	return c.printf("!!! %s\n", text)
+}
+
+// Redact has nothing to do: what the console printed is on the
+// operator's own screen, and gone from safecontact.
+func (c *Console) Redact(context.Context, *Case, []string) error { return nil }
+
+// PostRepairs prints the repairs request.
+func (c *Console) PostRepairs(_ context.Context, k *Case, text string) error {
+	return c.printf("### Repairs request for case %s: %s\n", k.Short(), text)
 }
 
 // Lane is one for the console: it is never rate limited.

@@ -96,7 +96,7 @@ func TestWordsOfDangerAlertOnCallAtMostEveryFifteenMinutes(t *testing.T) {
 	assert.Equal(t, bot.Urgent, c.Priority)
 	assert.Equal(t, handoff.StateQueued, c.State)
 	assert.Len(t, filterPrefix(f.board.Posts(), "card "), 1, "one card for the case")
-	assert.Contains(t, handoff.AlertDanger.Describe(c, london), "URGENT case case-dan: the tenant wrote words of danger again")
+	assert.Contains(t, handoff.AlertDanger.Describe(c, london, nil), "URGENT case case-dan: the tenant wrote words of danger again")
 	assert.True(t, handoff.AlertDanger.OnCall(), "the alert goes to on-call")
 }
 

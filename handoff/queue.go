@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,10 +43,19 @@ type Board interface {
 	// priority or a quick exit.
 	UpdateCase(ctx context.Context, c *Case) error
 	// PostThread adds a line under the case's card: the tenant's words,
-	// or what happened.
-	PostThread(ctx context.Context, c *Case, l Line) error
-	// Alert tells on-call or the managers about the case.
-	Alert(ctx context.Context, c *Case, a Alert) error
+	// or what happened. It says where the line is, so that a line of the
+	// tenant's words can be redacted later.
+	PostThread(ctx context.Context, c *Case, l Line) (Ref, error)
+	// Alert tells on-call, the managers, or the officer holding the case
+	// (Alert.ToClaimer) about the case; d is the duty a duty's alert is
+	// about, or nil.
+	Alert(ctx context.Context, c *Case, a Alert, d *Duty) error
+	// Redact replaces the thread lines at the timestamps, which held the
+	// tenant's words, once the tenant asked for them to be erased.
+	Redact(ctx context.Context, c *Case, ts []string) error
+	// PostRepairs sends a request for security work to the repairs team:
+	// what needs doing and who to ask, and nothing else about the case.
+	PostRepairs(ctx context.Context, c *Case, text string) error
 	// Lane names the queue a post waits in: a Slack channel. A lane that
 	// is rate limited holds back only its own posts.
 	Lane(c *Case, kind JobKind, a Alert) string
@@ -54,16 +64,17 @@ type Board interface {
 // Line is a line in a case's thread.
 type Line struct {
 	Text string
-	// Officer is the officer the line names, written {officer} in Text.
-	Officer string
+	// Officer and Officer2 are the officers the line names, written
+	// {officer} and {officer2} in Text.
+	Officer, Officer2 string
 	// Tenant marks the tenant's own words: shown as written, never read
 	// as markup.
 	Tenant bool
 }
 
-// Render writes the line with the officer named as officer(id).
+// Render writes the line with the officers named as officer(id).
 func (l Line) Render(officer func(id string) string) string {
-	return strings.ReplaceAll(l.Text, "{officer}", officer(l.Officer))
+	return strings.NewReplacer("{officer}", officer(l.Officer), "{officer2}", officer(l.Officer2)).Replace(l.Text)
 }
 
 // JobKind is a kind of work for the board.
@@ -75,7 +86,21 @@ const (
 	JobUpdate JobKind = "update"
 	JobThread JobKind = "thread"
 	JobAlert  JobKind = "alert"
+	// JobRedact redacts the thread lines of the tenant's words.
+	JobRedact JobKind = "redact"
+	// JobRepairs sends a repairs request to the repairs team.
+	JobRepairs JobKind = "repairs"
+	// JobExport delivers the case's record to the housing system.
+	JobExport JobKind = "export"
 )
+
+// Exporter delivers a case's record to the landlord's housing system:
+// on handoff, on close, on reopening and when the tenant asks for their
+// words to be erased. version increases with each delivery of the case.
+// Deliveries are retried until they succeed, like cards.
+type Exporter interface {
+	Export(ctx context.Context, c *Case, event string, version int) error
+}
 
 // Options tune a Queue. The zero value is usable.
 type Options struct {
@@ -93,6 +118,16 @@ type Options struct {
 	// TTL is how long a case is kept after its last change; default 90
 	// days. A closed case is kept for ClosedTTL, default 30 days.
 	TTL, ClosedTTL time.Duration
+	// LedgerTTL is how long a case's anonymous ledger entry is kept, for
+	// the monthly and quarterly figures; default two years.
+	LedgerTTL time.Duration
+	// Managers are the officers (Slack user ids) who may unclaim,
+	// reassign, close or tick the duties of a case someone else holds.
+	Managers []string
+	// Policy gives each case its duties; nil gives none.
+	Policy Policy
+	// Exporter, when set, receives each case's record.
+	Exporter Exporter
 	// MaxAttempts is how often a card update or thread line is tried
 	// before it is given up and logged; default 30. Cards and alerts are
 	// never given up: at MaxAttempts failures of a card the managers are
@@ -158,6 +193,9 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, hours Hours, board Boar
 	if opts.ClosedTTL <= 0 {
 		opts.ClosedTTL = 30 * 24 * time.Hour
 	}
+	if opts.LedgerTTL <= 0 {
+		opts.LedgerTTL = DefaultLedgerTTL
+	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 30
 	}
@@ -180,6 +218,10 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, hours Hours, board Boar
 		owner: hex.EncodeToString(b[:]), paused: map[string]time.Time{},
 	}
 }
+
+// DefaultLedgerTTL is how long ledger entries are kept unless set: two
+// years, enough for a year's figures against the year before.
+const DefaultLedgerTTL = 2 * 365 * 24 * time.Hour
 
 // SetBoard sets where officers see cases, before Run: the Slack board is
 // built on the queue, so it comes second.
@@ -242,8 +284,10 @@ func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
 			score(ev.Priority, now), ms(q.warnAt(now)), ms(dl), ms(now), ms(dl),
 			q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id),
 			flag(q.onCall(ev.Priority, now)), evid).Err()
-	case bot.EventExited, bot.EventErased:
+	case bot.EventExited:
 		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant ended the chat — do not text unless they write again.", id), evid).Err()
+	case bot.EventErased:
+		err = q.erase(ctx, id, evid)
 	case bot.EventOptedOut:
 		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id), evid).Err()
 	case bot.EventEmergency, bot.EventPriorityRaised:
@@ -258,7 +302,7 @@ func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
 		if sealed, err = q.seal(secret{Summary: ev.Handoff.Summary, Address: ev.Handoff.Address}, id); err != nil {
 			return err
 		}
-		err = q.eval(ctx, "summary", string(id), sealed, ev.Handoff.Area, evid).Err()
+		err = q.eval(ctx, "summary", string(id), sealed, ev.Handoff.Area, q.duties(ev.Handoff.Summary, now), evid).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("queue: %s event: %w", ev.Kind, err)
@@ -286,12 +330,50 @@ func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff,
 	}
 	res, err := q.eval(ctx, "open", string(id), q.opts.TTL.Milliseconds(), int(h.Priority), score(h.Priority, h.At),
 		ms(q.warnAt(h.At)), ms(h.Deadline), flag(q.onCall(h.Priority, now)), sealed,
-		h.Area, string(h.Channel), h.Lang, h.Reason, opened(h), ms(h.Deadline), q.sealText(again.String(), id), ms(now), evid).Text()
+		h.Area, string(h.Channel), h.Lang, h.Reason, opened(h), ms(h.Deadline), q.sealText(again.String(), id), ms(now),
+		q.duties(h.Summary, now), newLedgerID(), q.opts.LedgerTTL.Milliseconds(), q.ledgerEntry(h), flag(q.opts.Exporter != nil), evid).Text()
 	if err != nil {
 		return fmt.Errorf("queue: open case: %w", err)
 	}
 	q.opts.Log.Info("queue: case "+res, "case", ShortRef(id), "priority", h.Priority.String(), "area", h.Area)
 	return nil
+}
+
+// duties is the duties the answers trigger at now, for the script.
+func (q *Queue) duties(summary []bot.SummaryLine, now time.Time) string {
+	if q.opts.Policy == nil {
+		return "[]"
+	}
+	return dutiesJSON(q.opts.Policy.DutiesFor(summary), now)
+}
+
+// newLedgerID is a random id for a ledger entry: it is not the
+// conversation's, so the figures cannot be tied back to a tenant.
+func newLedgerID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ledgerEntry is what the ledger records when a case opens: the hour, not
+// the minute; the area, channel and language; the priority and what
+// raised it; whether it was out of hours; and the time it was promised.
+func (q *Queue) ledgerEntry(h *bot.Handoff) string {
+	op := time.UnixMilli(opened(h))
+	why := ""
+	switch {
+	case h.Priority == bot.Urgent || h.Reason == bot.ReasonDanger:
+		why = "danger"
+	case h.Priority == bot.High:
+		why = "answers"
+	}
+	e := map[string]string{
+		"hr": strconv.FormatInt(ms(op.Truncate(time.Hour)), 10), "ar": h.Area, "ch": string(h.Channel), "lg": h.Lang,
+		"pr": strconv.Itoa(int(h.Priority)), "why": why, "rs": h.Reason, "ooh": flag(!q.hours.Open(op)),
+		"dlm": strconv.FormatInt(int64(h.Deadline.Sub(op)/time.Minute), 10),
+	}
+	b, _ := json.Marshal(e)
+	return string(b)
 }
 
 // opened is when the case opened, in ms: before the handoff when words of
@@ -326,13 +408,17 @@ func flag(b bool) string {
 	return "0"
 }
 
-// Refusals of Claim, Close and ShowContact.
+// Refusals of the officers' actions.
 var (
 	ErrNoCase     = errors.New("no such case")
 	ErrClaimed    = errors.New("case already claimed")
-	ErrNotClaimer = errors.New("only the officer who claimed the case can do that")
+	ErrNotClaimer = errors.New("only the officer holding the case, or a manager, can do that")
 	ErrClosed     = errors.New("case closed")
 	ErrNotQueued  = errors.New("case is not waiting to be claimed")
+	ErrNotClaimed = errors.New("nobody holds the case: claim it first")
+	ErrNoDuty     = errors.New("the case has no such duty")
+	ErrDutyDone   = errors.New("that duty is done already")
+	ErrNotOfficer = errors.New("not on the officers' list")
 )
 
 // errUnreadable: a case or job that cannot be opened (sealed with another
@@ -342,20 +428,199 @@ var errUnreadable = errors.New("unreadable")
 
 // refusal turns a script's {0, state, claimer} into an error.
 func refusal(res []any, claimed error) (string, error) {
-	if len(res) > 0 && res[0].(int64) == 1 {
+	if len(res) > 0 && res[0].(int64) >= 1 {
 		return "", nil
 	}
 	state, by := res[1].(string), res[2].(string)
-	switch State(state) {
-	case StateClaimed:
+	switch state {
+	case string(StateClaimed):
 		return by, claimed
-	case StateClosed:
+	case string(StateClosed):
 		return by, ErrClosed
 	case "missing":
 		return "", ErrNoCase
+	case "noduty":
+		return "", ErrNoDuty
+	case "done":
+		return by, ErrDutyDone
 	}
 	return by, ErrNotQueued
 }
+
+// manager reports whether the officer is one of the managers, as the
+// scripts take it.
+func (q *Queue) manager(officer string) string {
+	return flag(slices.Contains(q.opts.Managers, officer))
+}
+
+// IsManager reports whether the officer is one of the managers.
+func (q *Queue) IsManager(officer string) bool { return q.manager(officer) == "1" }
+
+// acted runs an officer's action on a claimed case, turning the script's
+// refusal into an error: ErrNotClaimer for someone else's case,
+// ErrNotClaimed for a case nobody holds.
+func (q *Queue) acted(ctx context.Context, what string, args ...any) error {
+	res, err := q.eval(ctx, what, args...).Slice()
+	if err != nil {
+		return fmt.Errorf("queue: %s: %w", what, err)
+	}
+	if _, err := refusal(res, ErrNotClaimer); errors.Is(err, ErrNotQueued) {
+		return ErrNotClaimed
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// Unclaim puts the case back to wait for a claim: by the officer holding
+// it, or a manager. Its contact clocks run on.
+func (q *Queue) Unclaim(ctx context.Context, id bot.ConversationID, officer string) error {
+	note := q.sealText("{officer} unclaimed the case, held by {officer2}: it is waiting to be claimed again.", id)
+	return q.acted(ctx, "unclaim", string(id), officer, q.manager(officer), ms(q.opts.Now()), note)
+}
+
+// Reassign gives the case to another officer: the officer holding it
+// passes it on, or a manager gives any open case to anyone on the list.
+func (q *Queue) Reassign(ctx context.Context, id bot.ConversationID, officer, to string) error {
+	note := q.sealText("{officer} gave the case to {officer2}.", id)
+	return q.acted(ctx, "reassign", string(id), officer, q.manager(officer), to, ms(q.opts.Now()), note)
+}
+
+// Contacted records that the officer holding the case (or a manager)
+// reached the tenant, and how: by phone, in person. It stops the contact
+// clocks. Only the first contact is recorded.
+func (q *Queue) Contacted(ctx context.Context, id bot.ConversationID, officer, how string) error {
+	note := q.sealText("{officer} made contact with the tenant ("+how+"). The contact deadline is met.", id)
+	return q.acted(ctx, "contacted", string(id), officer, q.manager(officer), how, ms(q.opts.Now()), note)
+}
+
+// Delivered records that an officer's message reached the tenant (Twilio
+// reported it delivered, or the open web chat showed it): the first one
+// is the first contact, and stops the contact clocks.
+func (q *Queue) Delivered(ctx context.Context, id bot.ConversationID, how string) error {
+	note := q.sealText("First message delivered to the tenant ("+how+"). The contact deadline is met.", id)
+	res, err := q.eval(ctx, "contacted", string(id), "", "0", how, ms(q.opts.Now()), note).Slice()
+	if err != nil {
+		return fmt.Errorf("queue: delivered: %w", err)
+	}
+	_, err = refusal(res, nil)
+	return err
+}
+
+// Closure is how a case ends: its outcome, and whether the closure was
+// discussed with the tenant (seed 003): "yes", "no".
+type Closure struct {
+	Outcome, Discussed string
+}
+
+// Close ends the claimed case with an outcome: by the officer holding it,
+// or a manager.
+func (q *Queue) Close(ctx context.Context, id bot.ConversationID, officer, outcome string) error {
+	return q.CloseWith(ctx, id, officer, Closure{Outcome: outcome})
+}
+
+// CloseWith ends the claimed case as the closure says.
+func (q *Queue) CloseWith(ctx context.Context, id bot.ConversationID, officer string, cl Closure) error {
+	text := "Closed by {officer}: " + cl.Outcome
+	switch cl.Discussed {
+	case "yes":
+		text += ". The closure was discussed with the tenant."
+	case "no":
+		text += ". The closure was not discussed with the tenant."
+	}
+	return q.acted(ctx, "close", string(id), officer, q.manager(officer), cl.Outcome, cl.Discussed,
+		ms(q.opts.Now()), q.opts.ClosedTTL.Milliseconds(), q.sealText(text, id))
+}
+
+// DutyRecord is what an officer records when doing a duty: a DASH score
+// and professional judgement, or a repairs request's text.
+type DutyRecord struct {
+	Score     int
+	Judgement bool
+	// Repairs is the request for the repairs team: what needs securing,
+	// and nothing else about the case.
+	Repairs string
+}
+
+// DoDuty ticks the case's duty as done by the officer (the holder, or a
+// manager). A DASH score of 14 or more, or professional judgement, adds
+// the MARAC referral with its own deadline; a repairs duty done with a
+// request sends it to the repairs team.
+func (q *Queue) DoDuty(ctx context.Context, id bot.ConversationID, officer, duty string, rec DutyRecord) error {
+	c, err := q.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	d := c.Duty(duty)
+	if d == nil {
+		return ErrNoDuty
+	}
+	now := q.opts.Now()
+	value, text := "", "{officer} did: "+d.Title+"."
+	follow := "[]"
+	if d.Records == "score" {
+		value = fmt.Sprintf("score %d", rec.Score)
+		if rec.Judgement {
+			value += ", professional judgement: high risk"
+		}
+		text = fmt.Sprintf("{officer} did: %s (%s).", d.Title, value)
+		if q.opts.Policy != nil {
+			rules := q.opts.Policy.FollowUps(duty, rec.Score, rec.Judgement)
+			for _, r := range rules {
+				text += " Now due: " + r.Title + "."
+			}
+			follow = dutiesJSON(rules, now)
+		}
+	}
+	repairs := ""
+	if d.Repairs && rec.Repairs != "" {
+		repairs = q.sealText(rec.Repairs, id)
+		text = "{officer} sent the repairs request: " + d.Title + "."
+	}
+	return q.acted(ctx, "duty", string(id), officer, q.manager(officer), duty, value, ms(now),
+		q.sealText(text, id), follow, repairs)
+}
+
+// AddDuty adds one of the duties the policy leaves to an officer's
+// judgement (Policy.Offered), with its deadline from now.
+func (q *Queue) AddDuty(ctx context.Context, id bot.ConversationID, officer, duty string) error {
+	if q.opts.Policy == nil {
+		return ErrNoDuty
+	}
+	for _, r := range q.opts.Policy.Offered() {
+		if r.ID == duty {
+			now := q.opts.Now()
+			note := q.sealText("{officer} added a duty: "+r.Title+".", id)
+			return q.acted(ctx, "addduty", string(id), officer, q.manager(officer), dutiesJSON([]DutyRule{r}, now), ms(now), note)
+		}
+	}
+	return ErrNoDuty
+}
+
+// erase removes the tenant's words from the case when they ask: the
+// answers (the questions stay, so officers know what was asked), the
+// address, the thread lines that held their words and the lines not yet
+// posted.
+func (q *Queue) erase(ctx context.Context, id bot.ConversationID, evid string) error {
+	var s secret
+	if c, err := q.Get(ctx, id); err == nil {
+		for _, l := range c.Summary {
+			s.Summary = append(s.Summary, bot.SummaryLine{Step: l.Step, Label: l.Label, Value: Removed, Private: l.Private})
+		}
+	} else if !errors.Is(err, ErrNoCase) && !errors.Is(err, errUnreadable) {
+		return err
+	}
+	sealed, err := q.seal(s, id)
+	if err != nil {
+		return err
+	}
+	note := q.sealText("The tenant asked for their words to be erased: their answers and messages are removed, and their contact details are gone. Do not try to contact them unless they write again.", id)
+	return q.eval(ctx, "erase", string(id), sealed, note, evid).Err()
+}
+
+// Removed stands in for the tenant's words once they asked for them to be
+// erased.
+const Removed = "[removed at the tenant's request]"
 
 // Claim gives the case to the officer if nobody has it. Two officers
 // claiming at once: one wins; the other gets ErrClaimed and the winner.
@@ -369,17 +634,6 @@ func (q *Queue) Claim(ctx context.Context, id bot.ConversationID, officer string
 		return by, err
 	}
 	return officer, nil
-}
-
-// Close ends the claimed case with an outcome; only its claimer can.
-func (q *Queue) Close(ctx context.Context, id bot.ConversationID, officer, outcome string) error {
-	note := q.sealText("Closed by {officer}: "+outcome, id)
-	res, err := q.eval(ctx, "close", string(id), officer, outcome, ms(q.opts.Now()), q.opts.ClosedTTL.Milliseconds(), note).Slice()
-	if err != nil {
-		return fmt.Errorf("queue: close: %w", err)
-	}
-	_, err = refusal(res, ErrNotClaimer)
-	return err
 }
 
 // ShowContact returns the tenant's address to the officer who claimed the
@@ -400,7 +654,7 @@ func (q *Queue) ShowContact(ctx context.Context, id bot.ConversationID, officer 
 // Note adds a line to the case's thread, such as a text that did not
 // reach the tenant. A conversation with no case is ignored.
 func (q *Queue) Note(ctx context.Context, id bot.ConversationID, text string) error {
-	if err := q.eval(ctx, "note", string(id), q.sealText(text, id)).Err(); err != nil {
+	if err := q.eval(ctx, "note", string(id), q.sealText(text, id), "").Err(); err != nil {
 		return fmt.Errorf("queue: note: %w", err)
 	}
 	return nil
@@ -453,8 +707,13 @@ func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
 	c := &Case{
 		ID: id, State: State(m["st"]), Priority: bot.Priority(pr), Area: m["ar"], Channel: bot.Channel(m["ch"]),
 		Lang: m["lg"], Reason: m["rs"], Opened: fromMS(m["op"]), Deadline: fromMS(m["dl"]),
-		ClaimedBy: m["by"], ClaimedAt: fromMS(m["cat"]), ClosedBy: m["cby"], Outcome: m["out"],
-		Exited: m["ex"] == "1", Reopened: m["ro"] == "1", Card: Ref{Channel: m["cc"], TS: m["cts"]},
+		ClaimedBy: m["by"], ClaimedAt: fromMS(m["cat"]), ClosedBy: m["cby"], Outcome: m["out"], Discussed: m["dsc"],
+		ContactedAt: fromMS(m["cot"]), ContactedBy: m["cob"], ContactHow: m["coh"],
+		Exited: m["ex"] == "1", Erased: m["er"] == "1", Reopened: m["ro"] == "1", Card: Ref{Channel: m["cc"], TS: m["cts"]},
+		Actions: actions(m["log"]),
+	}
+	if c.Duties, err = q.dutiesOf(ctx, id); err != nil {
+		return nil, err
 	}
 	plain, err := q.sealer.Open([]byte(m["sec"]), []byte(id))
 	if err != nil {
@@ -466,6 +725,49 @@ func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
 	}
 	c.Summary, c.Address = s.Summary, s.Address
 	return c, nil
+}
+
+// dutiesOf reads the case's duties: the tasks by due time, then the
+// reminders.
+func (q *Queue) dutiesOf(ctx context.Context, id bot.ConversationID) ([]*Duty, error) {
+	m, err := q.rdb.HGetAll(ctx, q.opts.Prefix+"d:"+string(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: duties: %w", err)
+	}
+	var out []*Duty
+	for _, raw := range m {
+		var d storedDuty
+		if err := json.Unmarshal([]byte(raw), &d); err != nil {
+			q.opts.Log.Error("queue: a duty cannot be read", "case", ShortRef(id), "err", err)
+			continue
+		}
+		out = append(out, d.duty())
+	}
+	slices.SortFunc(out, func(a, b *Duty) int {
+		if a.Reminder != b.Reminder {
+			if a.Reminder {
+				return 1
+			}
+			return -1
+		}
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// actions reads the case's log of officers' actions.
+func actions(log string) []Action {
+	var out []Action
+	for line := range strings.Lines(log) {
+		f := strings.SplitN(strings.TrimSuffix(line, "\n"), "\t", 3)
+		if len(f) == 3 {
+			out = append(out, Action{At: fromMS(f[0]), Officer: f[1], What: f[2]})
+		}
+	}
+	return out
 }
 
 func fromMS(s string) time.Time {

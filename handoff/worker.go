@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -112,12 +113,15 @@ func (q *Queue) renew(ctx context.Context) (bool, error) {
 
 // job is one piece of work for the board.
 type job struct {
-	n        string
-	kind     JobKind
-	id       bot.ConversationID
-	line     Line   // its Text is filled from sealed by unseal
-	sealed   string // a thread line's text, sealed
-	alert    Alert
+	n      string
+	kind   JobKind
+	id     bot.ConversationID
+	line   Line   // its Text is filled from sealed by unseal
+	sealed string // a thread line's text, sealed
+	alert  Alert
+	// extra is the duty an alert is about, or an export's
+	// "event|version".
+	extra    string
 	attempts int
 	at       time.Time // not before; zero for now
 }
@@ -149,8 +153,9 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			continue
 		}
 		// Alerts wait for nothing: on-call must hear of an urgent case
-		// even while its card cannot be posted.
-		ordered := j.kind != JobAlert
+		// even while its card cannot be posted. Nor does the export, which
+		// goes elsewhere.
+		ordered := j.kind != JobAlert && j.kind != JobExport
 		if ordered && blocked[j.id] {
 			continue
 		}
@@ -175,7 +180,10 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		lane := q.board.Lane(c, j.kind, j.alert)
+		lane := "export"
+		if j.kind != JobExport {
+			lane = q.board.Lane(c, j.kind, j.alert)
+		}
 		if until, ok := q.paused[lane]; ok && now.Before(until) {
 			blocked[j.id] = blocked[j.id] || ordered
 			continue
@@ -222,7 +230,7 @@ func (q *Queue) job(ctx context.Context, n string) (*job, error) {
 		return nil, nil
 	}
 	j := &job{n: n, kind: JobKind(m["k"]), id: bot.ConversationID(m["c"]), alert: Alert(m["a"]),
-		line: Line{Officer: m["o"], Tenant: m["w"] == "1"}, sealed: m["t"]}
+		line: Line{Officer: m["o"], Officer2: m["o2"], Tenant: m["w"] == "1"}, sealed: m["t"], extra: m["x"]}
 	j.attempts, _ = strconv.Atoi(m["n"])
 	j.at = fromMS(m["at"])
 	return j, nil
@@ -262,31 +270,54 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 	case JobUpdate:
 		return Ref{}, q.board.UpdateCase(ctx, c)
 	case JobThread:
-		return Ref{}, q.board.PostThread(ctx, c, j.line)
+		return q.board.PostThread(ctx, c, j.line)
 	case JobAlert:
-		return Ref{}, q.board.Alert(ctx, c, j.alert)
+		var d *Duty
+		if j.extra != "" {
+			if d = c.Duty(j.extra); d == nil {
+				return Ref{}, nil // the duty went with a reopening
+			}
+		}
+		return Ref{}, q.board.Alert(ctx, c, j.alert, d)
+	case JobRedact:
+		ts, err := q.rdb.LRange(ctx, q.opts.Prefix+"tl:"+string(c.ID), 0, -1).Result()
+		if err != nil {
+			return Ref{}, err
+		}
+		return Ref{}, q.board.Redact(ctx, c, ts)
+	case JobRepairs:
+		return Ref{}, q.board.PostRepairs(ctx, c, j.line.Text)
+	case JobExport:
+		if q.opts.Exporter == nil {
+			return Ref{}, nil
+		}
+		event, v, _ := strings.Cut(j.extra, "|")
+		version, _ := strconv.Atoi(v)
+		return Ref{}, q.opts.Exporter.Export(ctx, c, event, version)
 	}
 	q.opts.Log.Error("queue: unknown job dropped", "job", string(j.kind))
 	return Ref{}, nil
 }
 
 func (q *Queue) done(ctx context.Context, j *job, ref Ref) error {
-	err := q.eval(ctx, "done", j.n, string(j.id), ref.Channel, ref.TS, q.opts.TTL.Milliseconds()).Err()
+	err := q.eval(ctx, "done", j.n, string(j.id), ref.Channel, ref.TS, q.opts.TTL.Milliseconds(), string(j.kind)).Err()
 	if err != nil {
 		return fmt.Errorf("queue: job done: %w", err)
 	}
 	return nil
 }
 
-// failed records a failed attempt. A card or an alert is never given up:
-// it is what officers and on-call act on, and it is tried again, at the
-// longest backoff, until the channel is fixed; when a card has failed
-// MaxAttempts times the managers are told, once. Other jobs (card
-// updates, thread lines) are given up after MaxAttempts.
+// failed records a failed attempt. A card, an alert, a repairs request or
+// an export is never given up: it is what officers, on-call, the repairs
+// team and the housing system act on, and it is tried again, at the
+// longest backoff, until the channel or receiver is fixed; when a card
+// has failed MaxAttempts times the managers are told, once. Other jobs
+// (card updates, thread lines, redactions) are given up after
+// MaxAttempts.
 func (q *Queue) failed(ctx context.Context, c *Case, j *job, now time.Time, cause error) error {
 	n := j.attempts + 1
 	log := q.opts.Log.With("case", c.Short(), "job", string(j.kind), "attempts", n, "err", cause)
-	keep := j.kind == JobCard || j.kind == JobAlert
+	keep := j.kind == JobCard || j.kind == JobAlert || j.kind == JobExport || j.kind == JobRepairs
 	if n >= q.opts.MaxAttempts && !keep {
 		log.Error("queue: giving up a job")
 		return q.done(ctx, j, Ref{})

@@ -88,6 +88,9 @@ type OutboxOptions struct {
 	// every message queued for them is cancelled). The officer who wrote
 	// it needs to know.
 	Undelivered func(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string)
+	// Delivered is told when Twilio reports a text delivered to the
+	// tenant's phone: the officer's message reached them.
+	Delivered func(ctx context.Context, conv bot.ConversationID)
 }
 
 // Outbox is a durable queue of outbound texts in Redis. Several processes
@@ -337,7 +340,8 @@ func (o *Outbox) retry(ctx context.Context, conv bot.ConversationID, id, state s
 // RecordStatus records a delivery status from Twilio's status callback.
 // An unknown SID is ignored: the message may have expired. A text Twilio
 // accepted but could not deliver (undelivered, failed) is reported to
-// Undelivered: the officer saw it go.
+// Undelivered: the officer saw it go. A delivered one is reported to
+// Delivered, once.
 func (o *Outbox) RecordStatus(ctx context.Context, sid, status string) error {
 	id, err := o.rdb.Get(ctx, o.sidKey(sid)).Result()
 	if errors.Is(err, redis.Nil) {
@@ -359,6 +363,9 @@ func (o *Outbox) RecordStatus(ctx context.Context, sid, status string) error {
 	}
 	if (status == "undelivered" || status == "failed") && prev != status {
 		o.undelivered(ctx, bot.ConversationID(conv), false, "the phone network did not deliver it (Twilio status "+status+")")
+	}
+	if status == "delivered" && prev != status && o.opts.Delivered != nil {
+		o.opts.Delivered(ctx, bot.ConversationID(conv))
 	}
 	return nil
 }

@@ -146,6 +146,13 @@ func (r *officersRig) text(body string) string {
 // to the first process.
 func (r *officersRig) slackPost(path string, body []byte) int {
 	r.t.Helper()
+	code, _ := r.slackPostBody(path, body)
+	return code
+}
+
+// slackPostBody is slackPost that also returns the response's body.
+func (r *officersRig) slackPostBody(path string, body []byte) (int, string) {
+	r.t.Helper()
 	base := r.base
 	if r.slackBase != "" {
 		base = r.slackBase
@@ -156,8 +163,45 @@ func (r *officersRig) slackPost(path string, body []byte) int {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(r.t, err)
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}
+
+// writeToTenant presses Reply to tenant on the card as the user, waits
+// for the modal, and submits the text: it returns the submission's
+// answer ("" when accepted).
+func (r *officersRig) writeToTenant(user, channel, cardTS, id, text string) string {
+	r.t.Helper()
+	n := len(r.slack.Views())
+	r.press(user, channel, cardTS, "reply", id)
+	return r.submitView(user, n+1, text)
+}
+
+// submitView waits for the n-th modal and submits the text in it.
+func (r *officersRig) submitView(user string, n int, text string) string {
+	r.t.Helper()
+	require.Eventually(r.t, func() bool { return len(r.slack.Views()) >= n }, 10*time.Second, 20*time.Millisecond, "modal %d", n)
+	v := r.slack.Views()[n-1]
+	code, body := r.slackPostBody("/slack/interactions", slackfake.ViewSubmission(user, v.ID, v.CallbackID, v.PrivateMetadata,
+		map[string]map[string]string{"reply": {"text": text}}))
+	require.Equal(r.t, http.StatusOK, code, "%s", body)
+	return body
+}
+
+// claim presses Claim on the card as the user and waits until the card
+// says so: the claim is done before anything that needs it.
+func (r *officersRig) claim(user, channel, cardTS, id string) {
+	r.t.Helper()
+	r.press(user, channel, cardTS, "claim", id)
+	require.Eventually(r.t, func() bool {
+		for _, u := range r.slack.Calls("chat.update") {
+			if u.Form.Get("ts") == cardTS && strings.Contains(u.Text(), "claimed by <@"+user+">") {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond, "the card shows the claim")
 }
 
 func (r *officersRig) press(user, channel, cardTS, action, value string) {
@@ -165,11 +209,15 @@ func (r *officersRig) press(user, channel, cardTS, action, value string) {
 	require.Equal(r.t, http.StatusOK, r.slackPost("/slack/interactions", slackfake.BlockAction(user, channel, cardTS, action, value)))
 }
 
-func (r *officersRig) reply(user, channel, threadTS, text string) {
+// reply posts a message in the thread, as Slack's event, and returns
+// its timestamp.
+func (r *officersRig) reply(user, channel, threadTS, text string) string {
 	r.t.Helper()
 	r.n++
-	ev := slackfake.MessageEvent(fmt.Sprintf("EvE2E%s%04d", r.number, r.n), user, channel, threadTS, fmt.Sprintf("17647%s.%06d", r.number[7:], r.n), text)
+	ts := fmt.Sprintf("17647%s.%06d", r.number[7:], r.n)
+	ev := slackfake.MessageEvent(fmt.Sprintf("EvE2E%s%04d", r.number, r.n), user, channel, threadTS, ts, text)
 	require.Equal(r.t, http.StatusOK, r.slackPost("/slack/events", ev))
+	return ts
 }
 
 // card waits for the n-th card in the channel and returns it.
@@ -243,13 +291,29 @@ func TestOfficerQueueOverSMS(t *testing.T) {
 	winner := map[string]string{"U-ALICE": "U-BOB", "U-BOB": "U-ALICE"}[loser]
 	assert.Contains(t, r.slack.Calls("chat.postEphemeral")[0].Text(), "<@"+winner+"> has already claimed")
 
-	r.reply(winner, "C-SHROP", card.TS, "Hello, this is Sam from the housing team. Is now a good time to talk?")
+	// Thread replies stay in Slack, the claiming officer's too; only what
+	// they submit with Reply to tenant reaches the tenant, once.
+	r.reply(winner, "C-SHROP", card.TS, "checked the tenancy file")
 	r.reply(loser, "C-SHROP", card.TS, "I can take this one too")
-	r.reply(winner, "C-SHROP", card.TS, "note: checked the tenancy file")
+	r.press(loser, "C-SHROP", card.TS, "reply", id)
+	require.Eventually(t, func() bool {
+		for _, e := range r.slack.Calls("chat.postEphemeral") {
+			if e.Form.Get("user") == loser && strings.Contains(e.Text(), "only the officer who claimed the case writes to the tenant") {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond, "the officer who did not claim the case is refused")
+	n := len(r.slack.Views())
+	assert.Contains(t, r.writeToTenant(winner, "C-SHROP", card.TS, id, "Domestic abuse team: hello"), `"response_action":"errors"`,
+		"a lock-screen word is refused in the modal")
+	assert.Equal(t, "", r.submitView(winner, n+1, "Hello, this is Sam from the housing team. Is now a good time to talk?"))
 	require.Eventually(t, func() bool { return len(r.twilio.Sent()) == 1 }, 10*time.Second, 20*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
 	assert.Equal(t, []string{r.number + ": Hello, this is Sam from the housing team. Is now a good time to talk?"}, r.twilio.Sent(),
-		"only the claiming officer's reply, and not a note, reaches the tenant")
+		"only what the claiming officer sent with Reply to tenant reaches the tenant")
+	assert.Len(t, r.slack.Views(), n+1, "no modal for the officer who did not claim the case")
+	r.waitThread(card.TS, "📤 Sent to the tenant by <@"+winner+">: Hello, this is Sam")
 
 	twiml := r.text("yes, he's at work until 5")
 	assert.NotContains(t, twiml, "<Message>", "no automatic answer while the officer is talking")
@@ -281,12 +345,12 @@ func TestOfficerQueueOverWebChat(t *testing.T) {
 	}
 	card := r.card("C-SHROP", 1)
 	id := caseID(t, card)
-	r.press("U-ALICE", "C-SHROP", card.TS, "claim", id)
-	require.Eventually(t, func() bool { return len(r.slack.Calls("chat.update")) > 0 }, 10*time.Second, 20*time.Millisecond)
+	r.claim("U-ALICE", "C-SHROP", card.TS, id)
 
-	r.reply("U-ALICE", "C-SHROP", card.TS, "Hello, this is Sam. I'm here now.")
+	r.reply("U-ALICE", "C-SHROP", card.TS, "tenant is on the web chat; replying now")
+	assert.Equal(t, "", r.writeToTenant("U-ALICE", "C-SHROP", card.TS, id, "Hello, this is Sam. I'm here now."))
 	got := r.chatWait(token, "officer", 10*time.Second)
-	assert.Equal(t, "Hello, this is Sam. I'm here now.", got)
+	assert.Equal(t, "Hello, this is Sam. I'm here now.", got, "the first officer message in the chat: the thread reply never went")
 
 	// /metrics counts it, and the requests that made it, for whoever
 	// has the token.
@@ -400,12 +464,20 @@ func TestOfficerReplyReachesAWebChatHeldByAnotherProcess(t *testing.T) {
 	}
 	card := r.card("C-SHROP", 1)
 	id := caseID(t, card)
-	r.press("U-ALICE", "C-SHROP", card.TS, "claim", id)
-	require.Eventually(t, func() bool { return len(r.slack.Calls("chat.update")) > 0 }, 10*time.Second, 20*time.Millisecond)
+	r.claim("U-ALICE", "C-SHROP", card.TS, id)
 
-	r.reply("U-ALICE", "C-SHROP", card.TS, "Hello from Sam, on the other server.")
-	assert.Equal(t, "Hello from Sam, on the other server.", r.chatWait(token, "officer", 10*time.Second))
+	// Alice writes in the thread, then sends that message with the
+	// shortcut.
+	msg := "Hello from Sam, on the other server."
+	ts := r.reply("U-ALICE", "C-SHROP", card.TS, msg)
+	require.Equal(t, http.StatusOK, r.slackPost("/slack/interactions", r.slack.MessageAction("U-ALICE", "C-SHROP", "send_to_tenant",
+		slackfake.Message{User: "U-ALICE", TS: ts, ThreadTS: card.TS, Text: msg})))
+	assert.Equal(t, "", r.submitView("U-ALICE", 1, msg))
+	assert.Equal(t, msg, r.chatWait(token, "officer", 10*time.Second))
 	require.Eventually(t, func() bool { return len(r.slack.Calls("reactions.add")) == 1 }, 5*time.Second, 20*time.Millisecond,
 		"the officer sees it went")
-	assert.Empty(t, r.slack.Calls("chat.postEphemeral"), "and is not told it failed")
+	assert.Equal(t, ts, r.slack.Calls("reactions.add")[0].Form.Get("timestamp"), "on the message she sent")
+	for _, e := range r.slack.Calls("chat.postEphemeral") {
+		assert.NotContains(t, e.Text(), "Not sent", "she is not told it failed")
+	}
 }

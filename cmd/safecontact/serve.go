@@ -244,7 +244,14 @@ func newOutbox(cfg Config, s *stack, queue *handoff.Queue, log *slog.Logger) (*s
 			log.Error("outbox: the officer could not be told of an undelivered text", "conversation", conv, "err", err)
 		}
 	}
-	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log, Undelivered: undelivered}), nil
+	// A text Twilio reports delivered is the officer's message reaching the
+	// tenant: the first is the case's first contact.
+	delivered := func(ctx context.Context, conv bot.ConversationID) {
+		if err := queue.Delivered(ctx, conv, "text delivered"); err != nil && !errors.Is(err, handoff.ErrNoCase) {
+			log.Error("outbox: a delivered text was not recorded on its case", "conversation", conv, "err", err)
+		}
+	}
+	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log, Undelivered: undelivered, Delivered: delivered}), nil
 }
 
 // chatURL is the web chat's address on this machine, for people to open.
@@ -286,7 +293,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 		// An officer's reply comes unasked: the flow's quiet words may not
 		// lead it either.
 		Officers: cfg.Officers, LockScreenWords: append(slices.Clone(m.cfg.LockScreenWords), m.stack.bundle.Flow.QuietWords...),
-		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chatBus}, Redis: m.stack.redis, Log: m.log,
+		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chatBus, queue: m.queue}, Redis: m.stack.redis, Log: m.log,
 	})
 	if err != nil {
 		return err
@@ -301,9 +308,13 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 }
 
 // relay takes an officer's reply to the tenant on the channel they used.
+// A reply shown in the open web chat has reached the tenant: the first
+// is the case's first contact. A text's arrival is known later, from
+// Twilio's delivery status.
 type relay struct {
 	outbox *sms.Outbox
 	chat   *chatBus
+	queue  *handoff.Queue
 }
 
 func (r relay) Send(ctx context.Context, c *handoff.Case, key, text string) error {
@@ -318,6 +329,9 @@ func (r relay) Send(ctx context.Context, c *handoff.Case, key, text string) erro
 			return errors.New("the tenant's web chat is closed; they can only be reached if they open it again")
 		} else if err != nil {
 			return err
+		}
+		if err := r.queue.Delivered(ctx, c.ID, "shown in the web chat"); err != nil {
+			return fmt.Errorf("the reply was shown, but its contact was not recorded on the case: %w", err)
 		}
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -14,9 +15,15 @@ import (
 	"safecontact/handoff"
 )
 
-// interaction handles a button press or an option picked on a card.
+// interaction handles a button press or an option picked on a card, and
+// the Send to tenant shortcut on a message.
 func (s *Slack) interaction(ctx context.Context, cb slack.InteractionCallback) {
-	if cb.Type != slack.InteractionTypeBlockActions {
+	switch cb.Type {
+	case slack.InteractionTypeMessageAction:
+		s.shortcut(ctx, cb)
+		return
+	case slack.InteractionTypeBlockActions:
+	default:
 		return
 	}
 	user := cb.User.ID
@@ -33,6 +40,8 @@ func (s *Slack) interaction(ctx context.Context, cb slack.InteractionCallback) {
 		switch a.ActionID {
 		case actionClaim:
 			s.claim(ctx, channel, user, caseID(a.Value))
+		case actionReply:
+			s.replyButton(ctx, cb, channel, user, caseID(a.Value))
 		case actionContact:
 			s.showContact(ctx, channel, user, caseID(a.Value))
 		case actionClose:
@@ -75,7 +84,7 @@ func (s *Slack) showContact(ctx context.Context, channel, user string, id bot.Co
 	case bot.ChannelSMS:
 		fmt.Fprintf(&b, "*Number:* %s\n", escape(c.Address))
 	default:
-		fmt.Fprintf(&b, "*Channel:* %s: reply in the thread while their chat is open; there is no number.\n", channelName(c.Channel))
+		fmt.Fprintf(&b, "*Channel:* %s: write with Reply to tenant while their chat is open; there is no number.\n", channelName(c.Channel))
 	}
 	for _, l := range c.Summary {
 		if l.Private {
@@ -107,9 +116,15 @@ func (s *Slack) close(ctx context.Context, channel, user, cardTS, outcome string
 	}
 }
 
-// message handles a message in a channel: a reply in a case's thread by
-// the officer who claimed it goes to the tenant, unless it starts with
-// "note:". Everything else stays in Slack.
+// hintEvery is how often the claiming officer is reminded, on a reply in
+// a case's thread, that it stays in Slack.
+const hintEvery = 24 * time.Hour
+
+// message handles a message in a channel. Nothing written in a case's
+// thread reaches the tenant, whoever writes it: the claiming officer
+// writes to the tenant with Reply to tenant, or Send to tenant on the
+// message (reply.go). Their first thread reply on a case in a day brings
+// them a private reminder of that.
 func (s *Slack) message(ctx context.Context, ev *slackevents.MessageEvent) {
 	if ev.BotID != "" || ev.User == "" || ev.User == s.botID || ev.SubType != "" ||
 		ev.ThreadTimeStamp == "" || ev.ThreadTimeStamp == ev.TimeStamp {
@@ -119,48 +134,16 @@ func (s *Slack) message(ctx context.Context, ev *slackevents.MessageEvent) {
 	if err != nil {
 		return // not a case's thread
 	}
-	text := strings.TrimSpace(ev.Text)
-	if isNote(text) {
-		return
-	}
 	c, err := s.cfg.Queue.Get(ctx, id)
-	if err != nil {
-		s.cfg.Log.Error("slack: case for a thread reply", "case", handoff.ShortRef(id), "err", err)
-		s.ephemeral(ctx, ev.Channel, ev.User, "Your reply was not sent: the case could not be read. Please try again.")
+	if err != nil || c.State != handoff.StateClaimed || c.ClaimedBy != ev.User {
 		return
 	}
-	not := func(why string) {
-		s.ephemeral(ctx, ev.Channel, ev.User, "Not sent to the tenant: "+why)
-	}
-	switch {
-	case c.State == handoff.StateClosed:
-		not("the case is closed. It opens again if the tenant writes.")
-		return
-	case c.State != handoff.StateClaimed || c.ClaimedBy != ev.User:
-		not("only the officer who claimed the case talks to the tenant. Start with `note:` to leave a note for the team.")
-		return
-	case c.Exited:
-		not("the tenant ended the chat. Do not text unless they write again.")
+	first, err := s.cfg.Redis.SetNX(ctx, s.cfg.Prefix+"hint:"+string(id)+":"+ev.User, 1, hintEvery).Result()
+	if err != nil || !first {
 		return
 	}
-	body := fromSlack(text)
-	if word, _ := bot.LockScreenWord(body, s.cfg.LockScreenWords...); word != "" {
-		not(fmt.Sprintf("the start of your message would show %q on the tenant's lock screen. Please begin it another way.", word))
-		return
-	}
-	if err := s.cfg.Relay.Send(ctx, c, "slack:"+ev.Channel+":"+ev.TimeStamp, body); err != nil {
-		s.cfg.Log.Warn("slack: reply not relayed", "case", c.Short(), "err", err)
-		not(err.Error())
-		return
-	}
-	if err := s.api.AddReactionContext(ctx, "outbox_tray", slack.NewRefToMessage(ev.Channel, ev.TimeStamp)); err != nil {
-		s.cfg.Log.Warn("slack: could not mark a reply as sent", "err", err)
-	}
-}
-
-// isNote reports whether a thread reply is for the team only.
-func isNote(text string) bool {
-	return len(text) >= 5 && strings.EqualFold(text[:5], "note:")
+	s.ephemeral(ctx, ev.Channel, ev.User, "This stays in Slack: replies in a case's thread never reach the tenant. "+
+		"To send it to them, choose More actions → Send to tenant on your message, or press Reply to tenant on the card.")
 }
 
 var slackMarkup = regexp.MustCompile(`<([^<>|]*)(?:\|([^<>]*))?>`)

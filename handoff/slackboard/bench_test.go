@@ -24,7 +24,7 @@ func BenchmarkEventsAck(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		body := slackfake.MessageEvent(fmt.Sprintf("EvBench%d-%d", time.Now().UnixNano(), i), "U-BOB", "C-SHROP", ts,
-			fmt.Sprintf("1764800000.%06d", i), "note: bench")
+			fmt.Sprintf("1764800000.%06d", i), "bench")
 		h := slackfake.Sign(secret, body, time.Now())
 		req := httptest.NewRequest(http.MethodPost, "/slack/events", bytes.NewReader(body))
 		for k, v := range h {

@@ -145,10 +145,11 @@ func blocks(c *handoff.Case, loc *time.Location) []slack.Block {
 			opts = append(opts, slack.NewOptionBlockObject(o, plain(o), nil))
 		}
 		out = append(out, slack.NewActionBlock("actions",
+			slack.NewButtonBlockElement(actionReply, string(c.ID), plain("Reply to tenant")).WithStyle(slack.StylePrimary),
 			slack.NewButtonBlockElement(actionContact, string(c.ID), plain("Show contact")),
 			slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Close with outcome"), actionClose, opts...)))
 	}
 	out = append(out, slack.NewContextBlock("help", mrkdwn(
-		"Replies in this thread from the officer who claimed the case go to the tenant. Start a reply with `note:` to keep it here.")))
+		"Replies in this thread stay in Slack: the tenant never sees them. To write to the tenant, the officer who claimed the case presses *Reply to tenant*, or uses More actions → *Send to tenant* on their own reply.")))
 	return out
 }

@@ -45,8 +45,12 @@ func (s *Slack) read(w http.ResponseWriter, r *http.Request) []byte {
 	return body
 }
 
-// Interactions answers Slack's interactivity requests (button presses) at
-// once and acts on them in the background.
+// Interactions answers Slack's interactivity requests. Button presses and
+// shortcuts are answered at once and acted on in the background. A
+// submitted reply is checked first, within Slack's three seconds: a
+// refusal is the response's body (response_action "errors", shown in the
+// modal); an empty 200 closes the modal, and the reply is sent in the
+// background.
 func (s *Slack) Interactions(w http.ResponseWriter, r *http.Request) {
 	body := s.read(w, r)
 	if body == nil {
@@ -61,8 +65,20 @@ func (s *Slack) Interactions(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
 	}
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		ctx, cancel := context.WithTimeout(r.Context(), submitBudget)
+		defer cancel()
+		resp := s.submit(ctx, cb)
+		if resp == nil {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(resp)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
-	s.later(func(ctx context.Context) { s.interaction(ctx, cb) })
+	s.dispatch(cb)
 }
 
 // Events answers the Events API: the URL check, and message events, which

@@ -1,8 +1,11 @@
 // Package slackboard is the officer queue's Slack side: a Block Kit card per
-// case in the area's channel, Claim / Show contact / Close buttons, the
-// card's thread as the conversation with the tenant, and alerts to the
-// on-call and managers' channels. It receives Slack's requests over HTTP
-// (signed, answered at once) or Socket Mode.
+// case in the area's channel, Claim / Reply to tenant / Show contact /
+// Close buttons, the card's thread as the record of the conversation with
+// the tenant (their words, and what was sent to them), and alerts to the
+// on-call and managers' channels. Officers' replies in the thread stay in
+// Slack; writing to the tenant goes through a modal (reply.go). It
+// receives Slack's requests over HTTP (signed, answered at once) or Socket
+// Mode.
 package slackboard
 
 import (
@@ -23,8 +26,8 @@ import (
 )
 
 // Relay takes an officer's reply to the tenant on their channel: the SMS
-// outbox or the open web chat. key is unique to the Slack message, so a
-// reply relayed twice is sent once.
+// outbox or the open web chat. key is unique to the officer's submission,
+// so a reply relayed twice is sent once.
 type Relay interface {
 	Send(ctx context.Context, c *handoff.Case, key, text string) error
 }
@@ -43,8 +46,11 @@ type Config struct {
 	// OnCall receives urgent cases at once, and high ones out of hours,
 	// with OnCallMention (such as "<!subteam^S0123>" or "<!here>").
 	OnCall, OnCallMention string
-	// Managers receives escalations of unclaimed cases.
+	// Managers receives escalations of cases not contacted in time, and
+	// of overdue duties.
 	Managers string
+	// Repairs, when set, receives repairs requests for security work.
+	Repairs string
 	// Officers are the Slack user ids who may claim, see contacts and
 	// close. Anyone else is told so, privately.
 	Officers []string
@@ -242,23 +248,70 @@ func (s *Slack) UpdateCase(ctx context.Context, c *handoff.Case) error {
 // PostThread posts a line in the card's thread. The tenant's words are
 // escaped, so they can neither mention anyone nor forge a link; a line
 // about an officer mentions them.
-func (s *Slack) PostThread(ctx context.Context, c *handoff.Case, l handoff.Line) error {
+func (s *Slack) PostThread(ctx context.Context, c *handoff.Case, l handoff.Line) (handoff.Ref, error) {
 	if c.Card.TS == "" {
-		return errNoCard
+		return handoff.Ref{}, errNoCard
 	}
 	text := escape(l.Text)
 	if !l.Tenant {
-		text = strings.ReplaceAll(text, "{officer}", "<@"+l.Officer+">")
+		text = mention(text, l.Officer, l.Officer2)
 	}
-	_, _, err := s.api.PostMessageContext(ctx, c.Card.Channel,
+	ch, ts, err := s.api.PostMessageContext(ctx, c.Card.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionTS(c.Card.TS))
+	if err != nil {
+		return handoff.Ref{}, classify(err)
+	}
+	return handoff.Ref{Channel: ch, TS: ts}, nil
+}
+
+// mention names the officers of a line ({officer}, {officer2}) as Slack
+// mentions.
+func mention(text, officer, officer2 string) string {
+	return strings.NewReplacer("{officer}", "<@"+officer+">", "{officer2}", "<@"+officer2+">").Replace(text)
+}
+
+// Redact replaces the thread lines that held the tenant's words.
+func (s *Slack) Redact(ctx context.Context, c *handoff.Case, ts []string) error {
+	for _, t := range ts {
+		_, _, _, err := s.api.UpdateMessageContext(ctx, c.Card.Channel, t, slack.MsgOptionText(handoff.Removed, false))
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "message_not_found" {
+			continue // deleted in Slack already
+		}
+		if err != nil {
+			return classify(err)
+		}
+	}
+	return nil
+}
+
+// PostRepairs posts the repairs request to the repairs channel: what
+// needs securing, the area, and which officer to ask for the address and
+// access. Without a repairs channel it goes in the case's thread, for the
+// officer to pass on.
+func (s *Slack) PostRepairs(ctx context.Context, c *handoff.Case, text string) error {
+	msg := fmt.Sprintf("Security work for a tenant at risk, %s: %s\nWithin 24 hours, free of charge to the tenant (seed 003). Ask <@%s> for the address and a safe time to call; do not contact the tenant directly. Ref %s.",
+		escape(areaName(c)), escape(text), c.ClaimedBy, c.Short())
+	ch, opts := s.cfg.Repairs, []slack.MsgOption{slack.MsgOptionText(msg, false)}
+	if ch == "" {
+		if c.Card.TS == "" {
+			return errNoCard
+		}
+		ch, opts = c.Card.Channel, append(opts, slack.MsgOptionTS(c.Card.TS))
+	}
+	_, _, err := s.api.PostMessageContext(ctx, ch, opts...)
 	return classify(err)
 }
 
 // Alert posts to on-call (with its mention) or the managers' channel,
-// linking to the card.
-func (s *Slack) Alert(ctx context.Context, c *handoff.Case, a handoff.Alert) error {
-	text := a.Describe(c, s.loc)
+// linking to the card; a reminder for the officer holding the case goes
+// in its thread, naming them.
+func (s *Slack) Alert(ctx context.Context, c *handoff.Case, a handoff.Alert, d *handoff.Duty) error {
+	text := mention(a.Describe(c, s.loc, d), c.ClaimedBy, "")
+	if a.ToClaimer(c) && c.Card.TS != "" {
+		_, _, err := s.api.PostMessageContext(ctx, c.Card.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(c.Card.TS))
+		return classify(err)
+	}
 	if a.OnCall() && s.cfg.OnCallMention != "" {
 		text = s.cfg.OnCallMention + " " + text
 	}
@@ -285,8 +338,11 @@ func (s *Slack) alertChannel(a handoff.Alert) string {
 // Lane is the Slack channel a post goes to: Slack limits posting per
 // channel, so a rate-limited channel holds back only its own posts.
 func (s *Slack) Lane(c *handoff.Case, kind handoff.JobKind, a handoff.Alert) string {
-	if kind == handoff.JobAlert {
+	if kind == handoff.JobAlert && !a.ToClaimer(c) {
 		return s.alertChannel(a)
+	}
+	if kind == handoff.JobRepairs && s.cfg.Repairs != "" {
+		return s.cfg.Repairs
 	}
 	if c.Card.Channel != "" {
 		return c.Card.Channel

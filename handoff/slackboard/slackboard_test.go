@@ -26,17 +26,25 @@ import (
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5"
 
-// relay records what reaches the tenant.
+// relay records what reaches the tenant, and each reply's key.
 type relay struct {
 	mu   sync.Mutex
 	sent []string
+	keys []string
 }
 
 func (r *relay) Send(_ context.Context, c *handoff.Case, key, text string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sent = append(r.sent, c.Short()+" "+text)
+	r.keys = append(r.keys, key)
 	return nil
+}
+
+func (r *relay) Keys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.keys...)
 }
 
 func (r *relay) Sent() []string {
@@ -123,27 +131,83 @@ func (e *env) handoff(id, area string, p bot.Priority) {
 
 // post sends a signed request to the handler and returns the status.
 func (e *env) post(h http.HandlerFunc, body []byte, at time.Time, sign string) int {
+	code, _ := e.postBody(h, body, at, sign)
+	return code
+}
+
+// postBody is post that also returns the response's body.
+func (e *env) postBody(h http.HandlerFunc, body []byte, at time.Time, sign string) (int, string) {
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 	for k, v := range slackfake.Sign(sign, body, at) {
 		req.Header[k] = v
 	}
 	rec := httptest.NewRecorder()
 	h(rec, req)
-	return rec.Code
+	return rec.Code, rec.Body.String()
 }
 
 func (e *env) press(user, cardTS, action, value string) int {
 	return e.post(e.slack.Interactions, slackfake.BlockAction(user, "C-SHROP", cardTS, action, value), time.Now(), secret)
 }
 
-func (e *env) reply(user, threadTS, text string) (eventID string, status int) {
+// reply posts a message in the thread, as Slack's event, and returns the
+// event's id and the message's timestamp.
+func (e *env) reply(user, threadTS, text string) (eventID, ts string, status int) {
 	e.mu.Lock()
 	e.events++
 	n := e.events
 	e.mu.Unlock()
 	eventID = fmt.Sprintf("Ev%04d", n)
-	ts := fmt.Sprintf("1764600000.%06d", n)
-	return eventID, e.post(e.slack.Events, slackfake.MessageEvent(eventID, user, "C-SHROP", threadTS, ts, text), time.Now(), secret)
+	ts = fmt.Sprintf("1764600000.%06d", n)
+	return eventID, ts, e.post(e.slack.Events, slackfake.MessageEvent(eventID, user, "C-SHROP", threadTS, ts, text), time.Now(), secret)
+}
+
+// openedView waits for the n-th modal the app opened.
+func (e *env) openedView(n int) slackfake.View {
+	e.t.Helper()
+	e.eventually(func() bool { return len(e.api.Views()) >= n }, fmt.Sprintf("modal %d opened", n))
+	return e.api.Views()[n-1]
+}
+
+// submit submits the reply modal with the text, as the user, and returns
+// the status and the response's body ("" closes the modal).
+func (e *env) submit(user string, v slackfake.View, text string) (int, string) {
+	return e.postBody(e.slack.Interactions, slackfake.ViewSubmission(user, v.ID, v.CallbackID, v.PrivateMetadata,
+		map[string]map[string]string{"reply": {"text": text}}), time.Now(), secret)
+}
+
+// shortcut uses Send to tenant on a message.
+func (e *env) shortcut(user string, m slackfake.Message) int {
+	return e.post(e.slack.Interactions, e.api.MessageAction(user, "C-SHROP", "send_to_tenant", m), time.Now(), secret)
+}
+
+// claimed has the user claim the case, and waits until they have it.
+func (e *env) claimed(user, id, cardTS string) {
+	e.t.Helper()
+	e.press(user, cardTS, "claim", id)
+	e.eventually(func() bool {
+		c, _ := e.queue.Get(context.Background(), bot.ConversationID(id))
+		return c != nil && c.ClaimedBy == user
+	}, user+" claims")
+}
+
+// threadOf returns the lines posted in the card's thread.
+func (e *env) threadOf(cardTS string) []string {
+	var out []string
+	for _, p := range e.api.Calls("chat.postMessage") {
+		if p.ThreadTS() == cardTS {
+			out = append(out, p.Text())
+		}
+	}
+	return out
+}
+
+func responsesOf(api *slackfake.Server) []string {
+	var out []string
+	for _, c := range api.Calls("response_url") {
+		out = append(out, c.Text())
+	}
+	return out
 }
 
 // eventually waits for the background worker.
@@ -218,36 +282,37 @@ func TestTwoOfficersClaimAtOnceOneWins(t *testing.T) {
 	assert.Contains(t, updates[0].Blocks(), `"action_id":"contact"`)
 }
 
-func TestThreadBridge(t *testing.T) {
+// Nothing written in a case's thread reaches the tenant, whoever writes
+// it; the claiming officer is reminded once how to write to the tenant.
+func TestThreadRepliesStayInSlack(t *testing.T) {
 	e := newEnv(t)
 	ts := e.cardFor("bridge-0001", "shropshire", bot.Standard)
-	e.press("U-ALICE", ts, "claim", "bridge-0001")
-	e.eventually(func() bool {
-		c, _ := e.queue.Get(context.Background(), "bridge-0001")
-		return c != nil && c.ClaimedBy == "U-ALICE"
-	}, "Alice claims")
+	e.claimed("U-ALICE", "bridge-0001", ts)
 
-	_, code := e.reply("U-ALICE", ts, "Hello, I'm Sam from the housing team. Is now a good time?")
+	_, _, code := e.reply("U-ALICE", ts, "Hello, I'm Sam from the housing team. Is now a good time?")
 	assert.Equal(t, http.StatusOK, code)
 	e.reply("U-BOB", ts, "I can help too")
-	e.reply("U-ALICE", ts, "note: tried calling, no answer")
-	e.reply("U-ALICE", ts, "NOTE: left no voicemail")
+	e.reply("U-ALICE", ts, "tried calling, no answer")
 	e.reply("U-ALICE", ts, "Domestic abuse team here")
 	e.reply(slackfake.BotUserID, ts, "an echo of the bot's own post")
-	id, _ := e.reply("U-ALICE", ts, "Call <tel:01952217100|01952 217100> &amp; ask for Sam")
-	// Slack retries an event it thinks was not received.
-	assert.Equal(t, http.StatusOK, e.post(e.slack.Events,
-		slackfake.MessageEvent(id, "U-ALICE", "C-SHROP", ts, "1764600000.000007", "Call <tel:01952217100|01952 217100> &amp; ask for Sam"), time.Now(), secret))
+	e.reply("U-ALICE", ts, "Call <tel:01952217100|01952 217100> &amp; ask for Sam")
 
-	e.eventually(func() bool { return len(e.api.Calls("reactions.add")) >= 2 }, "relayed, and marked")
+	e.eventually(func() bool { return len(ephemeralsTo(e.api, "U-ALICE")) == 1 }, "Alice is reminded")
 	time.Sleep(100 * time.Millisecond) // anything else queued would be done by now
-	assert.Equal(t, []string{
-		"bridge-0 Hello, I'm Sam from the housing team. Is now a good time?",
-		"bridge-0 Call 01952 217100 & ask for Sam",
-	}, e.relay.Sent())
-	assert.Len(t, ephemeralsTo(e.api, "U-BOB"), 1, "Bob is told his reply stays in Slack")
-	assert.Contains(t, ephemeralsTo(e.api, "U-ALICE")[0], `would show "domestic" on the tenant's lock screen`)
-	assert.Len(t, e.api.Calls("reactions.add"), 2, "each relayed reply is marked")
+	assert.Empty(t, e.relay.Sent(), "no thread reply reaches the tenant")
+	assert.Empty(t, e.api.Calls("reactions.add"))
+	assert.Equal(t, []string{"This stays in Slack: replies in a case's thread never reach the tenant. " +
+		"To send it to them, choose More actions → Send to tenant on your message, or press Reply to tenant on the card."},
+		ephemeralsTo(e.api, "U-ALICE"), "reminded once, on her first reply")
+	assert.Empty(t, ephemeralsTo(e.api, "U-BOB"), "Bob has not claimed the case")
+
+	e.step()
+	updates := e.api.Calls("chat.update")
+	require.NotEmpty(t, updates)
+	card := updates[len(updates)-1].Blocks()
+	assert.Contains(t, card, `"action_id":"reply"`)
+	assert.Contains(t, card, "Replies in this thread stay in Slack: the tenant never sees them.")
+	assert.NotContains(t, card, "note:")
 
 	// The tenant writes back: it appears in the thread.
 	require.NoError(t, e.queue.Deliver(context.Background(), bot.Event{Kind: bot.EventTenantMessage, Conversation: "bridge-0001", Text: "yes, he's out <!channel>"}))
@@ -258,6 +323,164 @@ func TestThreadBridge(t *testing.T) {
 	assert.Equal(t, "Tenant: yes, he's out &lt;!channel&gt;", last.Text(), "the tenant's words mention nobody")
 }
 
+// Reply to tenant opens a modal for the claiming officer alone; what
+// they submit reaches the tenant once, in order, and is marked in the
+// thread. A refused submission is answered in the modal.
+func TestReplyToTenant(t *testing.T) {
+	e := newEnv(t)
+	ts := e.cardFor("reply-0001", "shropshire", bot.Standard)
+	e.claimed("U-ALICE", "reply-0001", ts)
+
+	require.Equal(t, http.StatusOK, e.press("U-BOB", ts, "reply", "reply-0001"))
+	require.Equal(t, http.StatusOK, e.press("U-MALLORY", ts, "reply", "reply-0001"))
+	e.eventually(func() bool {
+		return len(ephemeralsTo(e.api, "U-BOB")) == 1 && len(ephemeralsTo(e.api, "U-MALLORY")) == 1
+	}, "Bob and Mallory are refused")
+	assert.Equal(t, []string{"You cannot write to the tenant: only the officer who claimed the case writes to the tenant."}, ephemeralsTo(e.api, "U-BOB"))
+	assert.Contains(t, ephemeralsTo(e.api, "U-MALLORY")[0], "Only officers on safecontact's list")
+	assert.Empty(t, e.api.Views(), "no modal for anyone but the claimer")
+
+	require.Equal(t, http.StatusOK, e.press("U-ALICE", ts, "reply", "reply-0001"))
+	v := e.openedView(1)
+	assert.Equal(t, "trigger."+ts+".U-ALICE.reply", v.TriggerID, "opened with the press's trigger id")
+	assert.Contains(t, v.PrivateMetadata, "reply-0001")
+	for _, want := range []string{"Reply to tenant", "By text to the tenant's phone", "*Safe contact:* Text after 6pm, or ring my sister on 07700 900999", `"multiline":true`, `"block_id":"reply"`} {
+		assert.Contains(t, v.JSON, want)
+	}
+	assert.NotContains(t, v.JSON, "7700900123", "the modal shows how to contact the tenant, not their number")
+	e.step()
+	assert.Contains(t, e.threadOf(ts), "<@U-ALICE> looked up the tenant's contact details.", "the thread records that she saw the contact")
+
+	// Refused in the modal: a lock-screen word, an empty message, Bob.
+	code, body := e.submit("U-ALICE", v, "Domestic abuse team here")
+	assert.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"response_action":"errors","errors":{"reply":"Not sent: the start would show \"domestic\" on the tenant's lock screen. Please begin it another way."}}`, body)
+	_, body = e.submit("U-ALICE", v, "   ")
+	assert.Contains(t, body, `"reply":"Write the message to send."`)
+	_, body = e.submit("U-BOB", v, "Hello from Bob")
+	assert.Contains(t, body, `"reply":"Not sent: only the officer who claimed the case writes to the tenant."`)
+
+	// Accepted: the modal closes. Slack's retry of the same submission
+	// sends nothing more; a second reply follows the first.
+	code, body = e.submit("U-ALICE", v, "Hello, I'm Sam. Call 01952 217100 & ask for me <!channel>")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Empty(t, body, "an empty answer closes the modal")
+	_, body = e.submit("U-ALICE", v, "Hello, I'm Sam. Call 01952 217100 & ask for me <!channel>")
+	assert.Empty(t, body)
+	e.press("U-ALICE", ts, "reply", "reply-0001")
+	second := e.openedView(2)
+	assert.NotEqual(t, v.ID, second.ID)
+	_, body = e.submit("U-ALICE", second, "Is now a good time?")
+	assert.Empty(t, body)
+
+	e.eventually(func() bool { return len(e.relay.Sent()) >= 2 }, "both replies relayed")
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, []string{
+		"reply-00 Hello, I'm Sam. Call 01952 217100 & ask for me <!channel>",
+		"reply-00 Is now a good time?",
+	}, e.relay.Sent(), "once each, in order")
+	keys := e.relay.Keys()
+	assert.NotEqual(t, keys[0], keys[1])
+	assert.Contains(t, keys[0], v.ID)
+	assert.Equal(t, []string{
+		"<@U-ALICE> looked up the tenant's contact details.",
+		"📤 Sent to the tenant by <@U-ALICE>: Hello, I'm Sam. Call 01952 217100 &amp; ask for me &lt;!channel&gt;",
+		"📤 Sent to the tenant by <@U-ALICE>: Is now a good time?",
+	}, e.threadOf(ts), "what reached the tenant is marked in the thread, mentioning nobody")
+	assert.Empty(t, e.api.Calls("reactions.add"), "no message to mark")
+	assert.Empty(t, ephemeralsTo(e.api, "U-ALICE"))
+
+	// The tenant leaves, then the case is closed: a form still open is
+	// refused.
+	e.press("U-ALICE", ts, "reply", "reply-0001")
+	third := e.openedView(3)
+	require.NoError(t, e.queue.Deliver(context.Background(), bot.Event{Kind: bot.EventExited, Conversation: "reply-0001"}))
+	_, body = e.submit("U-ALICE", third, "Are you safe?")
+	assert.Contains(t, body, `"reply":"Not sent: the tenant ended the chat. Do not text unless they write again."`)
+	e.press("U-ALICE", ts, "close", "Could not contact safely")
+	e.eventually(func() bool {
+		c, _ := e.queue.Get(context.Background(), "reply-0001")
+		return c != nil && c.State == handoff.StateClosed
+	}, "closed")
+	_, body = e.submit("U-ALICE", third, "Are you safe?")
+	assert.Contains(t, body, `"reply":"Not sent: the case is closed. It opens again if the tenant writes."`)
+	time.Sleep(100 * time.Millisecond)
+	assert.Len(t, e.relay.Sent(), 2, "nothing more was sent")
+}
+
+// A form opened on the web chat says so.
+func TestReplyModalSaysHowItIsSent(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.queue.Deliver(context.Background(), bot.Event{
+		Kind: bot.EventHandoff, Conversation: "webchat-0001", Priority: bot.Standard,
+		Handoff: &bot.Handoff{
+			Reason: bot.ReasonComplete, Priority: bot.Standard, Area: "shropshire", Lang: "en", Channel: bot.ChannelWebChat,
+			Address: "chat-token", At: e.clock(), Deadline: e.hours.Deadline(e.clock()),
+		},
+	}))
+	e.step()
+	c, err := e.queue.Get(context.Background(), "webchat-0001")
+	require.NoError(t, err)
+	e.claimed("U-ALICE", "webchat-0001", c.Card.TS)
+	e.press("U-ALICE", c.Card.TS, "reply", "webchat-0001")
+	v := e.openedView(1)
+	assert.Contains(t, v.JSON, "In the tenant's open web chat")
+	assert.Contains(t, v.JSON, "The tenant did not say how it is safe to contact them.")
+}
+
+// Send to tenant on the claiming officer's own thread reply sends it
+// (after the modal) and marks it 📤; on anything else it is refused.
+func TestSendToTenantShortcut(t *testing.T) {
+	e := newEnv(t)
+	ts := e.cardFor("short-0001", "shropshire", bot.Standard)
+	e.claimed("U-ALICE", "short-0001", ts)
+	_, mine, _ := e.reply("U-ALICE", ts, "Call <tel:01952217100|01952 217100> &amp; ask for Sam")
+	_, bobs, _ := e.reply("U-BOB", ts, "I can help too")
+	e.eventually(func() bool { return len(ephemeralsTo(e.api, "U-ALICE")) == 1 }, "the reminder")
+
+	refusals := []struct {
+		label, user string
+		msg         slackfake.Message
+		want        string
+	}{
+		{"someone else's message", "U-ALICE", slackfake.Message{User: "U-BOB", TS: bobs, ThreadTS: ts, Text: "I can help too"},
+			"You can only send your own message to the tenant. Write it in the thread first, or press Reply to tenant on the card."},
+		{"not in a thread", "U-ALICE", slackfake.Message{User: "U-ALICE", TS: "1764600099.000001", Text: "hello"},
+			"Send to tenant works on a reply of yours in a case's thread."},
+		{"the card itself", "U-ALICE", slackfake.Message{User: slackfake.BotUserID, TS: ts, ThreadTS: ts, Text: "card"},
+			"Send to tenant works on a reply of yours in a case's thread."},
+		{"a thread that is not a case's", "U-ALICE", slackfake.Message{User: "U-ALICE", TS: "1764600099.000003", ThreadTS: "1764600099.000002", Text: "hello"},
+			"Send to tenant works on a reply of yours in a case's thread."},
+		{"an officer who has not claimed the case", "U-BOB", slackfake.Message{User: "U-BOB", TS: bobs, ThreadTS: ts, Text: "I can help too"},
+			"You cannot write to the tenant: only the officer who claimed the case writes to the tenant."},
+		{"not an officer", "U-MALLORY", slackfake.Message{User: "U-MALLORY", TS: "1764600099.000004", ThreadTS: ts, Text: "hi"},
+			"Only officers on safecontact's list can act on cases. Ask your manager to add you."},
+	}
+	for i, r := range refusals {
+		assert.Equal(t, http.StatusOK, e.shortcut(r.user, r.msg), r.label)
+		e.eventually(func() bool { return len(responsesOf(e.api)) == i+1 }, r.label)
+		assert.Equal(t, r.want, responsesOf(e.api)[i], r.label)
+	}
+	for _, c := range e.api.Calls("response_url") {
+		assert.Equal(t, "ephemeral", c.Form.Get("response_type"))
+	}
+	assert.Empty(t, e.api.Views(), "no modal for any of them")
+
+	require.Equal(t, http.StatusOK, e.shortcut("U-ALICE", slackfake.Message{User: "U-ALICE", TS: mine, ThreadTS: ts,
+		Text: "Call <tel:01952217100|01952 217100> &amp; ask for Sam"}))
+	v := e.openedView(1)
+	assert.Contains(t, v.JSON, "Send to tenant")
+	assert.Contains(t, v.JSON, `"initial_value":"Call 01952 217100 \u0026 ask for Sam"`, "the message as the tenant will read it")
+	_, body := e.submit("U-ALICE", v, "Call 01952 217100 & ask for Sam")
+	assert.Empty(t, body)
+	e.eventually(func() bool { return len(e.api.Calls("reactions.add")) == 1 }, "marked 📤")
+	r := e.api.Calls("reactions.add")[0]
+	assert.Equal(t, "outbox_tray", r.Form.Get("name"))
+	assert.Equal(t, "C-SHROP", r.Channel())
+	assert.Equal(t, mine, r.Form.Get("timestamp"))
+	assert.Equal(t, []string{"short-00 Call 01952 217100 & ask for Sam"}, e.relay.Sent())
+	assert.Contains(t, e.threadOf(ts), "📤 Sent to the tenant by <@U-ALICE>: Call 01952 217100 &amp; ask for Sam")
+}
 func TestShowContactAndClose(t *testing.T) {
 	e := newEnv(t)
 	ts := e.cardFor("contact-0001", "shropshire", bot.Standard)
@@ -300,8 +523,11 @@ func TestShowContactAndClose(t *testing.T) {
 	}, thread, "the thread records who saw the contact, and the close")
 
 	e.reply("U-ALICE", ts, "one more thing")
+	e.press("U-ALICE", ts, "reply", "contact-0001")
 	e.eventually(func() bool { return len(ephemeralsTo(e.api, "U-ALICE")) == 2 }, "told")
-	assert.Equal(t, "Not sent to the tenant: the case is closed. It opens again if the tenant writes.", ephemeralsTo(e.api, "U-ALICE")[1])
+	assert.Equal(t, "You cannot write to the tenant: the case is closed. It opens again if the tenant writes.", ephemeralsTo(e.api, "U-ALICE")[1],
+		"a closed case opens no reply form, and a thread reply brings no reminder")
+	assert.Empty(t, e.api.Views())
 	assert.Empty(t, e.relay.Sent())
 }
 
@@ -417,14 +643,36 @@ func TestSocketMode(t *testing.T) {
 		return c != nil && c.ClaimedBy == "U-ALICE"
 	}, "claimed over Socket Mode")
 
+	// A thread reply stays in Slack; its reminder comes once, though
+	// Slack sends the event twice.
 	reply := slackfake.MessageEvent("EvSock1", "U-ALICE", "C-SHROP", ts, "1764600001.000001", "Hello, this is Sam.")
 	first, err := e.api.SendSocket("events_api", reply)
 	require.NoError(t, err)
 	again, err := e.api.SendSocket("events_api", reply) // Slack's retry: same event id
 	require.NoError(t, err)
 	e.eventually(func() bool {
-		return e.api.Acked(claim) && e.api.Acked(first) && e.api.Acked(again) && len(e.relay.Sent()) == 1
-	}, "acknowledged and relayed")
+		return e.api.Acked(claim) && e.api.Acked(first) && e.api.Acked(again) && len(ephemeralsTo(e.api, "U-ALICE")) == 1
+	}, "acknowledged, and Alice reminded")
+
+	// Reply to tenant: the modal, a refused submission (answered in the
+	// acknowledgement), then one sent, though submitted twice.
+	press, err := e.api.SendSocket("interactive", slackfake.BlockActionPayload("U-ALICE", "C-SHROP", ts, "reply", "socket-0001"))
+	require.NoError(t, err)
+	v := e.openedView(1)
+	assert.True(t, e.api.Acked(press))
+	submit := func(text string) string {
+		t.Helper()
+		id, err := e.api.SendSocket("interactive", slackfake.ViewSubmissionPayload("U-ALICE", v.ID, v.CallbackID, v.PrivateMetadata,
+			map[string]map[string]string{"reply": {"text": text}}))
+		require.NoError(t, err)
+		e.eventually(func() bool { return e.api.Acked(id) }, "submission acknowledged")
+		return string(e.api.AckPayload(id))
+	}
+	assert.JSONEq(t, `{"response_action":"errors","errors":{"reply":"Not sent: the start would show \"refuge\" on the tenant's lock screen. Please begin it another way."}}`,
+		submit("Refuge places are free tonight"))
+	assert.Equal(t, "null", submit("Hello, this is Sam."), "acknowledged with no payload: the modal closes")
+	assert.Equal(t, "null", submit("Hello, this is Sam."))
+	e.eventually(func() bool { return len(e.relay.Sent()) == 1 }, "relayed")
 	time.Sleep(100 * time.Millisecond)
 	assert.Equal(t, []string{"socket-0 Hello, this is Sam."}, e.relay.Sent(), "relayed once")
 }

@@ -43,9 +43,23 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 	case socketmode.EventTypeConnected:
 		s.cfg.Log.Info("slack: Socket Mode connected")
 	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if ok && cb.Type == slack.InteractionTypeViewSubmission {
+			// A submitted reply is checked before the acknowledgement,
+			// which carries a refusal to show in the modal.
+			sctx, cancel := context.WithTimeout(ctx, submitBudget)
+			resp := s.submit(sctx, cb)
+			cancel()
+			if resp != nil {
+				sm.Ack(*evt.Request, resp)
+			} else {
+				sm.Ack(*evt.Request)
+			}
+			return
+		}
 		sm.Ack(*evt.Request)
-		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
-			s.later(func(ctx context.Context) { s.interaction(ctx, cb) })
+		if ok {
+			s.dispatch(cb)
 		}
 	case socketmode.EventTypeEventsAPI:
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)

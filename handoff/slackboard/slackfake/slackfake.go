@@ -9,7 +9,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,10 +30,14 @@ const BotUserID = "UBOT"
 
 // Call is one recorded API call.
 type Call struct {
-	Method string     // "chat.postMessage"
-	Form   url.Values // channel, text, blocks, thread_ts, ts, user…
-	// TS is the timestamp the server gave a posted message.
-	TS string
+	Method string // "chat.postMessage"
+	// Form is the call's form (channel, text, blocks, thread_ts, ts,
+	// user…), or the top-level fields of a JSON call, each as its JSON
+	// text unless it is a string (views.open: trigger_id, view).
+	Form url.Values
+	// TS is the timestamp the server gave a posted message; ViewID the
+	// id it gave an opened view.
+	TS, ViewID string
 }
 
 // Channel, Text, ThreadTS and Blocks read the call's form.
@@ -46,10 +53,13 @@ type Server struct {
 	calls []Call
 	n     int
 	// sock is the Socket Mode connection, once the app opened it; acks
-	// holds the envelope ids it acknowledged.
+	// holds the envelope ids it acknowledged, with the payload of each
+	// acknowledgement (null when none).
 	sock      *websocket.Conn
 	connected chan struct{}
-	acks      map[string]bool
+	acks      map[string]json.RawMessage
+	// run sets this server's view ids apart from other servers'.
+	run string
 	// fail, when set, is asked for each call; a status other than 0
 	// fails it with that status (429 carries Retry-After: 1).
 	fail func(method string) int
@@ -57,7 +67,7 @@ type Server struct {
 
 // New starts a server, closed when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{connected: make(chan struct{}), acks: map[string]bool{}}
+	s := &Server{connected: make(chan struct{}), acks: map[string]json.RawMessage{}, run: strings.ToUpper(strconv.FormatInt(rand.Int64(), 36))}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -92,8 +102,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.socket(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, "/response/") {
+		s.response(w, r)
+		return
+	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
-	if err := r.ParseForm(); err != nil {
+	if err := parse(r); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -111,6 +125,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.n++
 	ts := fmt.Sprintf("1764500000.%06d", s.n)
 	call := Call{Method: method, Form: r.Form, TS: ts}
+	if method == "views.open" {
+		// Unique across servers, as Slack's are: a test's Redis may
+		// remember another test's view ids.
+		call.ViewID = fmt.Sprintf("V%s%06d", s.run, s.n)
+	}
 	s.calls = append(s.calls, call)
 	s.mu.Unlock()
 
@@ -131,12 +150,89 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		resp["permalink"] = "https://example.slack.com/archives/" + call.Channel() + "/p" + strings.ReplaceAll(call.Form.Get("message_ts"), ".", "")
 	case "apps.connections.open":
 		resp["url"] = "ws" + strings.TrimPrefix(s.URL, "http") + "/socket"
+	case "views.open":
+		var view map[string]any
+		if call.Form.Get("trigger_id") == "" || json.Unmarshal([]byte(call.Form.Get("view")), &view) != nil {
+			resp = map[string]any{"ok": false, "error": "invalid_arguments"}
+			break
+		}
+		view["id"], view["team_id"], view["hash"] = call.ViewID, "T1", "hash-"+call.ViewID
+		resp["view"] = view
 	case "reactions.add":
 	default:
 		resp = map[string]any{"ok": false, "error": "unknown_method"}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
+}
+
+// parse reads a call's arguments into r.Form: a form, or a JSON object
+// (slack-go posts views.open as JSON).
+func parse(r *http.Request) error {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		return r.ParseForm()
+	}
+	var args map[string]json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&args); err != nil && !errors.Is(err, io.EOF) {
+		return err // an empty body (apps.connections.open) has no arguments
+	}
+	r.Form = url.Values{}
+	for k, v := range args {
+		var str string
+		if json.Unmarshal(v, &str) == nil {
+			r.Form.Set(k, str)
+		} else {
+			r.Form.Set(k, string(v))
+		}
+	}
+	return nil
+}
+
+// response records a message posted to an interaction's response_url,
+// as a call of the method "response_url" with its text and
+// response_type.
+func (s *Server) response(w http.ResponseWriter, r *http.Request) {
+	var msg struct {
+		Text         string `json:"text"`
+		ResponseType string `json:"response_type"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.n++
+	s.calls = append(s.calls, Call{Method: "response_url", Form: url.Values{
+		"text": {msg.Text}, "response_type": {msg.ResponseType}, "response_url": {s.URL + r.URL.Path},
+	}})
+	s.mu.Unlock()
+	w.Write([]byte("ok"))
+}
+
+// ResponseURL is an interaction's response_url on this server: what the
+// app posts there is recorded as a "response_url" call.
+func (s *Server) ResponseURL(id string) string { return s.URL + "/response/" + id }
+
+// View is a modal the app opened with views.open.
+type View struct {
+	ID, TriggerID, CallbackID, PrivateMetadata string
+	// JSON is the view as the app sent it.
+	JSON string
+}
+
+// Views returns the views opened, in order.
+func (s *Server) Views() []View {
+	var out []View
+	for _, c := range s.Calls("views.open") {
+		var v struct {
+			CallbackID      string `json:"callback_id"`
+			PrivateMetadata string `json:"private_metadata"`
+		}
+		json.Unmarshal([]byte(c.Form.Get("view")), &v)
+		out = append(out, View{ID: c.ViewID, TriggerID: c.Form.Get("trigger_id"), CallbackID: v.CallbackID,
+			PrivateMetadata: v.PrivateMetadata, JSON: c.Form.Get("view")})
+	}
+	return out
 }
 
 // socket is Socket Mode's WebSocket: it says hello, then records the
@@ -161,13 +257,17 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 	}
 	for {
 		var ack struct {
-			EnvelopeID string `json:"envelope_id"`
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
 		}
 		if err := conn.ReadJSON(&ack); err != nil {
 			return
 		}
+		if ack.Payload == nil {
+			ack.Payload = json.RawMessage("null")
+		}
 		s.mu.Lock()
-		s.acks[ack.EnvelopeID] = true
+		s.acks[ack.EnvelopeID] = ack.Payload
 		s.mu.Unlock()
 	}
 }
@@ -186,12 +286,20 @@ func (s *Server) SendSocket(kind string, payload []byte) (string, error) {
 	s.n++
 	id := fmt.Sprintf("env-%d", s.n)
 	return id, s.sock.WriteJSON(map[string]any{
-		"type": kind, "envelope_id": id, "payload": json.RawMessage(payload), "accepts_response_payload": false,
+		"type": kind, "envelope_id": id, "payload": json.RawMessage(payload), "accepts_response_payload": kind == "interactive",
 	})
 }
 
 // Acked reports whether the app acknowledged the envelope.
 func (s *Server) Acked(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acks[id] != nil
+}
+
+// AckPayload is the payload the app acknowledged the envelope with:
+// "null" when none, nil when it has not acknowledged it.
+func (s *Server) AckPayload(id string) json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.acks[id]
@@ -225,12 +333,13 @@ func BlockActionPayload(user, channel, messageTS, actionID, value string) []byte
 		}
 	}
 	b, _ := json.Marshal(map[string]any{
-		"type":      "block_actions",
-		"user":      map[string]any{"id": user},
-		"channel":   map[string]any{"id": channel},
-		"container": map[string]any{"type": "message", "message_ts": messageTS, "channel_id": channel},
-		"message":   map[string]any{"ts": messageTS},
-		"actions":   []any{action},
+		"type":       "block_actions",
+		"trigger_id": "trigger." + messageTS + "." + user + "." + actionID,
+		"user":       map[string]any{"id": user},
+		"channel":    map[string]any{"id": channel},
+		"container":  map[string]any{"type": "message", "message_ts": messageTS, "channel_id": channel},
+		"message":    map[string]any{"ts": messageTS},
+		"actions":    []any{action},
 	})
 	return b
 }
@@ -245,6 +354,69 @@ func MessageEvent(eventID, user, channel, threadTS, ts, text string) []byte {
 			"type": "message", "user": user, "channel": channel, "channel_type": "channel",
 			"text": text, "ts": ts, "thread_ts": threadTS, "event_ts": ts,
 		},
+	})
+	return b
+}
+
+// ViewSubmission is the interaction request Slack sends when a user
+// submits a modal: values holds each input block's elements' values, by
+// block id, then action id.
+func ViewSubmission(user, viewID, callbackID, privateMetadata string, values map[string]map[string]string) []byte {
+	return []byte(url.Values{"payload": {string(ViewSubmissionPayload(user, viewID, callbackID, privateMetadata, values))}}.Encode())
+}
+
+// ViewSubmissionPayload is a modal submission's payload, as Socket Mode
+// carries it.
+func ViewSubmissionPayload(user, viewID, callbackID, privateMetadata string, values map[string]map[string]string) []byte {
+	state := map[string]any{}
+	for block, actions := range values {
+		els := map[string]any{}
+		for action, v := range actions {
+			els[action] = map[string]any{"type": "plain_text_input", "value": v}
+		}
+		state[block] = els
+	}
+	b, _ := json.Marshal(map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": "T1"}, "api_app_id": "A1",
+		"user":       map[string]any{"id": user, "team_id": "T1"},
+		"trigger_id": "trigger.submit." + viewID,
+		"view": map[string]any{
+			"id": viewID, "team_id": "T1", "type": "modal", "callback_id": callbackID,
+			"private_metadata": privateMetadata, "hash": "hash-" + viewID,
+			"state": map[string]any{"values": state},
+		},
+		"response_urls": []any{},
+	})
+	return b
+}
+
+// Message is a message in a channel, as a message shortcut's payload
+// carries it.
+type Message struct {
+	User, TS, ThreadTS, Text string
+}
+
+// MessageAction is the interaction request Slack sends when a user picks
+// the app's message shortcut (callback id) on a message in the channel.
+// Its response_url points at this server.
+func (s *Server) MessageAction(user, channel, callbackID string, m Message) []byte {
+	return []byte(url.Values{"payload": {string(s.MessageActionPayload(user, channel, callbackID, m))}}.Encode())
+}
+
+// MessageActionPayload is a message shortcut's payload, as Socket Mode
+// carries it.
+func (s *Server) MessageActionPayload(user, channel, callbackID string, m Message) []byte {
+	msg := map[string]any{"type": "message", "user": m.User, "ts": m.TS, "text": m.Text}
+	if m.ThreadTS != "" {
+		msg["thread_ts"] = m.ThreadTS
+	}
+	b, _ := json.Marshal(map[string]any{
+		"type": "message_action", "callback_id": callbackID, "team": map[string]any{"id": "T1"},
+		"trigger_id":   "trigger." + m.TS + "." + user + "." + callbackID,
+		"response_url": s.ResponseURL(strings.ReplaceAll(m.TS, ".", "") + "-" + user),
+		"user":         map[string]any{"id": user, "team_id": "T1"},
+		"channel":      map[string]any{"id": channel},
+		"message":      msg, "message_ts": m.TS, "action_ts": m.TS,
 	})
 	return b
 }
