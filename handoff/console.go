@@ -93,7 +93,11 @@ func card(k *Case, loc *time.Location) string {
 		case d.Done():
 			fmt.Fprintf(&b, "  DONE: %s, by %s\n", d.Title, d.DoneBy)
 		default:
-			fmt.Fprintf(&b, "  DUTY: %s, by %s (%s)\n", d.Title, d.Due.In(loc).Format("Mon 2 Jan 15:04"), d.Source)
+			due := "before closing"
+			if !d.Due.IsZero() {
+				due = "by " + d.Due.In(loc).Format("Mon 2 Jan 15:04")
+			}
+			fmt.Fprintf(&b, "  DUTY: %s, %s (%s)\n", d.Title, due, d.Source)
 		}
 	}
 	if len(k.Summary) == 0 {

@@ -230,6 +230,17 @@ func (q *Queue) SetBoard(b Board) { q.board = b }
 // Hours is the working time the queue's deadlines are counted in.
 func (q *Queue) Hours() Hours { return q.hours }
 
+// Now is the queue's clock.
+func (q *Queue) Now() time.Time { return q.opts.Now() }
+
+// Offered returns the duties an officer may add to a case by judgement.
+func (q *Queue) Offered() []DutyRule {
+	if q.opts.Policy == nil {
+		return nil
+	}
+	return q.opts.Policy.Offered()
+}
+
 func (q *Queue) eval(ctx context.Context, op string, args ...any) *redis.Cmd {
 	return queueScript.Run(ctx, q.rdb, []string{q.opts.Prefix + "lease"}, append([]any{op, q.opts.Prefix}, args...)...)
 }
@@ -418,7 +429,6 @@ var (
 	ErrNotClaimed = errors.New("nobody holds the case: claim it first")
 	ErrNoDuty     = errors.New("the case has no such duty")
 	ErrDutyDone   = errors.New("that duty is done already")
-	ErrNotOfficer = errors.New("not on the officers' list")
 )
 
 // errUnreadable: a case or job that cannot be opened (sealed with another

@@ -140,7 +140,10 @@ local function addDuties(c, id, list)
     if redis.call('HSETNX', key('d:' .. id), d.id, cjson.encode(d)) == 1 then
       added = added + 1
       if not d.rem then
-        redis.call('ZADD', key('timers'), d.warn, 'dwarn|' .. d.id .. '|' .. id, d.due, 'ddue|' .. d.id .. '|' .. id)
+        -- A duty due before closing has no time on the clock.
+        if d.due then
+          redis.call('ZADD', key('timers'), d.warn, 'dwarn|' .. d.id .. '|' .. id, d.due, 'ddue|' .. d.id .. '|' .. id)
+        end
         ledgerAdd(c, 'dut', d.id)
       end
     end
@@ -346,7 +349,7 @@ if op == 'duty' then
   redis.call('HSET', key('d:' .. id), duty, cjson.encode(d))
   redis.call('ZREM', key('timers'), 'dwarn|' .. duty .. '|' .. id, 'ddue|' .. duty .. '|' .. id)
   if not d.rem then
-    if now <= tonumber(d.due) then ledgerAdd(c, 'dok', duty) else ledgerAdd(c, 'dlate', duty) end
+    if not d.due or now <= tonumber(d.due) then ledgerAdd(c, 'dok', duty) else ledgerAdd(c, 'dlate', duty) end
   end
   act(c, now, user, 'did ' .. duty)
   enqueue('thread', id, ARGV[9], '', user)

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"safecontact/export"
 )
 
 // Config is everything safecontact reads from its environment, parsed once
@@ -22,9 +25,14 @@ type Config struct {
 	// encryption and conversation-id keys are derived (SAFECONTACT_KEY).
 	// Required with Redis; generated at start otherwise.
 	Key string
-	// IdleTTL is how long an incomplete intake is kept
-	// (SAFECONTACT_IDLE_TTL, Go duration, default 24h).
-	IdleTTL time.Duration
+	// Retention: how long each kind of record is kept (README, "Data
+	// and retention"; docs/data-protection.md). Zero takes the default.
+	Retention Retention
+	// ExportURL, when set, receives each case's record as a signed JSON
+	// POST (SAFECONTACT_EXPORT_URL, SAFECONTACT_EXPORT_SECRET;
+	// docs/export.md).
+	ExportURL    string
+	ExportSecret string
 	// LockScreenWords adds words, such as the landlord's team name, that
 	// must never show on a lock screen (SAFECONTACT_LOCKSCREEN_WORDS,
 	// comma-separated).
@@ -59,6 +67,66 @@ type Config struct {
 	Slack SlackConfig
 }
 
+// Retention is how long safecontact keeps each kind of record. Each is a
+// Go duration ("36h") or a number of days ("90d").
+type Retention struct {
+	// Idle: an intake the tenant has not finished, after their last
+	// message (SAFECONTACT_IDLE_TTL, default 24h).
+	Idle time.Duration
+	// Conversation: a handed-off conversation's state, after the
+	// tenant's last message (SAFECONTACT_CONVERSATION_TTL, default 30d).
+	Conversation time.Duration
+	// OpenCase: an open case, after its last change
+	// (SAFECONTACT_CASE_TTL, default 90d).
+	OpenCase time.Duration
+	// ClosedCase: a closed case, after it was closed
+	// (SAFECONTACT_CLOSED_CASE_TTL, default 30d).
+	ClosedCase time.Duration
+	// Ledger: a case's anonymous ledger entry, for the monitoring report
+	// (SAFECONTACT_LEDGER_TTL, default 730d).
+	Ledger time.Duration
+}
+
+// parseRetention reads the retention settings, naming each bad one.
+func parseRetention(getenv func(string) string) (Retention, []error) {
+	var r Retention
+	var errs []error
+	for _, s := range []struct {
+		name string
+		to   *time.Duration
+	}{
+		{"SAFECONTACT_IDLE_TTL", &r.Idle},
+		{"SAFECONTACT_CONVERSATION_TTL", &r.Conversation},
+		{"SAFECONTACT_CASE_TTL", &r.OpenCase},
+		{"SAFECONTACT_CLOSED_CASE_TTL", &r.ClosedCase},
+		{"SAFECONTACT_LEDGER_TTL", &r.Ledger},
+	} {
+		v := getenv(s.name)
+		if v == "" {
+			continue
+		}
+		d, err := parseDays(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: want a duration such as 36h or 90d, not %q", s.name, v))
+			continue
+		}
+		*s.to = d
+	}
+	return r, errs
+}
+
+// parseDays reads a Go duration, or a whole number of days ("90d").
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
 // SlackConfig is the Slack app's settings (README, "Officers in Slack").
 type SlackConfig struct {
 	BotToken      string // SLACK_BOT_TOKEN
@@ -72,6 +140,13 @@ type SlackConfig struct {
 	OnCallMention string   // SLACK_ONCALL_MENTION, e.g. <!subteam^S0123>
 	Managers      string   // SLACK_MANAGERS_CHANNEL
 	Officers      []string // SLACK_OFFICERS: user ids, comma-separated
+	// ManagerUsers may reassign and close any case and tick its duties
+	// (SLACK_MANAGERS: user ids, comma-separated). Not the managers'
+	// channel, where escalations go.
+	ManagerUsers []string
+	// Repairs receives security repairs requests (SLACK_REPAIRS_CHANNEL);
+	// without it they go in the case's thread for the officer to pass on.
+	Repairs string
 }
 
 // Enabled reports whether Slack is configured.
@@ -101,19 +176,15 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 		MetricsToken:       getenv("SAFECONTACT_METRICS_TOKEN"),
 	}
 	var errs []error
-	if s := getenv("SAFECONTACT_IDLE_TTL"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("SAFECONTACT_IDLE_TTL: want a duration such as 24h, not %q", s))
-		}
-		c.IdleTTL = d
-	}
+	c.Retention, errs = parseRetention(getenv)
+	c.ExportURL, c.ExportSecret = getenv("SAFECONTACT_EXPORT_URL"), getenv("SAFECONTACT_EXPORT_SECRET")
 	c.LockScreenWords = splitList(getenv("SAFECONTACT_LOCKSCREEN_WORDS"))
 	c.Slack = SlackConfig{
 		BotToken: getenv("SLACK_BOT_TOKEN"), SigningSecret: getenv("SLACK_SIGNING_SECRET"),
 		AppToken: getenv("SLACK_APP_TOKEN"), APIURL: getenv("SLACK_API_URL"),
 		OnCall: getenv("SLACK_ONCALL_CHANNEL"), OnCallMention: getenv("SLACK_ONCALL_MENTION"),
 		Managers: getenv("SLACK_MANAGERS_CHANNEL"), Officers: splitList(getenv("SLACK_OFFICERS")),
+		ManagerUsers: splitList(getenv("SLACK_MANAGERS")), Repairs: getenv("SLACK_REPAIRS_CHANNEL"),
 	}
 	var err error
 	if c.Slack.Channels, err = parseChannels(getenv("SLACK_CHANNELS")); err != nil {
@@ -135,6 +206,17 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 	}
 	if c.Slack.Enabled() && c.RedisURL == "" {
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN needs REDIS_URL: the officer queue and its clocks live in Redis"))
+	}
+	if c.ExportURL != "" {
+		if c.RedisURL == "" {
+			errs = append(errs, errors.New("SAFECONTACT_EXPORT_URL needs REDIS_URL: records wait for the housing system in a durable queue in Redis"))
+		}
+		if err := export.CheckURL(c.ExportURL); err != nil {
+			errs = append(errs, err)
+		}
+		if err := export.CheckSecret([]byte(c.ExportSecret)); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.RedisURL != "" && c.Key == "" {
 		errs = append(errs, errors.New("SAFECONTACT_KEY is required with REDIS_URL: without it, stored conversations could not be read after a restart (generate one with: safecontact key)"))

@@ -171,7 +171,11 @@ func TestConfigErrors(t *testing.T) {
 		want  string
 	}{
 		{"redis without a key", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "SAFECONTACT_KEY is required with REDIS_URL"},
-		{"bad idle ttl", map[string]string{"SAFECONTACT_IDLE_TTL": "a day"}, `SAFECONTACT_IDLE_TTL: want a duration such as 24h, not "a day"`},
+		{"bad idle ttl", map[string]string{"SAFECONTACT_IDLE_TTL": "a day"}, `SAFECONTACT_IDLE_TTL: want a duration such as 36h or 90d, not "a day"`},
+		{"bad ledger ttl", map[string]string{"SAFECONTACT_LEDGER_TTL": "-3d"}, `SAFECONTACT_LEDGER_TTL: want a duration such as 36h or 90d, not "-3d"`},
+		{"export without redis", map[string]string{"SAFECONTACT_EXPORT_URL": "https://housing.example.org/in", "SAFECONTACT_EXPORT_SECRET": strings.Repeat("s", 32)}, "SAFECONTACT_EXPORT_URL needs REDIS_URL"},
+		{"export over plain http", map[string]string{"SAFECONTACT_EXPORT_URL": "http://housing.example.org/in"}, "it must use https"},
+		{"export with a short secret", map[string]string{"SAFECONTACT_EXPORT_URL": "https://housing.example.org/in", "SAFECONTACT_EXPORT_SECRET": "short"}, "SAFECONTACT_EXPORT_SECRET"},
 		{"bad log format", map[string]string{"SAFECONTACT_LOG_FORMAT": "xml"}, `SAFECONTACT_LOG_FORMAT: want json or text, not "xml"`},
 		{"outbound texts without redis", map[string]string{"TWILIO_ACCOUNT_SID": "AC1"}, "TWILIO_ACCOUNT_SID needs REDIS_URL"},
 		{"twilio without a public URL", map[string]string{"TWILIO_AUTH_TOKEN": "t"}, "PUBLIC_BASE_URL is required with TWILIO_AUTH_TOKEN"},
@@ -214,5 +218,17 @@ func TestServeSMS(t *testing.T) {
 		if tc.want == http.StatusOK && !strings.Contains(string(body), "<Message>Hi, this is your housing team.") {
 			t.Errorf("TwiML: %s", body)
 		}
+	}
+}
+
+func TestRetentionSettings(t *testing.T) {
+	env := map[string]string{"SAFECONTACT_CASE_TTL": "60d", "SAFECONTACT_CLOSED_CASE_TTL": "36h", "SAFECONTACT_LEDGER_TTL": "1095d"}
+	c, err := loadConfig(func(k string) string { return env[k] }, flag.NewFlagSet("x", flag.ContinueOnError), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Retention{OpenCase: 60 * 24 * time.Hour, ClosedCase: 36 * time.Hour, Ledger: 1095 * 24 * time.Hour}
+	if c.Retention != want {
+		t.Errorf("retention %+v, want %+v", c.Retention, want)
 	}
 }

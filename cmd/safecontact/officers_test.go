@@ -329,7 +329,13 @@ func TestOfficerQueueOverSMS(t *testing.T) {
 	}
 	assert.Equal(t, []string{"C-SHROP"}, cards, "one card, in the area's channel")
 
-	r.press(winner, "C-SHROP", card.TS, "close", "Contacted: safety plan agreed")
+	n = len(r.slack.Views())
+	r.press(winner, "C-SHROP", card.TS, "close", id)
+	require.Eventually(t, func() bool { return len(r.slack.Views()) > n }, 10*time.Second, 20*time.Millisecond, "the close form opens")
+	code, body := r.slackPostBody("/slack/interactions", slackfake.Submit(winner, r.slack.Views()[n], nil, map[string]map[string]string{
+		"outcome": {"value": "Contacted: safety plan agreed"}, "discussed": {"value": "Yes, discussed with the tenant"}}))
+	require.Equal(t, http.StatusOK, code)
+	require.Empty(t, body, "the form is accepted")
 	require.Eventually(t, func() bool {
 		updates := r.slack.Calls("chat.update")
 		return len(updates) > 0 && strings.Contains(updates[len(updates)-1].Blocks(), "Contacted: safety plan agreed")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -16,7 +17,9 @@ import (
 	"safecontact/bot"
 	"safecontact/channels/sms"
 	"safecontact/channels/webchat"
+	"safecontact/export"
 	"safecontact/handoff"
+	"safecontact/handoff/policy"
 	"safecontact/handoff/slackboard"
 )
 
@@ -64,7 +67,7 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 	// loses no handoff.
 	var sink bot.Sink = console
 	if s.redis != nil {
-		m.queue = handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, handoff.Options{Log: log, Events: s.events})
+		m.queue = handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, queueOptions(cfg, s, log))
 		sink = nil
 	}
 	smsCfg := sms.Config{
@@ -266,6 +269,31 @@ func chatURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port) + "/chat/"
 }
 
+// queueOptions are the officer queue's settings: the policy's duties, the
+// managers, how long cases and ledger entries are kept, and the housing
+// system's export when it is set.
+func queueOptions(cfg Config, s *stack, log *slog.Logger) handoff.Options {
+	o := handoff.Options{
+		Log: log, Events: s.events, Policy: policy.New(s.bundle), Managers: cfg.Slack.ManagerUsers,
+		TTL: cfg.Retention.OpenCase, ClosedTTL: cfg.Retention.ClosedCase, LedgerTTL: cfg.Retention.Ledger,
+	}
+	if cfg.ExportURL != "" {
+		o.Exporter = export.Queue{Client: &export.Client{URL: cfg.ExportURL, Secret: []byte(cfg.ExportSecret)}}
+		log.Info("export: case records go to the housing system", "host", exportHost(cfg.ExportURL))
+	}
+	return o
+}
+
+// exportHost is the export receiver's host, for the log: the URL's path
+// and query may carry a token.
+func exportHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
 // officers sets where the queue shows cases: Slack when it is configured,
 // the console otherwise.
 func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
@@ -289,7 +317,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 	var err error
 	m.slack, err = slackboard.New(ctx, slackboard.Config{
 		BotToken: cfg.BotToken, SigningSecret: cfg.SigningSecret, AppToken: cfg.AppToken, APIURL: cfg.APIURL,
-		Channels: cfg.Channels, OnCall: cfg.OnCall, OnCallMention: cfg.OnCallMention, Managers: cfg.Managers,
+		Channels: cfg.Channels, OnCall: cfg.OnCall, OnCallMention: cfg.OnCallMention, Managers: cfg.Managers, Repairs: cfg.Repairs,
 		// An officer's reply comes unasked: the flow's quiet words may not
 		// lead it either.
 		Officers: cfg.Officers, LockScreenWords: append(slices.Clone(m.cfg.LockScreenWords), m.stack.bundle.Flow.QuietWords...),

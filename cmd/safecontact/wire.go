@@ -111,7 +111,7 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 	s.engine, err = bot.New(bot.Config{
 		Flow: bundle.Flow, Store: store, Directory: bundle.Directory, Hours: bundle.Hours,
 		Keyer: bot.NewKeyer(k.id), Now: now,
-		Options: bot.Options{IdleTTL: cfg.IdleTTL, LockScreenWords: cfg.LockScreenWords},
+		Options: bot.Options{IdleTTL: cfg.Retention.Idle, CaseTTL: cfg.Retention.Conversation, LockScreenWords: cfg.LockScreenWords},
 	})
 	if err != nil {
 		s.close()

@@ -44,8 +44,8 @@ func (s *Slack) interaction(ctx context.Context, cb slack.InteractionCallback) {
 			s.replyButton(ctx, cb, channel, user, caseID(a.Value))
 		case actionContact:
 			s.showContact(ctx, channel, user, caseID(a.Value))
-		case actionClose:
-			s.close(ctx, channel, user, cb.Container.MessageTs, a.SelectedOption.Value)
+		default:
+			s.manage(ctx, cb, channel, user, a)
 		}
 	}
 }
@@ -95,25 +95,6 @@ func (s *Slack) showContact(ctx context.Context, channel, user string, id bot.Co
 		b.WriteString(":warning: The tenant ended the chat — do not text unless they write again.\n")
 	}
 	s.ephemeral(ctx, channel, user, strings.TrimSpace(b.String()))
-}
-
-func (s *Slack) close(ctx context.Context, channel, user, cardTS, outcome string) {
-	id, err := s.cfg.Queue.CaseByCard(ctx, cardTS)
-	if err != nil {
-		s.ephemeral(ctx, channel, user, "That case could not be found.")
-		return
-	}
-	switch err := s.cfg.Queue.Close(ctx, id, user, outcome); {
-	case err == nil:
-		s.cfg.Log.Info("slack: case closed", "case", handoff.ShortRef(id), "officer", user)
-	case errors.Is(err, handoff.ErrNotClaimer), errors.Is(err, handoff.ErrNotQueued):
-		s.ephemeral(ctx, channel, user, "Only the officer who claimed the case can close it.")
-	case errors.Is(err, handoff.ErrClosed):
-		s.ephemeral(ctx, channel, user, "The case is already closed.")
-	default:
-		s.cfg.Log.Error("slack: close failed", "case", handoff.ShortRef(id), "err", err)
-		s.ephemeral(ctx, channel, user, "The case could not be closed. Please try again.")
-	}
 }
 
 // hintEvery is how often the claiming officer is reminded, on a reply in

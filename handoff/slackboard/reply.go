@@ -79,13 +79,16 @@ func (s *Slack) soon(f func(context.Context)) {
 	})
 }
 
-// opensModal reports whether the interaction asks for a reply modal.
+// opensModal reports whether the interaction asks for a modal: Reply to
+// tenant, Contacted, Close, a duty that records something, or the
+// shortcut.
 func opensModal(cb slack.InteractionCallback) bool {
 	if cb.Type == slack.InteractionTypeMessageAction {
 		return true
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
-		if a.ActionID == actionReply {
+		switch a.ActionID {
+		case actionReply, actionContacted, actionClose, actionDuty:
 			return true
 		}
 	}
@@ -254,13 +257,10 @@ func replyView(c *handoff.Case, meta, text string, shortcut bool) slack.ModalVie
 	}
 }
 
-// submit checks a submitted reply while Slack waits (a few Redis reads)
-// and answers with the refusal, shown in the modal, or nil: the modal
-// closes and the worker sends the reply.
-func (s *Slack) submit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	if cb.View.CallbackID != callbackReply {
-		return nil
-	}
+// submitReply checks a submitted reply while Slack waits (a few Redis
+// reads) and answers with the refusal, shown in the modal, or nil: the
+// modal closes and the worker sends the reply.
+func (s *Slack) submitReply(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	refuse := func(why string) *slack.ViewSubmissionResponse {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReply: why})
 	}

@@ -196,7 +196,11 @@ func (s *Slack) later(f func(context.Context)) {
 	}
 }
 
-func (s *Slack) officer(user string) bool { return slices.Contains(s.cfg.Officers, user) }
+// officer reports whether the user may act on cases: an officer on the
+// list, or a manager.
+func (s *Slack) officer(user string) bool {
+	return slices.Contains(s.cfg.Officers, user) || s.cfg.Queue.IsManager(user)
+}
 
 // channel is where a case's card goes.
 func (s *Slack) channel(area string) string {
@@ -224,11 +228,16 @@ func classify(err error) error {
 // PostCase posts the case's card in its area's channel.
 func (s *Slack) PostCase(ctx context.Context, c *handoff.Case) (handoff.Ref, error) {
 	ch, ts, err := s.api.PostMessageContext(ctx, s.channel(c.Area),
-		slack.MsgOptionText(cardText(c), false), slack.MsgOptionBlocks(blocks(c, s.loc)...))
+		slack.MsgOptionText(cardText(c), false), slack.MsgOptionBlocks(s.card(c)...))
 	if err != nil {
 		return handoff.Ref{}, classify(err)
 	}
 	return handoff.Ref{Channel: ch, TS: ts}, nil
+}
+
+// card is the case's card as of now.
+func (s *Slack) card(c *handoff.Case) []slack.Block {
+	return blocks(c, s.loc, s.cfg.Queue.Now(), s.cfg.Queue.Offered())
 }
 
 // errNoCard: the case's card was never posted, so there is nothing to
@@ -241,7 +250,7 @@ func (s *Slack) UpdateCase(ctx context.Context, c *handoff.Case) error {
 		return errNoCard
 	}
 	_, _, _, err := s.api.UpdateMessageContext(ctx, c.Card.Channel, c.Card.TS,
-		slack.MsgOptionText(cardText(c), false), slack.MsgOptionBlocks(blocks(c, s.loc)...))
+		slack.MsgOptionText(cardText(c), false), slack.MsgOptionBlocks(s.card(c)...))
 	return classify(err)
 }
 

@@ -226,6 +226,21 @@ func ephemeralsTo(api *slackfake.Server, user string) []string {
 	return out
 }
 
+// closeCase presses Close on the card as the user and submits the form
+// with the outcome, discussed with the tenant or not.
+func (e *env) closeCase(user, cardTS, id, outcome string, discussed bool) (int, string) {
+	e.t.Helper()
+	n := len(e.api.Views())
+	e.press(user, cardTS, "close", id)
+	v := e.openedView(n + 1)
+	d := "No, not discussed"
+	if discussed {
+		d = "Yes, discussed with the tenant"
+	}
+	return e.postBody(e.slack.Interactions, slackfake.Submit(user, v, nil, map[string]map[string]string{
+		"outcome": {"value": outcome}, "discussed": {"value": d}}), time.Now(), secret)
+}
+
 // cardFor posts the case's card and returns its timestamp.
 func (e *env) cardFor(id, area string, p bot.Priority) string {
 	e.t.Helper()
@@ -397,7 +412,7 @@ func TestReplyToTenant(t *testing.T) {
 	require.NoError(t, e.queue.Deliver(context.Background(), bot.Event{Kind: bot.EventExited, Conversation: "reply-0001"}))
 	_, body = e.submit("U-ALICE", third, "Are you safe?")
 	assert.Contains(t, body, `"reply":"Not sent: the tenant ended the chat. Do not text unless they write again."`)
-	e.press("U-ALICE", ts, "close", "Could not contact safely")
+	e.closeCase("U-ALICE", ts, "reply-0001", "Could not contact safely", false)
 	e.eventually(func() bool {
 		c, _ := e.queue.Get(context.Background(), "reply-0001")
 		return c != nil && c.State == handoff.StateClosed
@@ -487,15 +502,16 @@ func TestShowContactAndClose(t *testing.T) {
 	e.press("U-ALICE", ts, "claim", "contact-0001")
 	e.press("U-BOB", ts, "contact", "contact-0001")
 	e.press("U-ALICE", ts, "contact", "contact-0001")
-	e.press("U-BOB", ts, "close", "Could not contact safely")
-	e.press("U-ALICE", ts, "close", "Contacted: safety plan agreed")
+	e.press("U-BOB", ts, "close", "contact-0001")
+	e.eventually(func() bool { return len(ephemeralsTo(e.api, "U-BOB")) == 2 }, "Bob is told")
+	e.closeCase("U-ALICE", ts, "contact-0001", "Contacted: safety plan agreed", true)
 	e.eventually(func() bool {
 		c, _ := e.queue.Get(context.Background(), "contact-0001")
 		return c != nil && c.State == handoff.StateClosed
 	}, "Alice closes the case, after the rest")
 	assert.Equal(t, []string{
 		"Only the officer who claimed the case can see the tenant's contact.",
-		"Only the officer who claimed the case can close it.",
+		"Case contact-: only the officer holding the case, or a manager, can do that.",
 	}, ephemeralsTo(e.api, "U-BOB"))
 	alice := ephemeralsTo(e.api, "U-ALICE")
 	require.Len(t, alice, 1)
@@ -519,7 +535,7 @@ func TestShowContactAndClose(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"<@U-ALICE> looked up the tenant's contact details.",
-		"Closed by <@U-ALICE>: Contacted: safety plan agreed",
+		"Closed by <@U-ALICE>: Contacted: safety plan agreed. The closure was discussed with the tenant.",
 	}, thread, "the thread records who saw the contact, and the close")
 
 	e.reply("U-ALICE", ts, "one more thing")
@@ -527,7 +543,7 @@ func TestShowContactAndClose(t *testing.T) {
 	e.eventually(func() bool { return len(ephemeralsTo(e.api, "U-ALICE")) == 2 }, "told")
 	assert.Equal(t, "You cannot write to the tenant: the case is closed. It opens again if the tenant writes.", ephemeralsTo(e.api, "U-ALICE")[1],
 		"a closed case opens no reply form, and a thread reply brings no reminder")
-	assert.Empty(t, e.api.Views())
+	assert.Len(t, e.api.Views(), 1, "the close form only: a closed case opens no reply form")
 	assert.Empty(t, e.relay.Sent())
 }
 

@@ -325,16 +325,34 @@ func BlockAction(user, channel, messageTS, actionID, value string) []byte {
 
 // BlockActionPayload is a button press's payload, as Socket Mode carries it.
 func BlockActionPayload(user, channel, messageTS, actionID, value string) []byte {
-	action := map[string]any{"action_id": actionID, "block_id": "actions", "type": "button", "value": value}
-	if actionID == "close" {
-		action = map[string]any{
-			"action_id": actionID, "block_id": "actions", "type": "static_select",
-			"selected_option": map[string]any{"value": value, "text": map[string]any{"type": "plain_text", "text": value}},
-		}
-	}
+	return blockAction(user, channel, messageTS, map[string]any{"action_id": actionID, "block_id": "actions", "type": "button", "value": value})
+}
+
+// Select is the interaction request Slack sends when a user picks an
+// option of a static select on a message.
+func Select(user, channel, messageTS, actionID, value string) []byte {
+	return form(blockAction(user, channel, messageTS, map[string]any{
+		"action_id": actionID, "block_id": "manage", "type": "static_select",
+		"selected_option": map[string]any{"value": value, "text": map[string]any{"type": "plain_text", "text": value}},
+	}))
+}
+
+// PickUser is the interaction request Slack sends when a user picks
+// someone in a users select on a message.
+func PickUser(user, channel, messageTS, actionID, picked string) []byte {
+	return form(blockAction(user, channel, messageTS, map[string]any{
+		"action_id": actionID, "block_id": "manage", "type": "users_select", "selected_user": picked,
+	}))
+}
+
+func form(payload []byte) []byte {
+	return []byte(url.Values{"payload": {string(payload)}}.Encode())
+}
+
+func blockAction(user, channel, messageTS string, action map[string]any) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"type":       "block_actions",
-		"trigger_id": "trigger." + messageTS + "." + user + "." + actionID,
+		"trigger_id": "trigger." + messageTS + "." + user + "." + fmt.Sprint(action["action_id"]),
 		"user":       map[string]any{"id": user},
 		"channel":    map[string]any{"id": channel},
 		"container":  map[string]any{"type": "message", "message_ts": messageTS, "channel_id": channel},
@@ -368,13 +386,34 @@ func ViewSubmission(user, viewID, callbackID, privateMetadata string, values map
 // ViewSubmissionPayload is a modal submission's payload, as Socket Mode
 // carries it.
 func ViewSubmissionPayload(user, viewID, callbackID, privateMetadata string, values map[string]map[string]string) []byte {
-	state := map[string]any{}
-	for block, actions := range values {
-		els := map[string]any{}
-		for action, v := range actions {
-			els[action] = map[string]any{"type": "plain_text_input", "value": v}
+	return submission(user, viewID, callbackID, privateMetadata, values, nil)
+}
+
+// Submit is the interaction request Slack sends when a user submits the
+// view: typed holds the text inputs' values and chosen the options picked
+// in selects, each by block id, then action id.
+func Submit(user string, v View, typed, chosen map[string]map[string]string) []byte {
+	return []byte(url.Values{"payload": {string(submission(user, v.ID, v.CallbackID, v.PrivateMetadata, typed, chosen))}}.Encode())
+}
+
+func submission(user, viewID, callbackID, privateMetadata string, typed, chosen map[string]map[string]string) []byte {
+	state := map[string]map[string]any{}
+	put := func(block, action string, v any) {
+		if state[block] == nil {
+			state[block] = map[string]any{}
 		}
-		state[block] = els
+		state[block][action] = v
+	}
+	for block, actions := range typed {
+		for action, v := range actions {
+			put(block, action, map[string]any{"type": "plain_text_input", "value": v})
+		}
+	}
+	for block, actions := range chosen {
+		for action, v := range actions {
+			put(block, action, map[string]any{"type": "static_select",
+				"selected_option": map[string]any{"value": v, "text": map[string]any{"type": "plain_text", "text": v}}})
+		}
 	}
 	b, _ := json.Marshal(map[string]any{
 		"type": "view_submission", "team": map[string]any{"id": "T1"}, "api_app_id": "A1",
