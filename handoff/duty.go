@@ -99,8 +99,10 @@ func dutiesJSON(rules []DutyRule, from time.Time) string {
 		d := storedDuty{ID: r.ID, Title: r.Title, Detail: r.Detail, Source: r.Source, Reminder: r.Reminder,
 			Repairs: r.Repairs, Records: r.Records}
 		if !r.Reminder && r.Times != nil {
-			warn, due := r.Times(from)
-			d.Warn, d.Due = ms(warn), ms(due)
+			// A duty due before closing has no time on the clock.
+			if warn, due := r.Times(from); !due.IsZero() {
+				d.Warn, d.Due = ms(warn), ms(due)
+			}
 		}
 		out = append(out, d)
 	}

@@ -67,6 +67,12 @@ type env struct {
 
 func newEnv(t testing.TB, configure ...func(*slackboard.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, nil, configure...)
+}
+
+// newEnvWith is newEnv with the queue's options set by queue as well.
+func newEnvWith(t testing.TB, queue func(*handoff.Options), configure ...func(*slackboard.Config)) *env {
+	t.Helper()
 	hours, problems := flows.LoadHours(os.DirFS("../../flows/default"), flows.HoursFile)
 	require.Empty(t, problems)
 	sealer, err := seal.New([]byte("slack-test-key-0123456789abcdefg"))
@@ -74,7 +80,11 @@ func newEnv(t testing.TB, configure ...func(*slackboard.Config)) *env {
 	rdb := storetest.Redis(t)
 	e := &env{t: t, api: slackfake.New(t), relay: &relay{}, hours: hours, now: time.Date(2026, 12, 1, 10, 0, 0, 0, hours.Location())}
 	prefix := storetest.Prefix(t)
-	e.queue = handoff.New(rdb, sealer, hours, nil, handoff.Options{Prefix: prefix + "case:", Now: e.clock})
+	opts := handoff.Options{Prefix: prefix + "case:", Now: e.clock}
+	if queue != nil {
+		queue(&opts)
+	}
+	e.queue = handoff.New(rdb, sealer, hours, nil, opts)
 	cfg := slackboard.Config{
 		BotToken: "xoxb-test", SigningSecret: secret, APIURL: e.api.APIURL(),
 		Channels: map[string]string{"shropshire": "C-SHROP", "*": "C-ALL"},
@@ -111,7 +121,7 @@ func (e *env) step() {
 	require.NoError(e.t, err)
 }
 
-func (e *env) handoff(id, area string, p bot.Priority) {
+func (e *env) handoff(id, area string, p bot.Priority, more ...bot.SummaryLine) {
 	e.t.Helper()
 	now := e.clock()
 	require.NoError(e.t, e.queue.Deliver(context.Background(), bot.Event{
@@ -119,12 +129,12 @@ func (e *env) handoff(id, area string, p bot.Priority) {
 		Handoff: &bot.Handoff{
 			Reason: bot.ReasonComplete, Priority: p, Area: area, Lang: "en", Channel: bot.ChannelSMS,
 			Address: "+447700900123", At: now, Deadline: e.hours.Deadline(now),
-			Summary: []bot.SummaryLine{
+			Summary: append([]bot.SummaryLine{
 				{Step: "area", Label: "Area", Value: "Telford & Wrekin"},
 				{Step: "children", Label: "Children at home", Value: "Yes", Action: "Make the safeguarding referral the same day."},
 				{Step: "reported", Label: "Police or support worker", Value: "PC Smith <!channel>"},
 				{Step: "contact", Label: "Safe contact", Value: "Text after 6pm, or ring my sister on 07700 900999", Private: true},
-			},
+			}, more...),
 		},
 	}))
 }
@@ -242,9 +252,9 @@ func (e *env) closeCase(user, cardTS, id, outcome string, discussed bool) (int, 
 }
 
 // cardFor posts the case's card and returns its timestamp.
-func (e *env) cardFor(id, area string, p bot.Priority) string {
+func (e *env) cardFor(id, area string, p bot.Priority, more ...bot.SummaryLine) string {
 	e.t.Helper()
-	e.handoff(id, area, p)
+	e.handoff(id, area, p, more...)
 	e.step()
 	c, err := e.queue.Get(context.Background(), bot.ConversationID(id))
 	require.NoError(e.t, err)
