@@ -105,13 +105,17 @@ const (
 	// MsgAreaFallback says the national numbers follow because the area
 	// was not found twice: never a silent fallback.
 	MsgAreaFallback = "area_fallback"
+	// MsgErased answers DELETE: what was deleted, and what is kept (a
+	// count with nothing about the tenant). The tenant asked, so it is
+	// not unsolicited; like every text, its start must be neutral.
+	MsgErased = "erased"
 )
 
 // RequiredMessages lists the Messages every flow must define.
 var RequiredMessages = []string{
 	MsgEmergency, MsgNotUnderstood, MsgNumbers, MsgAreaChoice,
 	MsgCannotGoBack, MsgAfterHandoff, MsgHandedOffEarly, MsgSummary,
-	MsgAreaUnknown, MsgAreaFallback,
+	MsgAreaUnknown, MsgAreaFallback, MsgErased,
 }
 
 // Step is one question of the intake, or an end.

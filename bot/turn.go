@@ -74,6 +74,7 @@ func (t *turn) apply(raw string, fresh bool) error {
 		return nil
 	case lx.erase.is(text):
 		t.erase(EventErased)
+		t.say(t.c.message(MsgErased))
 		return nil
 	}
 	raw = truncate(strings.TrimSpace(raw), maxAnswer)

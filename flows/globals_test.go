@@ -143,10 +143,15 @@ func TestGlobalWordsInEveryState(t *testing.T) {
 						t.Errorf("%s: %s\nreplies:\n%s", name, fmt.Sprintf(format, args...), joined(res))
 					}
 					switch {
-					case kind == "exit" || kind == "opt_out" || kind == "erase":
-						want := map[string]bot.EventKind{"exit": bot.EventExited, "opt_out": bot.EventOptedOut, "erase": bot.EventErased}[kind]
+					case kind == "exit" || kind == "opt_out":
+						want := map[string]bot.EventKind{"exit": bot.EventExited, "opt_out": bot.EventOptedOut}[kind]
 						if len(res.Replies) != 0 || c != nil || !hasEvent(res, want) {
 							fail("want no reply, the conversation erased and a %s event; got %d replies, conversation %v", want, len(res.Replies), c != nil)
+						}
+					case kind == "erase":
+						// DELETE was asked for: one reply says what went.
+						if len(res.Replies) != 1 || res.Replies[0].Text != f.Messages[bot.MsgErased][lang] || c != nil || !hasEvent(res, bot.EventErased) {
+							fail("want the erased reply alone, the conversation erased and an erased event; got %d replies, conversation %v", len(res.Replies), c != nil)
 						}
 					case kind == "danger" || kind == "danger_phrase":
 						if len(res.Replies) == 0 || res.Replies[0].Text != emergency[lang] || !hasEvent(res, bot.EventEmergency) || c.Priority != bot.Urgent {
