@@ -147,6 +147,9 @@ type SlackConfig struct {
 	// Repairs receives security repairs requests (SLACK_REPAIRS_CHANNEL);
 	// without it they go in the case's thread for the officer to pass on.
 	Repairs string
+	// Report receives the monthly summary (SLACK_REPORT_CHANNEL; default
+	// the managers' channel).
+	Report string
 }
 
 // Enabled reports whether Slack is configured.
@@ -185,6 +188,7 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 		OnCall: getenv("SLACK_ONCALL_CHANNEL"), OnCallMention: getenv("SLACK_ONCALL_MENTION"),
 		Managers: getenv("SLACK_MANAGERS_CHANNEL"), Officers: splitList(getenv("SLACK_OFFICERS")),
 		ManagerUsers: splitList(getenv("SLACK_MANAGERS")), Repairs: getenv("SLACK_REPAIRS_CHANNEL"),
+		Report: getenv("SLACK_REPORT_CHANNEL"),
 	}
 	var err error
 	if c.Slack.Channels, err = parseChannels(getenv("SLACK_CHANNELS")); err != nil {

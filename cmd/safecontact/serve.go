@@ -21,6 +21,8 @@ import (
 	"safecontact/handoff"
 	"safecontact/handoff/policy"
 	"safecontact/handoff/slackboard"
+	"safecontact/ledger"
+	"safecontact/ledger/report"
 )
 
 // Main is a running safecontact service. Tests start it on ":0" and read
@@ -171,6 +173,13 @@ func (m *Main) Run(ctx context.Context) error {
 		m.workers.Go(func() { m.queue.Run(wctx) })
 		m.workers.Go(func() { m.chatBus.Run(wctx) })
 	}
+	if m.slack != nil {
+		monthly := &report.Monthly{
+			Redis: m.stack.redis, Prefix: ledger.DefaultPrefix, Hours: m.stack.bundle.Hours,
+			Post: m.slack.PostReport, Now: time.Now, Log: m.log,
+		}
+		m.workers.Go(func() { monthly.Run(wctx) })
+	}
 	if m.slack != nil && m.slack.SocketMode() {
 		m.workers.Go(func() {
 			if err := m.slack.RunSocketMode(wctx); err != nil {
@@ -317,7 +326,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 	var err error
 	m.slack, err = slackboard.New(ctx, slackboard.Config{
 		BotToken: cfg.BotToken, SigningSecret: cfg.SigningSecret, AppToken: cfg.AppToken, APIURL: cfg.APIURL,
-		Channels: cfg.Channels, OnCall: cfg.OnCall, OnCallMention: cfg.OnCallMention, Managers: cfg.Managers, Repairs: cfg.Repairs,
+		Channels: cfg.Channels, OnCall: cfg.OnCall, OnCallMention: cfg.OnCallMention, Managers: cfg.Managers, Repairs: cfg.Repairs, Report: cfg.Report,
 		// An officer's reply comes unasked: the flow's quiet words may not
 		// lead it either.
 		Officers: cfg.Officers, LockScreenWords: append(slices.Clone(m.cfg.LockScreenWords), m.stack.bundle.Flow.QuietWords...),

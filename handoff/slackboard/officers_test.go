@@ -295,3 +295,14 @@ func TestDeleteRedactsSlack(t *testing.T) {
 		assert.Equal(t, handoff.Removed, l.Value)
 	}
 }
+
+func TestMonthlySummaryChannel(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.slack.PostReport(context.Background(), "*safecontact: cases in November 2026*"))
+	assert.Equal(t, []string{"*safecontact: cases in November 2026*"}, e.postsIn("C-MANAGERS"), "the managers' channel by default")
+
+	r := newEnv(t, func(c *slackboard.Config) { c.Report = "C-REPORTS" })
+	require.NoError(t, r.slack.PostReport(context.Background(), "figures"))
+	assert.Equal(t, []string{"figures"}, r.postsIn("C-REPORTS"))
+	assert.Empty(t, r.postsIn("C-MANAGERS"))
+}

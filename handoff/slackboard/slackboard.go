@@ -51,6 +51,8 @@ type Config struct {
 	Managers string
 	// Repairs, when set, receives repairs requests for security work.
 	Repairs string
+	// Report receives the monthly summary; default Managers.
+	Report string
 	// Officers are the Slack user ids who may claim, see contacts and
 	// close. Anyone else is told so, privately.
 	Officers []string
@@ -310,6 +312,17 @@ func (s *Slack) PostRepairs(ctx context.Context, c *handoff.Case, text string) e
 	}
 	_, _, err := s.api.PostMessageContext(ctx, ch, opts...)
 	return classify(err)
+}
+
+// PostReport posts the monthly summary (no personal data) to the report
+// channel, or the managers'.
+func (s *Slack) PostReport(ctx context.Context, text string) error {
+	ch := s.cfg.Report
+	if ch == "" {
+		ch = s.cfg.Managers
+	}
+	_, _, err := s.api.PostMessageContext(ctx, ch, slack.MsgOptionText(text, false))
+	return err
 }
 
 // Alert posts to on-call (with its mention) or the managers' channel,

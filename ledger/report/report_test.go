@@ -260,7 +260,7 @@ func TestMonthlySummary(t *testing.T) {
 	}
 	s := report.MonthlySummary(r)
 	t.Log("\n" + s)
-	assert.True(t, strings.HasPrefix(s, "*safecontact: domestic abuse cases in November 2026*\n"), s)
+	assert.True(t, strings.HasPrefix(s, "*safecontact: cases in November 2026*\n"), s)
 	assert.Contains(t, s, fmt.Sprintf("• Cases opened: *%d* (urgent ", n))
 	assert.Contains(t, s, "of those due")
 	assert.Contains(t, s, "• Duties not done on time: *")
@@ -284,7 +284,7 @@ func TestSmallPeriod(t *testing.T) {
 			assert.NotRegexp(t, smallCount, rw[5], "%v", rw)
 		}
 	}
-	assert.Contains(t, report.MonthlySummary(r), "*safecontact: domestic abuse cases from 1 Oct 2026 to 31 Dec 2026*")
+	assert.Contains(t, report.MonthlySummary(r), "*safecontact: cases from 1 Oct 2026 to 31 Dec 2026*")
 }
 
 func TestEmptyPeriod(t *testing.T) {

@@ -9,10 +9,11 @@ import (
 // about r, normally last month's report: cases opened by priority, the
 // share contacted within the promise, duties not done on time, out of
 // hours and left early, with small numbers hidden as in the report ("<5"
-// is escaped as Slack asks, "&lt;5"). It holds no personal data. For
-// example:
+// is escaped as Slack asks, "&lt;5"). It holds no personal data, and its
+// first line, which a phone's notification shows, does not say what the
+// cases are about. For example:
 //
-//	*safecontact: domestic abuse cases in November 2026*
+//	*safecontact: cases in November 2026*
 //	• Cases opened: *42* (urgent 6, high 12, standard 24)
 //	• Contacted within the promised time: *88%* of those due
 //	• Duties not done on time: *7*
@@ -30,7 +31,7 @@ func MonthlySummary(r Report) string {
 		period = "in " + r.First.Format("January 2006")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "*safecontact: domestic abuse cases %s*\n", period)
+	fmt.Fprintf(&b, "*safecontact: cases %s*\n", period)
 	fmt.Fprintf(&b, "• Cases opened: *%s* (urgent %s, high %s, standard %s)\n", v(figCases), v(figUrgent), v(figHigh), v(figStandard))
 	fmt.Fprintf(&b, "• Contacted within the promised time: *%s* of those due\n", v(figWithin))
 	fmt.Fprintf(&b, "• Duties not done on time: *%s*\n", v(figOverdue))
