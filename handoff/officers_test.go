@@ -35,9 +35,10 @@ func TestClaimedButUncontactedCaseRemindsTheClaimerThenTellsTheManagers(t *testi
 	assert.Equal(t, []string{"card case-cla standard", "update case-cla claimed U-ALICE exited=false"}, f.board.Posts())
 
 	f.stepAt(t, q, warnTime)
-	assert.Equal(t, "alert case-cla remind to U-ALICE", last(f.board.Posts()), "the claimer is reminded at 75%")
+	assert.Equal(t, "alert case-cla remind to U-ALICE", last(grep(f.board.Posts(), "alert")), "the claimer is reminded at 75%")
 	f.stepAt(t, q, dueTime)
-	assert.Equal(t, "alert case-cla due", last(f.board.Posts()), "the managers are told at the deadline")
+	assert.Equal(t, "alert case-cla due", last(grep(f.board.Posts(), "alert")), "the managers are told at the deadline")
+	assert.Equal(t, "update case-cla claimed U-ALICE exited=false", last(f.board.Posts()), "and the card is redrawn, overdue")
 	c, err := q.Get(ctx, "case-claimed-0001")
 	require.NoError(t, err)
 	assert.Contains(t, handoff.AlertDue.Describe(c, london, nil), "is held by {officer} and the tenant has not been contacted")
@@ -120,7 +121,7 @@ func TestUnclaimAndReassign(t *testing.T) {
 
 	// The clocks ran through all of it: the new holder is reminded.
 	f.stepAt(t, q, warnTime)
-	assert.Equal(t, "alert case-pas remind to U-CAROL", last(f.board.Posts()))
+	assert.Equal(t, "alert case-pas remind to U-CAROL", last(grep(f.board.Posts(), "alert")))
 }
 
 func TestAManagerClosesAnotherOfficersCase(t *testing.T) {

@@ -524,7 +524,7 @@ if op == 'fire' then
   -- at three quarters of its time (its claimer is reminded; the managers
   -- are told when nobody holds it) and at its deadline (the managers); a
   -- duty not done at three quarters of its time (the claimer) and when
-  -- due (the managers).
+  -- due (the managers). Each redraws the card.
   local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', ARGV[3], 'LIMIT', 0, 100)
   local n = 0
   for _, m in ipairs(due) do
@@ -539,11 +539,14 @@ if op == 'fire' then
         local raw = redis.call('HGET', key('d:' .. id), duty)
         if raw and not cjson.decode(raw).by then
           enqueue('alert', id, '', kind, '', '', '', duty)
+          enqueue('update', id)
           n = n + 1
         end
       elseif not cot then
         if kind == 'warn' and st == 'claimed' then kind = 'remind' end
         enqueue('alert', id, '', kind)
+        -- The card redraws, to show the time now left or overdue.
+        enqueue('update', id)
         n = n + 1
       end
     end

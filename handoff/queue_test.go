@@ -224,7 +224,8 @@ func TestStandardCaseEscalatesAt75And100PercentAcrossAWeekendAndARestart(t *test
 	time.Sleep(lease + 100*time.Millisecond)
 	f.stepAt(t, q2, at(2026, 11, 30, 16, 0))
 	f.stepAt(t, q2, at(2026, 11, 30, 16, 1))
-	assert.Equal(t, []string{"card case-sta standard", "alert case-sta warn", "alert case-sta due"}, f.board.Posts())
+	assert.Equal(t, []string{"card case-sta standard", "alert case-sta warn", "update case-sta queued  exited=false",
+		"alert case-sta due", "update case-sta queued  exited=false"}, f.board.Posts(), "each alert once, and the card redrawn with it")
 }
 
 func TestOnCall(t *testing.T) {
