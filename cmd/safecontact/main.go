@@ -7,6 +7,7 @@
 //	safecontact flows check [DIR]  check the flow files
 //	safecontact flows graph [DIR]  draw the intake as a Mermaid diagram
 //	safecontact key                print a new random SAFECONTACT_KEY
+//	safecontact version            print the version and commit (also -version)
 package main
 
 import (
@@ -33,6 +34,7 @@ const usage = `usage: safecontact <command>
   flows check [DIR]  check the flow files (DIR overrides the embedded ones)
   flows graph [DIR]  print the intake as a Mermaid state diagram
   key                print a new random SAFECONTACT_KEY
+  version            print the version and the commit it was built from
 `
 
 var errUsage = errors.New("usage")
@@ -69,6 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return reportCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "flows":
 		return flowsCmd(args[1:], time.Now(), stdout, stderr)
+	case "version", "-version", "--version":
+		_, err := fmt.Fprintln(stdout, readBuildInfo())
+		return err
 	case "key":
 		k, err := seal.GenerateKey()
 		if err != nil {

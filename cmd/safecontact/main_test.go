@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,25 @@ func TestRetentionSettings(t *testing.T) {
 	want := Retention{OpenCase: 60 * 24 * time.Hour, ClosedCase: 36 * time.Hour, Ledger: 1095 * 24 * time.Hour}
 	if c.Retention != want {
 		t.Errorf("retention %+v, want %+v", c.Retention, want)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "-version"} {
+		out, err := exec.Command(binary, arg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", arg, err, out)
+		}
+		if !regexp.MustCompile(`^safecontact \S+ \(commit \S+, go1\.\d+`).Match(out) {
+			t.Errorf("%s: %q, want the version, the commit and the Go release", arg, out)
+		}
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(t.TempDir(), "sc"), "-ldflags", "-X main.version=v9.8.7", ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(filepath.Join(filepath.Dir(cmd.Args[3]), "sc"), "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "safecontact v9.8.7 (commit ") {
+		t.Errorf("version set at build: %q, %v", out, err)
 	}
 }

@@ -31,7 +31,14 @@ func newMetrics(queue *handoff.Queue, log *slog.Logger) *metrics {
 			Help: "HTTP requests answered, by route and status code.",
 		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.requests, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	bi := readBuildInfo()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "safecontact_build_info",
+		Help:        "Always 1: the running build's version, commit and Go release.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "goversion": bi.Go},
+	})
+	build.Set(1)
+	m.reg.MustRegister(m.requests, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queue != nil {
 		m.reg.MustRegister(&queueCollector{queue: queue, log: log})
 	}

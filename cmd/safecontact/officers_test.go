@@ -372,6 +372,7 @@ func TestOfficerQueueOverWebChat(t *testing.T) {
 	resp.Body.Close()
 	assert.Regexp(t, `(?m)^safecontact_cases_open\{priority="standard",state="claimed"\} [1-9]`, string(metrics))
 	assert.Regexp(t, `(?m)^safecontact_http_requests_total\{code="200",route="slack_events"\} [1-9]`, string(metrics))
+	assert.Regexp(t, `(?m)^safecontact_build_info\{commit="[^"]+",goversion="go1\.[^"]+",version="[^"]+"\} 1$`, string(metrics))
 
 	// safecontact queue lists the case, claimed, without the tenant's
 	// address.
