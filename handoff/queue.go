@@ -138,6 +138,10 @@ type Options struct {
 	BaseBackoff, MaxBackoff time.Duration
 	Now                     func() time.Time
 	Log                     *slog.Logger
+	// Posted, when set, is called after each job the board (or the
+	// exporter) took: a card posted, an alert raised. The metrics count
+	// them.
+	Posted func(kind JobKind, c *Case, a Alert)
 	// Events is the store's event log. When set, the queue takes every
 	// turn's events from it (each exactly once), and channels need no
 	// Sink: a handoff written with its turn cannot be lost.

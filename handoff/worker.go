@@ -202,6 +202,9 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			if j.kind == JobCard {
 				c.Card = ref // for the thread lines after it in this pass
 			}
+			if q.opts.Posted != nil {
+				q.opts.Posted(j.kind, c, j.alert)
+			}
 			continue
 		}
 		cancel()

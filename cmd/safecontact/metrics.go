@@ -21,15 +21,46 @@ import (
 type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	// opened counts the cards this process posted, by priority;
+	// escalations the alerts, by kind; undelivered the officers' texts
+	// that did not reach the tenant, by why.
+	opened, escalations, undelivered *prometheus.CounterVec
+	// queueEvery is how often the queue is read at most, however often
+	// /metrics is asked.
+	queueEvery time.Duration
 }
 
-func newMetrics(queue *handoff.Queue, log *slog.Logger) *metrics {
+// durationBuckets end at 15 s: Twilio gives up on a webhook that has not
+// answered in 15 seconds (Twilio's docs, "Webhooks: connection overrides",
+// the default read timeout).
+var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15}
+
+func newMetrics(log *slog.Logger) *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg:        prometheus.NewRegistry(),
+		queueEvery: 5 * time.Second,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "safecontact_http_requests_total",
 			Help: "HTTP requests answered, by route and status code.",
 		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "safecontact_http_request_duration_seconds",
+			Help:    "How long HTTP requests took to answer, by route. Twilio gives up at 15 s.",
+			Buckets: durationBuckets,
+		}, []string{"route"}),
+		opened: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "safecontact_cases_opened_total",
+			Help: "Case cards this process posted for officers, by priority.",
+		}, []string{"priority"}),
+		escalations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "safecontact_escalations_total",
+			Help: "Alerts this process posted (on-call, managers, reminders), by kind.",
+		}, []string{"kind"}),
+		undelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "safecontact_texts_undelivered_total",
+			Help: "Officers' texts that did not reach the tenant, by why: opted_out or failed.",
+		}, []string{"why"}),
 	}
 	bi := readBuildInfo()
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -38,16 +69,40 @@ func newMetrics(queue *handoff.Queue, log *slog.Logger) *metrics {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "goversion": bi.Go},
 	})
 	build.Set(1)
-	m.reg.MustRegister(m.requests, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if queue != nil {
-		m.reg.MustRegister(&queueCollector{queue: queue, log: log})
-	}
+	m.reg.MustRegister(m.requests, m.duration, m.opened, m.escalations, m.undelivered, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// instrument counts a route's requests.
+// watchQueue adds the officer queue's gauges, read at each scrape.
+func (m *metrics) watchQueue(queue *handoff.Queue, log *slog.Logger) {
+	m.reg.MustRegister(&queueCollector{queue: queue, log: log, every: m.queueEvery})
+}
+
+// posted counts what the queue's worker posted (handoff.Options.Posted).
+func (m *metrics) posted(kind handoff.JobKind, c *handoff.Case, a handoff.Alert) {
+	switch kind {
+	case handoff.JobCard:
+		m.opened.WithLabelValues(c.Priority.String()).Inc()
+	case handoff.JobAlert:
+		m.escalations.WithLabelValues(string(a)).Inc()
+	}
+}
+
+// textUndelivered counts an officer's text that did not reach the tenant.
+func (m *metrics) textUndelivered(optedOut bool) {
+	why := "failed"
+	if optedOut {
+		why = "opted_out"
+	}
+	m.undelivered.WithLabelValues(why).Inc()
+}
+
+// instrument counts a route's requests and times them.
 func (m *metrics) instrument(route string, h http.Handler) http.Handler {
-	return promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(prometheus.Labels{"route": route}), h)
+	l := prometheus.Labels{"route": route}
+	return promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(l),
+		promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(l), h))
 }
 
 // handler serves the metrics; with a token, only to requests that carry
@@ -72,34 +127,44 @@ func (m *metrics) handler(token string) http.Handler {
 type queueCollector struct {
 	queue *handoff.Queue
 	log   *slog.Logger
-	// The queue is read at most every few seconds, however often /metrics
-	// is asked.
-	mu   sync.Mutex
-	last handoff.Stats
-	at   time.Time
+	every time.Duration
+	mu    sync.Mutex
+	last  handoff.Stats
+	at    time.Time
+	// read: the queue has been read at least once; up: the last read
+	// worked.
+	read, up bool
 }
 
-func (c *queueCollector) stats() (handoff.Stats, error) {
+// stats returns the queue's figures as last read, reading it again when
+// they are older than a few seconds. When Redis does not answer, the
+// last figures stand and up is false: the series do not vanish exactly
+// when they matter.
+func (c *queueCollector) stats() (st handoff.Stats, read, up bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Since(c.at) < 5*time.Second {
-		return c.last, nil
+	if c.read && c.up && time.Since(c.at) < c.every {
+		return c.last, true, true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	st, err := c.queue.Stats(ctx)
 	if err != nil {
-		return st, err
+		c.log.Warn("metrics: queue not read", "err", err)
+		c.up = false
+		return c.last, c.read, false
 	}
-	c.last, c.at = st, time.Now()
-	return st, nil
+	c.last, c.at, c.read, c.up = st, time.Now(), true, true
+	return st, true, true
 }
 
 var (
 	casesOpen = prometheus.NewDesc("safecontact_cases_open",
 		"Open cases in the officer queue, by state and priority.", []string{"state", "priority"}, nil)
-	oldestQueued = prometheus.NewDesc("safecontact_cases_oldest_unclaimed_seconds",
-		"How long the longest-waiting unclaimed case has waited; 0 when none waits.", nil, nil)
+	oldestQueued = prometheus.NewDesc("safecontact_cases_oldest_unclaimed_timestamp_seconds",
+		"When the longest-waiting unclaimed case was opened, as a Unix time; 0 when none waits. Alert on time() minus this.", nil, nil)
+	queueUp = prometheus.NewDesc("safecontact_queue_up",
+		"1 when the officer queue was read from Redis at this scrape; 0 when Redis did not answer and the queue's figures are the last read.", nil, nil)
 	boardJobs = prometheus.NewDesc("safecontact_board_jobs_waiting",
 		"Posts for Slack (or the console) waiting to be made or retried.", nil, nil)
 )
@@ -108,12 +173,13 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- casesOpen
 	ch <- oldestQueued
 	ch <- boardJobs
+	ch <- queueUp
 }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	st, err := c.stats()
-	if err != nil {
-		c.log.Warn("metrics: queue not read", "err", err)
+	st, read, up := c.stats()
+	ch <- prometheus.MustNewConstMetric(queueUp, prometheus.GaugeValue, map[bool]float64{true: 1}[up])
+	if !read {
 		return
 	}
 	for _, state := range []handoff.State{handoff.StateQueued, handoff.StateClaimed} {
@@ -121,10 +187,10 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(casesOpen, prometheus.GaugeValue, float64(st.Open[state][p]), string(state), p.String())
 		}
 	}
-	var waited float64
+	var oldest float64
 	if !st.OldestQueued.IsZero() {
-		waited = time.Since(st.OldestQueued).Seconds()
+		oldest = float64(st.OldestQueued.UnixMilli()) / 1000
 	}
-	ch <- prometheus.MustNewConstMetric(oldestQueued, prometheus.GaugeValue, waited)
+	ch <- prometheus.MustNewConstMetric(oldestQueued, prometheus.GaugeValue, oldest)
 	ch <- prometheus.MustNewConstMetric(boardJobs, prometheus.GaugeValue, float64(st.Jobs))
 }

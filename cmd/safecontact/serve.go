@@ -31,6 +31,7 @@ type Main struct {
 	cfg   Config
 	log   *slog.Logger
 	stack *stack
+	met   *metrics
 	sms   *sms.Handler
 	chat  *webchat.Server
 	// outbox sends texts that answer no inbound one; nil unless Twilio's
@@ -58,7 +59,7 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Main{cfg: cfg, log: log, stack: s, done: make(chan error, 1)}
+	m := &Main{cfg: cfg, log: log, stack: s, met: newMetrics(log), done: make(chan error, 1)}
 	// Cases go to standard output, apart from the logs on standard error,
 	// which never hold a tenant's words.
 	console := handoff.NewConsole(os.Stdout, s.bundle.Hours.Location())
@@ -69,7 +70,10 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 	// loses no handoff.
 	var sink bot.Sink = console
 	if s.redis != nil {
-		m.queue = handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, queueOptions(cfg, s, log))
+		opts := queueOptions(cfg, s, log)
+		opts.Posted = m.met.posted
+		m.queue = handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, opts)
+		m.met.watchQueue(m.queue, log)
 		sink = nil
 	}
 	smsCfg := sms.Config{
@@ -77,7 +81,7 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		Log: log,
 	}
 	if cfg.TwilioAccountSID != "" {
-		if m.outbox, err = newOutbox(cfg, s, m.queue, log); err != nil {
+		if m.outbox, err = newOutbox(cfg, s, m.queue, m.met, log); err != nil {
 			s.close()
 			return nil, err
 		}
@@ -114,7 +118,7 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
-	met := newMetrics(m.queue, m.log)
+	met := m.met
 	handle := func(pattern, route string, h http.Handler) { mux.Handle(pattern, met.instrument(route, h)) }
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -231,7 +235,7 @@ func (m *Main) Close() error {
 // never texted. A text that cannot be delivered is noted in the case's
 // thread for the officer; a tenant who opted out with the carrier marks
 // the case as ended.
-func newOutbox(cfg Config, s *stack, queue *handoff.Queue, log *slog.Logger) (*sms.Outbox, error) {
+func newOutbox(cfg Config, s *stack, queue *handoff.Queue, met *metrics, log *slog.Logger) (*sms.Outbox, error) {
 	sender, err := sms.NewTwilioSender(sms.TwilioConfig{
 		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
 		From: cfg.TwilioFrom, MessagingServiceSID: cfg.TwilioMessagingService,
@@ -246,6 +250,7 @@ func newOutbox(cfg Config, s *stack, queue *handoff.Queue, log *slog.Logger) (*s
 		return c != nil, err
 	}
 	undelivered := func(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string) {
+		met.textUndelivered(optedOut)
 		var err error
 		if optedOut {
 			err = queue.Deliver(ctx, bot.Event{Kind: bot.EventOptedOut, Conversation: conv, Channel: bot.ChannelSMS})
