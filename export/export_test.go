@@ -25,7 +25,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"safecontact/bot"
 	"safecontact/export"
+	"safecontact/handoff"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/record.json")
@@ -53,52 +55,47 @@ func at(s string) time.Time {
 // record is the example in docs/export.md: invented, with the fields a
 // closed case has.
 func record() export.Record {
-	return export.Record{
-		ID:           "c0ffee12d4a5b6e7",
-		Event:        export.EventClosed,
-		Version:      3,
-		SentAt:       at("2026-03-03T16:05:00Z"),
-		OpenedAt:     at("2026-03-02T09:14:00Z"),
-		Priority:     "high",
-		Area:         "Telford & Wrekin",
-		Channel:      "sms",
-		Language:     "en",
-		Reason:       "The tenant answered the questions and asked for an officer.",
-		Deadline:     at("2026-03-03T09:14:00Z"),
-		ClaimedBy:    "Sam Jones",
-		ContactedAt:  at("2026-03-02T11:30:00Z"),
-		ContactedHow: "phone",
-		Answers: []export.Answer{
-			{Step: "safe_to_talk", Label: "Safe to message now", Value: "yes"},
-			{Step: "danger", Label: "In danger right now", Value: "no"},
-			{Step: "who", Label: "About", Value: "myself"},
+	r := export.FromCase(closedCase(), export.EventClosed, 3)
+	r.SentAt = at("2026-03-03T16:05:00Z")
+	return r
+}
+
+// closedCase is a case as the officer queue holds it when an officer
+// closes it: the record docs/export.md shows is made from it.
+func closedCase() *handoff.Case {
+	return &handoff.Case{
+		ID: "c0ffee12d4a5b6e7", State: handoff.StateClosed, Priority: bot.High, Area: "telford_wrekin",
+		Channel: bot.ChannelSMS, Lang: "en", Reason: bot.ReasonComplete,
+		Opened: at("2026-03-02T09:14:00Z"), Deadline: at("2026-03-03T09:14:00Z"),
+		Address: phone, ClaimedBy: "U0SAMJONES",
+		ContactedAt: at("2026-03-02T11:30:00Z"), ContactedBy: "U0SAMJONES", ContactHow: "by phone",
+		Outcome: "Contacted: safety plan agreed", Discussed: "yes",
+		Summary: []bot.SummaryLine{
+			{Step: "safe_to_talk", Label: "Safe to message", Value: "Yes"},
+			{Step: "danger", Label: "In danger now", Value: "No"},
 			{Step: "area", Label: "Area", Value: "Telford & Wrekin"},
-			{Step: "lives_with", Label: "Lives with the person", Value: "yes"},
-			{Step: "children", Label: "Children in the home", Value: "yes, two"},
-			{Step: "home_safe", Label: "Safe to stay at home", Value: "not sure"},
-			{Step: "security", Label: "Anything to make secure", Value: words},
-			{Step: "contact", Label: "Safe contact", Value: "phone after 10am, no voicemail"},
-			{Step: "consent", Label: "OK to share with police and support services", Value: "yes"},
+			{Step: "children", Label: "Children in the home", Value: "Yes"},
+			{Step: "security", Label: "Security at home", Value: words},
+			{Step: "contact", Label: "Safe contact", Value: "phone after 10am, no voicemail", Private: true},
 		},
-		Duties: []export.Duty{
-			{ID: "housing_record", Title: "Add the case to the housing system", Due: at("2026-03-03T09:14:00Z"),
-				DoneBy: "safecontact", DoneAt: at("2026-03-02T09:14:05Z")},
-			{ID: "safeguarding", Title: "Same-day safeguarding referral: children in the home", Due: at("2026-03-02T17:00:00Z"),
-				DoneBy: "Sam Jones", DoneAt: at("2026-03-02T14:10:00Z"), Detail: "referral SG-20418"},
-			{ID: "security", Title: "Emergency repair: make the home secure", Due: at("2026-03-03T09:14:00Z"),
-				DoneBy: "Sam Jones", DoneAt: at("2026-03-02T15:40:00Z"), Detail: "back door lock changed"},
-			{ID: "cso_discussion", Title: "Discuss the case with the Community Safety Officer",
-				DoneBy: "Sam Jones", DoneAt: at("2026-03-03T10:00:00Z"), Detail: "action plan agreed; MARAC not needed"},
+		Duties: []*handoff.Duty{
+			{ID: "dash", Title: "DASH risk assessment", Due: at("2026-03-03T09:14:00Z"),
+				DoneBy: "U0SAMJONES", DoneAt: at("2026-03-02T12:10:00Z"), Value: "score 9"},
+			{ID: "children_referral", Title: "Children's safeguarding referral", Due: at("2026-03-02T17:00:00Z"),
+				DoneBy: "U0SAMJONES", DoneAt: at("2026-03-02T14:10:00Z")},
+			{ID: "security_repairs", Title: "Security repairs request", Due: at("2026-03-03T09:14:00Z"),
+				DoneBy: "U0SAMJONES", DoneAt: at("2026-03-02T15:40:00Z")},
+			{ID: "perpetrator_caution", Title: "A perpetrator may pose as the victim", Reminder: true},
+			{ID: "closure", Title: "Closing the case", DoneBy: "U0SAMJONES", DoneAt: at("2026-03-03T16:04:00Z"),
+				Value: "discussed with the tenant"},
 		},
-		Actions: []export.Action{
-			{At: at("2026-03-02T09:31:00Z"), By: "Alex Patel", What: "claimed"},
-			{At: at("2026-03-02T10:02:00Z"), By: "Alex Patel", What: "reassigned to Sam Jones"},
-			{At: at("2026-03-02T11:30:00Z"), By: "Sam Jones", What: "contacted by phone"},
-			{At: at("2026-03-03T16:04:00Z"), By: "Sam Jones", What: "closed"},
+		Actions: []handoff.Action{
+			{At: at("2026-03-02T09:31:00Z"), Officer: "U0ALEXPATEL", What: "claimed"},
+			{At: at("2026-03-02T10:02:00Z"), Officer: "U0ALEXPATEL", What: "gave the case to U0SAMJONES"},
+			{At: at("2026-03-02T11:30:00Z"), Officer: "U0SAMJONES", What: "contacted the tenant: by phone"},
+			{At: at("2026-03-02T12:10:00Z"), Officer: "U0SAMJONES", What: "did dash"},
+			{At: at("2026-03-03T16:04:00Z"), Officer: "U0SAMJONES", What: "closed: Contacted: safety plan agreed"},
 		},
-		Outcome:          "Lock changed, safeguarding referral made, support referral accepted. Closure agreed with the tenant by phone.",
-		ClosureDiscussed: true,
-		Phone:            phone,
 	}
 }
 

@@ -107,9 +107,9 @@ type Record struct {
 	// ClosureDiscussed records that the officer discussed closing the
 	// case with the tenant before closing it, as policy requires.
 	ClosureDiscussed bool `json:"closure_discussed"`
-	// Phone is the tenant's number in E.164. The caller fills it only when
-	// the tenant agreed to be contacted; Send sends what it is given. Left
-	// out of the JSON when empty.
+	// Phone is the tenant's number in E.164. FromCase fills it only when
+	// the tenant said how it is safe to contact them; Send sends what it
+	// is given. Left out of the JSON when empty.
 	Phone string `json:"phone,omitempty"`
 	// Erased is true exactly when Event is EventErased. Such a record
 	// carries only id, event, version, sent_at and erased, whatever else

@@ -130,7 +130,7 @@ func (c *Console) Alert(_ context.Context, k *Case, a Alert, d *Duty) error {
 
 // Redact has nothing to do: what the console printed is on the
 // operator's own screen, and gone from safecontact.
-func (c *Console) Redact(context.Context, *Case, []string) error { return nil }
+func (c *Console) Redact(context.Context, *Case, []Ref) error { return nil }
 
 // PostRepairs prints the repairs request.
 func (c *Console) PostRepairs(_ context.Context, k *Case, text string) error {

@@ -280,7 +280,7 @@ func TestEraseRemovesTheTenantsWords(t *testing.T) {
 	f.stepAt(t, q, at(2026, 12, 1, 10, 2))
 
 	posts := f.board.Posts()
-	assert.Contains(t, posts, "redact case-era 1 lines", "the posted line of their words is redacted")
+	assert.Contains(t, posts, "redact case-era 2 lines", "the card and the posted line of their words are redacted")
 	for _, p := range posts {
 		assert.NotContains(t, p, "asleep")
 	}
@@ -377,3 +377,56 @@ func grep(posts []string, words ...string) []string {
 }
 
 func msString(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// DELETE reaches every Slack message that held the tenant's words: the
+// card of a case closed and opened again, and those of a case that has
+// expired from Redis. Nobody is chased to contact them afterwards.
+func TestEraseReachesOldCardsAndExpiredCases(t *testing.T) {
+	f := newFixture(t, handedOff)
+	q := f.queue()
+	ctx := context.Background()
+	id := bot.ConversationID("case-again-0001")
+	f.handoff(t, q, string(id), bot.Standard)
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: id, Text: "he is out until six"}))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 1))
+	_, err := q.Claim(ctx, id, "U-ALICE")
+	require.NoError(t, err)
+	require.NoError(t, q.Close(ctx, id, "U-ALICE", "Tenant declined support"))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 2))
+	f.clock.Set(at(2026, 12, 1, 11, 0))
+	f.handoff(t, q, string(id), bot.Standard) // the tenant goes through the intake again
+	f.stepAt(t, q, at(2026, 12, 1, 11, 1))
+	require.Len(t, grep(f.board.Posts(), "card case-aga"), 2, "a second card for the case opened again")
+
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventErased, Conversation: id}))
+	f.stepAt(t, q, at(2026, 12, 1, 11, 2))
+	assert.Contains(t, f.board.Posts(), "redact case-aga 3 lines", "both cards and the line of their words")
+	f.stepAt(t, q, dueTime.Add(time.Hour))
+	assert.Empty(t, grep(f.board.Posts(), "alert case-aga"), "no reminder to contact a tenant who asked to be erased")
+
+	// A case gone from Redis (its time ran out): its Slack messages are
+	// still redacted.
+	gone := bot.ConversationID("case-gone-0001")
+	f.handoff(t, q, string(gone), bot.Standard)
+	f.stepAt(t, q, dueTime.Add(time.Hour+time.Minute))
+	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:"+string(gone), f.prefix+"d:"+string(gone)).Err())
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventErased, Conversation: gone}))
+	f.stepAt(t, q, dueTime.Add(time.Hour+2*time.Minute))
+	assert.Contains(t, f.board.Posts(), "redact case-gon 1 lines", "the expired case's card")
+}
+
+// A closed case that opens again has its duties' clocks running again.
+func TestReopenedCaseDutiesRunAgain(t *testing.T) {
+	f := newFixture(t, handedOff)
+	q := f.queueWith(func(o *handoff.Options) { o.Policy = policy{f.hours} })
+	ctx := context.Background()
+	id := bot.ConversationID("case-duty-again-1")
+	f.handoff(t, q, string(id), bot.Standard)
+	_, err := q.Claim(ctx, id, "U-ALICE")
+	require.NoError(t, err)
+	require.NoError(t, q.Close(ctx, id, "U-ALICE", "Could not contact safely"))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 5))
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: id, Text: "hello again", Priority: bot.Standard}))
+	f.stepAt(t, q, dueTime.Add(time.Minute))
+	assert.NotEmpty(t, grep(f.board.Posts(), "alert case-dut ddue"), "the DASH, still not done, is overdue again: %q", f.board.Posts())
+}

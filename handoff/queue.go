@@ -50,9 +50,10 @@ type Board interface {
 	// (Alert.ToClaimer) about the case; d is the duty a duty's alert is
 	// about, or nil.
 	Alert(ctx context.Context, c *Case, a Alert, d *Duty) error
-	// Redact replaces the thread lines at the timestamps, which held the
-	// tenant's words, once the tenant asked for them to be erased.
-	Redact(ctx context.Context, c *Case, ts []string) error
+	// Redact replaces the messages (cards and thread lines) that held the
+	// tenant's words, once the tenant asked for them to be erased. The
+	// case may be a bare one (ID only) when it has expired.
+	Redact(ctx context.Context, c *Case, refs []Ref) error
 	// PostRepairs sends a request for security work to the repairs team:
 	// what needs doing and who to ask, and nothing else about the case.
 	PostRepairs(ctx context.Context, c *Case, text string) error
@@ -375,11 +376,13 @@ func newLedgerID() string {
 // raised it; whether it was out of hours; and the time it was promised.
 func (q *Queue) ledgerEntry(h *bot.Handoff) string {
 	op := time.UnixMilli(opened(h))
+	// What raised the priority: the tenant's words of danger (which open
+	// the case early), or their answers and risk words.
 	why := ""
 	switch {
-	case h.Priority == bot.Urgent || h.Reason == bot.ReasonDanger:
+	case h.Reason == bot.ReasonDanger:
 		why = "danger"
-	case h.Priority == bot.High:
+	case h.Priority > bot.Standard:
 		why = "answers"
 	}
 	e := map[string]string{

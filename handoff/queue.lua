@@ -4,8 +4,10 @@
 -- Keys under the prefix:
 --   c:<id>      hash, one case (fields below)
 --   d:<id>      hash, the case's duties: duty id -> JSON (see 'duties')
---   tl:<id>     list, Slack timestamps of the thread lines holding the
---               tenant's words, to redact them if the tenant asks
+--   tl:<id>     list, "channel|ts" of the cards and thread lines that
+--               held the tenant's words, across the conversation's
+--               cases, to redact them if the tenant asks; kept as long
+--               as the ledger
 --   open        zset of open (queued or claimed) case ids, by priority then age
 --   timers      zset, by when they fire (ms): "warn|<id>" and "due|<id>"
 --               (the contact deadline), "dwarn|<duty>|<id>" and
@@ -151,6 +153,17 @@ local function addDuties(c, id, list)
   return added
 end
 
+-- rescheduleDuties starts again the clocks of the duties not done yet,
+-- when a closed case opens again: they are still asked of the officers.
+local function rescheduleDuties(id)
+  for _, raw in ipairs(redis.call('HVALS', key('d:' .. id))) do
+    local d = cjson.decode(raw)
+    if not d.by and not d.rem and d.due then
+      redis.call('ZADD', key('timers'), d.warn, 'dwarn|' .. d.id .. '|' .. id, d.due, 'ddue|' .. d.id .. '|' .. id)
+    end
+  end
+end
+
 local function unscheduleDuties(id)
   for _, d in ipairs(redis.call('HKEYS', key('d:' .. id))) do
     redis.call('ZREM', key('timers'), 'dwarn|' .. d .. '|' .. id, 'ddue|' .. d .. '|' .. id)
@@ -209,7 +222,10 @@ if op == 'open' then
   -- export's versions are kept across a reopening.
   local keep = redis.call('HMGET', c, 'shown', 'log', 'lid', 'lttl', 'xv')
   redis.call('DEL', c)
-  if not st then redis.call('DEL', key('d:' .. id), key('tl:' .. id)) end
+  -- tl: lists the Slack messages that held the tenant's words, the
+  -- cards included, across every case of the conversation: DELETE
+  -- redacts them all, old cards of a reopened case too.
+  if not st then redis.call('DEL', key('d:' .. id)) end
   redis.call('HSET', c, 'st', 'queued', 'pr', pr, 'sec', ARGV[10], 'ar', ARGV[11], 'ch', ARGV[12],
     'lg', ARGV[13], 'rs', ARGV[14], 'op', ARGV[15], 'dl', ARGV[16], 'oc', oncall, 'xp', ARGV[23])
   for i, f in ipairs({'shown', 'log', 'lid', 'lttl', 'xv'}) do
@@ -233,6 +249,7 @@ if op == 'open' then
   enqueue('card', id)
   if oncall == '1' then enqueue('alert', id, '', 'oncall') end
   addDuties(c, id, ARGV[19])
+  if st then rescheduleDuties(id) end
   redis.call('PEXPIRE', key('d:' .. id), ttl)
   if st then export(c, id, 'reopened') else export(c, id, 'handoff') end
   return result
@@ -324,9 +341,18 @@ if op == 'close' then
   unscheduleDuties(id)
   act(c, now, user, 'closed: ' .. ARGV[6])
   ledger(c, 'out', ARGV[6], 'disc', ARGV[7])
+  -- Closing discussed with the tenant is the closure duty done (seed 003).
+  local raw = redis.call('HGET', key('d:' .. id), 'closure')
+  if ARGV[7] == 'yes' and raw then
+    local d = cjson.decode(raw)
+    if not d.by then
+      d.by, d.at, d.v = user, tonumber(now), 'discussed with the tenant'
+      redis.call('HSET', key('d:' .. id), 'closure', cjson.encode(d))
+      ledgerAdd(c, 'dok', 'closure')
+    end
+  end
   redis.call('PEXPIRE', c, tonumber(ARGV[9]))
   redis.call('PEXPIRE', key('d:' .. id), tonumber(ARGV[9]))
-  redis.call('PEXPIRE', key('tl:' .. id), tonumber(ARGV[9]))
   enqueue('update', id)
   enqueue('thread', id, ARGV[10], '', user)
   export(c, id, 'closed')
@@ -405,6 +431,7 @@ if op == 'tenant' then
     redis.call('HSET', c, 'st', 'queued', 'ro', 1, 'op', ARGV[9], 'dl', ARGV[10])
     redis.call('HDEL', c, 'by', 'cat', 'cby', 'out', 'dsc', 'clt', 'cot', 'cob', 'coh')
     schedule(id, ARGV[6], ARGV[7], ARGV[8])
+    rescheduleDuties(id)
     enqueue('thread', id, ARGV[11], '')
     enqueue('update', id)
     if ARGV[12] == '1' then
@@ -414,6 +441,7 @@ if op == 'tenant' then
     export(c, id, 'reopened')
   end
   redis.call('PEXPIRE', c, tonumber(ARGV[5]))
+  if redis.call('EXISTS', key('d:' .. id)) == 1 then redis.call('PEXPIRE', key('d:' .. id), tonumber(ARGV[5])) end
   enqueue('thread', id, ARGV[4], '', '', '1')
   return 1
 end
@@ -438,7 +466,18 @@ if op == 'erase' then
   -- dropped. The ledger entry, which holds no words, stays.
   local id = ARGV[3]
   local c = key('c:' .. id)
-  if redis.call('EXISTS', c) == 0 then return 0 end
+  if redis.call('EXISTS', c) == 0 then
+    -- The case has expired, but Slack keeps its messages: they are
+    -- redacted all the same.
+    if redis.call('EXISTS', key('tl:' .. id)) == 1 then
+      enqueue('redact', id)
+      return 2
+    end
+    return 0
+  end
+  -- Nobody is to be chased to contact a tenant who asked to be erased.
+  unschedule(id)
+  unscheduleDuties(id)
   for _, n in ipairs(redis.call('ZRANGE', key('jobs'), 0, -1)) do
     local j = key('job:' .. n)
     local jc, jw = unpack(redis.call('HMGET', j, 'c', 'w'))
@@ -469,6 +508,11 @@ if op == 'raise' then
   if pr > tonumber(old) then
     redis.call('HSET', c, 'pr', pr)
     ledger(c, 'pr', pr)
+    -- Raised by the answers or risk words, not by words of danger.
+    if ARGV[9] ~= '1' then
+      local lid = redis.call('HGET', c, 'lid')
+      if lid and (redis.call('HGET', key('led:' .. lid), 'why') or '') == '' then ledger(c, 'why', 'answers') end
+    end
     if st == 'queued' then redis.call('ZADD', key('open'), ARGV[5], id) end
     enqueue('update', id)
   end
@@ -556,8 +600,10 @@ end
 
 if op == 'done' then
   -- A job is finished. ARGV: job number, case id, posted message's
-  -- channel and ts, ttl-ms, kind. A posted card's place is recorded with
-  -- the case; a posted line of the tenant's words, so it can be redacted.
+  -- channel and ts, ttl-ms, kind, refs-ttl-ms. A posted card's place is
+  -- recorded with the case; a card, and a line of the tenant's words, is
+  -- listed (as channel|ts, no words) so that DELETE can redact it, for
+  -- as long as Slack may keep it (the ledger's time).
   local j = key('job:' .. ARGV[3])
   local tenant = redis.call('HGET', j, 'w')
   redis.call('ZREM', key('jobs'), ARGV[3])
@@ -569,9 +615,10 @@ if op == 'done' then
         redis.call('HSET', c, 'cc', ARGV[5], 'cts', ARGV[6])
       end
       redis.call('SET', key('card:' .. ARGV[6]), ARGV[4], 'PX', tonumber(ARGV[7]))
-    elseif tenant == '1' then
-      redis.call('RPUSH', key('tl:' .. ARGV[4]), ARGV[6])
-      redis.call('PEXPIRE', key('tl:' .. ARGV[4]), tonumber(ARGV[7]))
+    end
+    if ARGV[8] == 'card' or tenant == '1' then
+      redis.call('RPUSH', key('tl:' .. ARGV[4]), ARGV[5] .. '|' .. ARGV[6])
+      redis.call('PEXPIRE', key('tl:' .. ARGV[4]), tonumber(ARGV[9]))
     end
   end
   return 1

@@ -108,8 +108,8 @@ func (b *board) Alert(_ context.Context, c *handoff.Case, a handoff.Alert, d *ha
 	return b.record(what)
 }
 
-func (b *board) Redact(_ context.Context, c *handoff.Case, ts []string) error {
-	return b.record(fmt.Sprintf("redact %s %d lines", c.Short(), len(ts)))
+func (b *board) Redact(_ context.Context, c *handoff.Case, refs []handoff.Ref) error {
+	return b.record(fmt.Sprintf("redact %s %d lines", c.Short(), len(refs)))
 }
 
 func (b *board) PostRepairs(_ context.Context, c *handoff.Case, text string) error {

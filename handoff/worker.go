@@ -169,6 +169,11 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			return err
 		}
 		c, err := q.caseFor(ctx, cases, j.id)
+		if errors.Is(err, ErrNoCase) && j.kind == JobRedact {
+			// The case has expired, but Slack keeps the messages that
+			// held the tenant's words: they are redacted all the same.
+			c, err = &Case{ID: j.id}, nil
+		}
 		if err == nil {
 			err = q.unseal(j)
 		}
@@ -283,11 +288,19 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 		}
 		return Ref{}, q.board.Alert(ctx, c, j.alert, d)
 	case JobRedact:
-		ts, err := q.rdb.LRange(ctx, q.opts.Prefix+"tl:"+string(c.ID), 0, -1).Result()
+		list, err := q.rdb.LRange(ctx, q.opts.Prefix+"tl:"+string(c.ID), 0, -1).Result()
 		if err != nil {
 			return Ref{}, err
 		}
-		return Ref{}, q.board.Redact(ctx, c, ts)
+		refs := make([]Ref, 0, len(list))
+		for _, r := range list {
+			ch, ts, ok := strings.Cut(r, "|")
+			if !ok { // listed before refs carried their channel
+				ch, ts = c.Card.Channel, r
+			}
+			refs = append(refs, Ref{Channel: ch, TS: ts})
+		}
+		return Ref{}, q.board.Redact(ctx, c, refs)
 	case JobRepairs:
 		return Ref{}, q.board.PostRepairs(ctx, c, j.line.Text)
 	case JobExport:
@@ -303,24 +316,25 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 }
 
 func (q *Queue) done(ctx context.Context, j *job, ref Ref) error {
-	err := q.eval(ctx, "done", j.n, string(j.id), ref.Channel, ref.TS, q.opts.TTL.Milliseconds(), string(j.kind)).Err()
+	err := q.eval(ctx, "done", j.n, string(j.id), ref.Channel, ref.TS, q.opts.TTL.Milliseconds(), string(j.kind),
+		max(q.opts.TTL, q.opts.LedgerTTL).Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("queue: job done: %w", err)
 	}
 	return nil
 }
 
-// failed records a failed attempt. A card, an alert, a repairs request or
-// an export is never given up: it is what officers, on-call, the repairs
-// team and the housing system act on, and it is tried again, at the
-// longest backoff, until the channel or receiver is fixed; when a card
-// has failed MaxAttempts times the managers are told, once. Other jobs
-// (card updates, thread lines, redactions) are given up after
-// MaxAttempts.
+// failed records a failed attempt. A card, an alert, a repairs request,
+// an export or a redaction is never given up: it is what officers,
+// on-call, the repairs team and the housing system act on, or what the
+// tenant asked for, and it is tried again, at the longest backoff, until
+// the channel or receiver is fixed; when a card has failed MaxAttempts
+// times the managers are told, once. Other jobs (card updates, thread
+// lines) are given up after MaxAttempts.
 func (q *Queue) failed(ctx context.Context, c *Case, j *job, now time.Time, cause error) error {
 	n := j.attempts + 1
 	log := q.opts.Log.With("case", c.Short(), "job", string(j.kind), "attempts", n, "err", cause)
-	keep := j.kind == JobCard || j.kind == JobAlert || j.kind == JobExport || j.kind == JobRepairs
+	keep := j.kind == JobCard || j.kind == JobAlert || j.kind == JobExport || j.kind == JobRepairs || j.kind == JobRedact
 	if n >= q.opts.MaxAttempts && !keep {
 		log.Error("queue: giving up a job")
 		return q.done(ctx, j, Ref{})

@@ -402,7 +402,7 @@ func TestBrowserChoiceButtons(t *testing.T) {
 	assert.Less(t, n.Top, 360.0, "near the top of a phone's screen")
 	assert.Contains(t, n.Text, "browser history")
 	assert.Contains(t, n.Text, "private (incognito) window")
-	assert.Contains(t, eval[string](t, ctx, `document.getElementById('exit-hint').innerText`), "our officers, they still have them. To have everything you told us deleted, including what officers have, send DELETE.")
+	assert.Contains(t, eval[string](t, ctx, `document.getElementById('exit-hint').innerText`), "our officers, they still have them. To have what you told us deleted, from what officers see too, send DELETE here before you leave.")
 	for _, word := range []string{"abuse", "violence", "domestic"} {
 		assert.NotContains(t, strings.ToLower(n.Text), word)
 	}

@@ -335,7 +335,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 		// An officer's reply comes unasked: the flow's quiet words may not
 		// lead it either.
 		Officers: cfg.Officers, LockScreenWords: append(slices.Clone(m.cfg.LockScreenWords), m.stack.bundle.Flow.QuietWords...),
-		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chatBus, queue: m.queue}, Redis: m.stack.redis, Log: m.log,
+		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chatBus, queue: m.queue, log: m.log}, Redis: m.stack.redis, Log: m.log,
 	})
 	if err != nil {
 		return err
@@ -357,6 +357,7 @@ type relay struct {
 	outbox *sms.Outbox
 	chat   *chatBus
 	queue  *handoff.Queue
+	log    *slog.Logger
 }
 
 func (r relay) Send(ctx context.Context, c *handoff.Case, key, text string) error {
@@ -372,8 +373,10 @@ func (r relay) Send(ctx context.Context, c *handoff.Case, key, text string) erro
 		} else if err != nil {
 			return err
 		}
+		// The reply has reached the tenant: whatever happens to the
+		// record of it, it must not be reported unsent (and sent again).
 		if err := r.queue.Delivered(ctx, c.ID, "shown in the web chat"); err != nil {
-			return fmt.Errorf("the reply was shown, but its contact was not recorded on the case: %w", err)
+			r.log.Error("officers: a reply shown in the web chat was not recorded as the first contact", "case", c.Short(), "err", err)
 		}
 		return nil
 	}

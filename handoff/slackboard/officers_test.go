@@ -306,3 +306,27 @@ func TestMonthlySummaryChannel(t *testing.T) {
 	assert.Equal(t, []string{"figures"}, r.postsIn("C-REPORTS"))
 	assert.Empty(t, r.postsIn("C-MANAGERS"))
 }
+
+// Closing a case after discussing it with the tenant is the policy's
+// closure duty done (seed 003); closing without is not.
+func TestClosureDiscussedIsTheClosureDuty(t *testing.T) {
+	e := newOfficeEnv(t)
+	for _, tc := range []struct {
+		id, discussed string
+		done          bool
+	}{{"closure-0001", "Yes, discussed with the tenant", true}, {"closure-0002", "No, not discussed", false}} {
+		ts := e.cardFor(tc.id, "shropshire", bot.Standard)
+		e.claimed("U-ALICE", tc.id, ts)
+		n := len(e.api.Views())
+		e.press("U-ALICE", ts, "close", tc.id)
+		assert.Empty(t, e.form("U-ALICE", n, nil, map[string]map[string]string{
+			"outcome": {"value": "Contacted: safety plan agreed"}, "discussed": {"value": tc.discussed}}))
+		e.eventually(func() bool { return e.get(tc.id).State == handoff.StateClosed }, "closed")
+		d := e.get(tc.id).Duty("closure")
+		require.NotNil(t, d)
+		assert.Equal(t, tc.done, d.Done(), tc.discussed)
+		if tc.done {
+			assert.Equal(t, "U-ALICE", d.DoneBy)
+		}
+	}
+}

@@ -79,26 +79,28 @@ func (s *Slack) soon(f func(context.Context)) {
 	})
 }
 
-// opensModal reports whether the interaction asks for a modal: Reply to
-// tenant, Contacted, Close, a duty that records something, or the
-// shortcut.
-func opensModal(cb slack.InteractionCallback) bool {
+// atOnce reports whether the interaction is handled at once rather than
+// in its turn on the worker: one that opens a form (Reply to tenant,
+// Contacted, Close, a duty that records something, the shortcut), which
+// must open within its trigger id's three seconds, and Claim, which those
+// forms check: a claim waiting behind other work would have them refused.
+func atOnce(cb slack.InteractionCallback) bool {
 	if cb.Type == slack.InteractionTypeMessageAction {
 		return true
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
 		switch a.ActionID {
-		case actionReply, actionContacted, actionClose, actionDuty:
+		case actionClaim, actionReply, actionContacted, actionClose, actionDuty:
 			return true
 		}
 	}
 	return false
 }
 
-// dispatch hands an acknowledged interaction to the background: a modal
-// to open at once, anything else to the worker, in order.
+// dispatch hands an acknowledged interaction to the background: at once,
+// or to the worker, in order.
 func (s *Slack) dispatch(cb slack.InteractionCallback) {
-	if opensModal(cb) {
+	if atOnce(cb) {
 		s.soon(func(ctx context.Context) { s.interaction(ctx, cb) })
 		return
 	}

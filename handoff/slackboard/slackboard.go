@@ -281,10 +281,12 @@ func mention(text, officer, officer2 string) string {
 	return strings.NewReplacer("{officer}", "<@"+officer+">", "{officer2}", "<@"+officer2+">").Replace(text)
 }
 
-// Redact replaces the thread lines that held the tenant's words.
-func (s *Slack) Redact(ctx context.Context, c *handoff.Case, ts []string) error {
-	for _, t := range ts {
-		_, _, _, err := s.api.UpdateMessageContext(ctx, c.Card.Channel, t, slack.MsgOptionText(handoff.Removed, false))
+// Redact replaces the messages that held the tenant's words, cards
+// included, with handoff.Removed and no blocks. The case's current card
+// is then redrawn, without the answers, by the update that follows.
+func (s *Slack) Redact(ctx context.Context, c *handoff.Case, refs []handoff.Ref) error {
+	for _, r := range refs {
+		_, _, _, err := s.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(handoff.Removed, false), slack.MsgOptionBlocks())
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) && se.Err == "message_not_found" {
 			continue // deleted in Slack already

@@ -509,7 +509,7 @@ func TestSendToTenantShortcut(t *testing.T) {
 func TestShowContactAndClose(t *testing.T) {
 	e := newEnv(t)
 	ts := e.cardFor("contact-0001", "shropshire", bot.Standard)
-	e.press("U-ALICE", ts, "claim", "contact-0001")
+	e.claimed("U-ALICE", "contact-0001", ts)
 	e.press("U-BOB", ts, "contact", "contact-0001")
 	e.press("U-ALICE", ts, "contact", "contact-0001")
 	e.press("U-BOB", ts, "close", "contact-0001")

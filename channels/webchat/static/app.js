@@ -16,14 +16,14 @@
       you: "You", bot: "Housing team", officer: "Officer", ended: "This chat has ended.", again: "Start again",
       label: "Your message", send: "Send", leave: "Leave this site", failed: "Not sent. Check your connection and try again.",
       quick: "Quick answers",
-      exitHint: "To leave fast, select the button or press Shift 3 times. This hides and ends the chat. If we have already passed your details to our officers, they still have them. To have everything you told us deleted, including what officers have, send DELETE.",
+      exitHint: "To leave fast, select the button or press Shift 3 times. This hides and ends the chat. If we have already passed your details to our officers, they still have them. To have what you told us deleted, from what officers see too, send DELETE here before you leave.",
       history: "This chat saves no cookies or data on this device, but your browser history can still show this page. You can delete it from your history, or next time use a private (incognito) window."
     },
     cy: {
       you: "Chi", bot: "Tîm tai", officer: "Swyddog", ended: "Mae'r sgwrs wedi dod i ben.", again: "Dechrau eto",
       label: "Eich neges", send: "Anfon", leave: "Gadael y wefan", failed: "Heb ei anfon. Gwiriwch eich cysylltiad a rhowch gynnig arall arni.",
       quick: "Atebion cyflym",
-      exitHint: "I adael yn gyflym, dewiswch y botwm neu pwyswch Shift 3 gwaith. Mae hyn yn cuddio ac yn cau'r sgwrs. Os ydym eisoes wedi rhoi eich manylion i'n swyddogion, mae'r manylion ganddyn nhw o hyd. I ddileu popeth a ddywedoch wrthym, gan gynnwys beth sydd gan swyddogion, anfonwch DILEU.",
+      exitHint: "I adael yn gyflym, dewiswch y botwm neu pwyswch Shift 3 gwaith. Mae hyn yn cuddio ac yn cau'r sgwrs. Os ydym eisoes wedi rhoi eich manylion i'n swyddogion, mae'r manylion ganddyn nhw o hyd. I ddileu beth ddywedoch wrthym, o beth mae swyddogion yn ei weld hefyd, anfonwch DILEU yma cyn gadael.",
       history: "Nid yw'r sgwrs hon yn cadw cwcis na data ar y ddyfais hon, ond gall hanes eich porwr ddal i ddangos y dudalen hon. Gallwch ei dileu o'ch hanes, neu y tro nesaf defnyddiwch ffenestr breifat (incognito)."
     }
   };
