@@ -26,7 +26,9 @@ const (
 	// EventErased: DELETE; as EventExited.
 	EventErased EventKind = "erased"
 	// EventTenantMessage: the tenant wrote after the handoff; Event.Text is
-	// for the officer's thread.
+	// for the officer's thread. A message that came with a picture or
+	// file has AttachmentNote in Text, after the words if there were any:
+	// the file itself was never received.
 	EventTenantMessage EventKind = "tenant_message"
 	// EventCaseUpdated: the tenant answered another question of a case
 	// opened before the handoff; Event.Handoff holds what is known now.

@@ -109,13 +109,21 @@ const (
 	// count with nothing about the tenant). The tenant asked, so it is
 	// not unsolicited; like every text, its start must be neutral.
 	MsgErased = "erased"
+	// MsgAttachment answers a message that came with a picture or other
+	// file, which safecontact cannot receive and does not keep: it says so,
+	// and what to do instead (put it in words, or tell the officer). It
+	// is required, not optional: a flow without it would leave a tenant
+	// who risked sending a photo, perhaps of an injury, believing that
+	// officers had it, and silence is the unsafe default. A missing text
+	// is a start-up error naming the file, as for every other message.
+	MsgAttachment = "attachment"
 )
 
 // RequiredMessages lists the Messages every flow must define.
 var RequiredMessages = []string{
 	MsgEmergency, MsgNotUnderstood, MsgNumbers, MsgAreaChoice,
 	MsgCannotGoBack, MsgAfterHandoff, MsgHandedOffEarly, MsgSummary,
-	MsgAreaUnknown, MsgAreaFallback, MsgErased,
+	MsgAreaUnknown, MsgAreaFallback, MsgErased, MsgAttachment,
 }
 
 // Step is one question of the intake, or an end.

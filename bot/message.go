@@ -24,6 +24,11 @@ type Inbound struct {
 	// Empty means the channel has no ids and every message is new.
 	MessageID string
 	Text      string
+	// Attachments is how many pictures or other files came with the
+	// message (Twilio's NumMedia). The engine never sees or keeps them:
+	// it tells the tenant they cannot be received here (MsgAttachment)
+	// and tells the officers one was sent and not kept (AttachmentNote).
+	Attachments int
 	// Lang and Area are hints for a new conversation: the language to start
 	// in and the tenant's area (a web chat on an area's own page knows it).
 	// Unknown values are ignored; an existing conversation keeps its own.

@@ -26,6 +26,9 @@ type turn struct {
 	// opened is set when this turn opened the officers' case; changed
 	// when it recorded an answer or the tenant's words.
 	opened, changed bool
+	// emergencyAt is how many replies there were up to and including
+	// the 999 reply of this turn; zero when there was none.
+	emergencyAt int
 }
 
 func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound) (*turn, error) {
@@ -41,7 +44,11 @@ func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound) (*tur
 	}
 	t.conv.Updated = t.now
 	t.c = composer{e: e, lang: t.conv.Lang}
-	err := t.apply(in.Text, fresh)
+	attachments := max(in.Attachments, 0)
+	err := t.apply(in.Text, attachments, fresh)
+	if attachments > 0 {
+		t.attachmentNotice()
+	}
 	t.caseUpdate()
 	t.conv.remember(in.MessageID, t.replies)
 	return t, err
@@ -62,8 +69,10 @@ func (e *Engine) newConversation(in Inbound, now time.Time) *Conversation {
 }
 
 // apply handles the message: global words first, in every state, then the
-// current step. Words of danger come before everything but leaving.
-func (t *turn) apply(raw string, fresh bool) error {
+// current step. Words of danger come before everything but leaving. A
+// message that is only a picture or file (attachments and no words)
+// answers nothing: the open question is asked again.
+func (t *turn) apply(raw string, attachments int, fresh bool) error {
 	lx, text := t.e.lex, Normalize(raw)
 	switch {
 	case lx.exit.is(text):
@@ -81,6 +90,9 @@ func (t *turn) apply(raw string, fresh bool) error {
 	if raw != "" {
 		t.lines = append(t.lines, Line{At: t.now, Step: t.conv.State, Text: raw})
 	}
+	if attachments > 0 {
+		t.lines = append(t.lines, Line{At: t.now, Step: t.conv.State, Text: AttachmentNote(attachments)})
+	}
 	step := t.e.flow.Step(t.conv.State)
 	if step == nil {
 		// The flow changed under a stored conversation: start again.
@@ -93,7 +105,7 @@ func (t *turn) apply(raw string, fresh bool) error {
 		if !danger {
 			t.riskWords(text)
 		}
-		t.events = append(t.events, Event{Kind: EventTenantMessage, Priority: t.conv.Priority, Text: raw})
+		t.events = append(t.events, Event{Kind: EventTenantMessage, Priority: t.conv.Priority, Text: tenantText(raw, attachments)})
 	}
 	if danger {
 		return t.danger(step, raw)
@@ -117,6 +129,16 @@ func (t *turn) apply(raw string, fresh bool) error {
 		return nil
 	case step.Kind == KindEnd:
 		return t.afterEnd(step)
+	case raw == "" && attachments > 0:
+		// A picture alone: the notice (attachmentNotice) says why nothing
+		// was taken from it, and the question still open follows.
+		if step.Kind == KindArea && len(t.conv.AreaChoices) > 0 {
+			t.say(t.areaQuestion(step))
+			t.offer(step)
+		} else {
+			t.ask(step)
+		}
+		return nil
 	case lx.greeting.is(text):
 		// "hi" to a question already on screen: ask it again, kindly.
 		t.ask(step)
@@ -471,6 +493,9 @@ func (t *turn) handoffCase(reason string) *Handoff {
 // does.
 func (t *turn) emergency(words string) {
 	t.say(t.c.message(MsgEmergency))
+	if t.emergencyAt == 0 {
+		t.emergencyAt = len(t.replies)
+	}
 	t.raise(Urgent)
 	if t.conv.HandedOff.IsZero() {
 		if t.conv.keep(words) {

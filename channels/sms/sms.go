@@ -6,6 +6,12 @@
 // its path; without an auth token configured, every request is refused.
 // Nothing a tenant sends, nor their number, is logged: a conversation is
 // named by its id.
+//
+// A sender that cannot be texted back (WhatsApp, a short code, an
+// alphanumeric sender id) is answered with an empty TwiML response and
+// starts no conversation: an officer could never reply to it. Pictures
+// and other files sent with a text are never fetched or kept: the engine
+// is told only how many there were.
 package sms
 
 import (
@@ -16,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,10 +151,19 @@ func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "From and MessageSid are required", http.StatusBadRequest)
 		return
 	}
+	if kind := unanswerable(from); kind != "" {
+		// No conversation an officer could never answer: nothing is
+		// stored, nothing is sent, and Twilio is told all is well so it
+		// does not retry. The kind is logged, never the sender.
+		h.cfg.Log.Warn("sms: refused a sender that cannot be texted back", "kind", kind)
+		writeTwiML(w, nil, h.cfg.Log)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.TurnTimeout)
 	defer cancel()
 	res, err := h.cfg.Engine.Handle(ctx, bot.Inbound{
 		Channel: bot.ChannelSMS, Address: from, MessageID: sid, Text: form.Get("Body"),
+		Attachments: attachments(form),
 	})
 	if err != nil {
 		// The store refused or was too slow: nothing was saved (a turn is
@@ -162,6 +178,28 @@ func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
 	}
 	writeTwiML(w, res.Replies, h.cfg.Log)
 	h.deliver(res)
+}
+
+// maxMedia is the most attachments Twilio puts on one message
+// (https://www.twilio.com/docs/api/rest/media: up to 10 media files).
+const maxMedia = 10
+
+// attachments is how many pictures or other files came with the message:
+// Twilio's NumMedia, with MediaUrl0 … and MediaContentType0 … for each
+// (https://www.twilio.com/docs/messaging/guides/webhook-request). Only
+// the count is read; the files are never fetched, and no URL or type is
+// passed on or kept. Twilio itself keeps received media until its Media
+// resource is deleted (https://www.twilio.com/docs/api/rest/media).
+func attachments(form url.Values) int {
+	n, err := strconv.Atoi(strings.TrimSpace(form.Get("NumMedia")))
+	if err != nil || n < 0 {
+		n = 0
+	}
+	if n == 0 && form.Get("MediaUrl0") != "" {
+		// A count missing or garbled: a picture is still a picture.
+		n = 1
+	}
+	return min(n, maxMedia)
 }
 
 // deliver passes the turn's events on. The replies are already committed,

@@ -50,7 +50,7 @@ func TestFlowsCheckNamesFileAndLine(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("flows check of a broken dir: err %v, want exit status 1", err)
 	}
-	want := filepath.Join(dir, "intake.yaml") + `:24: step ask: option no: next: unknown target step "nowhere"`
+	want := filepath.Join(dir, "intake.yaml") + `:25: step ask: option no: next: unknown target step "nowhere"`
 	if !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr:\n%s\nwant it to contain:\n%s", stderr.String(), want)
 	}
