@@ -1,4 +1,4 @@
-module safecontact
+module github.com/safecontact/safecontact
 
 go 1.26.8
 

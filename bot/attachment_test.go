@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // A picture is answered in the conversation's language, the answers on

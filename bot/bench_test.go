@@ -10,12 +10,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/bot/redisstore"
-	"safecontact/bot/seal"
-	"safecontact/bot/storetest"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/bot/redisstore"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // intake is a whole conversation, first message to handoff (DESIGN §6).

@@ -3,7 +3,7 @@ package bot_test
 import (
 	"fmt"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 func ExampleDangerLexicon_Match() {

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"safecontact/export"
+	"github.com/safecontact/safecontact/export"
 )
 
 // The signature of the short example in docs/export.md.

@@ -25,9 +25,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/export"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/export"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/record.json")

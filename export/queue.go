@@ -3,8 +3,8 @@ package export
 import (
 	"context"
 
-	"safecontact/bot"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // Queue delivers the officer queue's cases to the housing system: it is

@@ -14,12 +14,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/seal"
-	"safecontact/bot/storetest"
-	"safecontact/export"
-	"safecontact/flows"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/export"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // housing is the housing system's end: it checks each delivery's

@@ -7,7 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // readAreas reads areas.yaml into a Directory and reports every problem.

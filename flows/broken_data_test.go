@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // TestBrokenReferenceData loads each testdata/broken/{areas,postcodes,

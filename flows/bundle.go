@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Bundle is everything the flow files define, loaded and checked.

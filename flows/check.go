@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // placeholderRE finds {placeholders} in prompts.

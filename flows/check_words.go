@@ -4,7 +4,7 @@ import (
 	"slices"
 	"sort"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // globalWords returns every global word, normalised, with the list it is in.

@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // DangerFile holds the danger lexicon: the phrases that signal danger in

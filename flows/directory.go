@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // The files of the area directory and of the office hours.

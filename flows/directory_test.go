@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // Moments the default office (Mon-Fri 9-5) is open and closed.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
 )
 
 // Every reply passes the lock-screen mask, including words a landlord adds

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Duty is one thing the landlords' policies ask of an officer once a case

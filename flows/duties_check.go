@@ -3,7 +3,7 @@ package flows
 import (
 	"slices"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // checkDuties checks the duties against each other and the intake, and

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // loadTestDuties loads duties.yaml from dir over the embedded defaults,

@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // DutiesFile holds the officers' duties.

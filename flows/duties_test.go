@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/flows"
-	"safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 // loadDefaultBundle loads the embedded flow files, failing on any error.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // The web chat's quick-exit button erases without a message.

@@ -5,7 +5,7 @@ import (
 	"os"
 	"time"
 
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/flows"
 )
 
 func ExampleParsePostcode() {

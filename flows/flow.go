@@ -6,7 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // The files of a flow.

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // rig is an engine on the default flows with a store a test can put a

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rickar/cal/v2"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Hours are a landlord's office hours: a weekly pattern in wall-clock

@@ -7,7 +7,7 @@ import (
 
 	"github.com/rickar/cal/v2/gb"
 
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // london is the default hours' time zone, for building test times.

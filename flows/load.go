@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"os"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 //go:embed default/*.yaml

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/flows"
 )
 
 func TestLocateByName(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // pathCount is what one walk through the intake cost the tenant.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/flows"
 )
 
 func TestParsePostcode(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // TestPriorityRules drives the default flow from a step through answers

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // checkSignposts reports, against the area directory, a signpost without

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // TestSignpostChecks checks each signpost rule against the default

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // TestEveryStepInBothLanguages answers every option of every step of the

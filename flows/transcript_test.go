@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/flows"
-	"safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the transcript goldens in testdata/transcripts")

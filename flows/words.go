@@ -3,7 +3,7 @@ package flows
 import (
 	"go.yaml.in/yaml/v3"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // wordsFile is words.yaml read: each language's vocabulary and the words

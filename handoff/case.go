@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // State is where a case is in its life.

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Console prints cases and case updates for an operator at a terminal. It

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Duty is something the landlord's policy asks of the officers for a

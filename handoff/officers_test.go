@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // A standard case handed off Tue 1 Dec 10:00 is due one working day on,

@@ -16,8 +16,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"safecontact/bot"
-	"safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/seal"
 )
 
 // Hours is the office's working time, as the queue's clocks count it.

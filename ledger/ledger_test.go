@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot/storetest"
-	"safecontact/ledger"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/ledger"
 )
 
 var london = mustLoad("Europe/London")

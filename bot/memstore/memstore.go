@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Store is an in-memory bot.Store. The zero value is not usable; call New.

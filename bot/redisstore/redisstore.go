@@ -32,8 +32,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"safecontact/bot"
-	"safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/seal"
 )
 
 // Options tune the store. The zero value is usable.

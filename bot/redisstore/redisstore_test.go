@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/redisstore"
-	"safecontact/bot/seal"
-	"safecontact/bot/storetest"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/redisstore"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/flows"
 )
 
 var ctx = context.Background()

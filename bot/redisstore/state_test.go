@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 func TestStateRoundTripsAndPlainJSONStillReads(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/seal"
 )
 
 func newSealer(t testing.TB) *seal.Sealer {

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Open returns two handles on one fresh, empty backing store: for Redis, two

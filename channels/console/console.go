@@ -11,7 +11,7 @@ import (
 	"io"
 	"strconv"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Engine is what the console needs of the dialogue engine.

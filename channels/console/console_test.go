@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/channels/console"
-	"safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/channels/console"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 func engine(t *testing.T, now time.Time) *bot.Engine {

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/channels/sms"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/channels/sms"
 )
 
 // mediaURL is where Twilio would keep the picture. safecontact never

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/channels/sms"
+	"github.com/safecontact/safecontact/channels/sms"
 )
 
 // loadClient posts signed inbound texts for many tenants, each walking

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/seal"
-	"safecontact/bot/storetest"
-	"safecontact/channels/sms"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/channels/sms"
 )
 
 const accountSID = "AC00000000000000000000000000000001"

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/channels/sms"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/channels/sms"
 )
 
 // A sender that cannot be texted back gets an empty TwiML answer (so

@@ -29,7 +29,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	"github.com/twilio/twilio-go/twiml"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Paths the handler serves (DESIGN §8).

@@ -23,13 +23,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/redisstore"
-	"safecontact/bot/seal"
-	"safecontact/bot/storetest"
-	"safecontact/channels/sms"
-	"safecontact/flows"
-	"safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/redisstore"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 const (

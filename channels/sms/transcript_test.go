@@ -10,11 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/redisstore"
-	"safecontact/channels/sms"
-	"safecontact/flows"
-	"safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/redisstore"
+	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 // transcripts are the engine's golden transcripts, played here over the

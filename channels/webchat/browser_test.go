@@ -22,7 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // browser starts headless Chromium at a 360-pixel-wide phone size. Without

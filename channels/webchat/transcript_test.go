@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/flows"
-	"safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 // transcripts are the engine's golden transcripts, played here over the

@@ -42,7 +42,7 @@ import (
 	"sync"
 	"time"
 
-	"safecontact/bot"
+	"github.com/safecontact/safecontact/bot"
 )
 
 // Engine is what the web chat needs of the dialogue engine.

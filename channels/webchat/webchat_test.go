@@ -17,10 +17,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/channels/webchat"
-	"safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/channels/webchat"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 type rig struct {

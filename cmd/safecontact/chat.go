@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/channels/console"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/channels/console"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // chat runs the intake in the terminal: the tenant's lines on stdin, the

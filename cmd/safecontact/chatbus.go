@@ -11,9 +11,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"safecontact/bot"
-	"safecontact/bot/seal"
-	"safecontact/channels/webchat"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/channels/webchat"
 )
 
 // chatBus takes an officer's message to the process that holds the

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"safecontact/export"
+	"github.com/safecontact/safecontact/export"
 )
 
 // Config is everything safecontact reads from its environment, parsed once

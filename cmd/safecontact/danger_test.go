@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/handoff/slackboard/slackfake"
+	"github.com/safecontact/safecontact/handoff/slackboard/slackfake"
 )
 
 // onCallWithin is how soon on-call must hear of a tenant's danger.

@@ -29,10 +29,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
-	"safecontact/bot"
-	"safecontact/bot/seal"
-	"safecontact/channels/sms"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // deployRepoFile reads a file by its path from the repository's root.

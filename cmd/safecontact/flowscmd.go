@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // errProblems means flows check found errors; they were printed already.

@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/seal"
 )
 
 const usage = `usage: safecontact <command>

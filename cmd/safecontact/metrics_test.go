@@ -14,11 +14,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"safecontact/bot"
-	"safecontact/bot/seal"
-	"safecontact/bot/storetest"
-	"safecontact/flows"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 func scrape(t *testing.T, m *metrics) string {

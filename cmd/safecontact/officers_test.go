@@ -28,8 +28,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot/storetest"
-	"safecontact/handoff/slackboard/slackfake"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/handoff/slackboard/slackfake"
 )
 
 const (

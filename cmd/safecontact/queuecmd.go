@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // queueCmd lists the open cases, most urgent first, then oldest: what an

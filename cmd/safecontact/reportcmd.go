@@ -11,8 +11,8 @@ import (
 	"os"
 	"time"
 
-	"safecontact/ledger"
-	"safecontact/ledger/report"
+	"github.com/safecontact/safecontact/ledger"
+	"github.com/safecontact/safecontact/ledger/report"
 )
 
 // reportBudget is how long the report command may take to read the

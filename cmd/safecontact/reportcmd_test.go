@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot/storetest"
-	"safecontact/ledger"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/ledger"
 )
 
 // reportEnv is the environment of the report command in tests: the test

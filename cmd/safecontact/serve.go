@@ -14,15 +14,15 @@ import (
 	"sync"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/channels/sms"
-	"safecontact/channels/webchat"
-	"safecontact/export"
-	"safecontact/handoff"
-	"safecontact/handoff/policy"
-	"safecontact/handoff/slackboard"
-	"safecontact/ledger"
-	"safecontact/ledger/report"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/channels/webchat"
+	"github.com/safecontact/safecontact/export"
+	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/handoff/policy"
+	"github.com/safecontact/safecontact/handoff/slackboard"
+	"github.com/safecontact/safecontact/ledger"
+	"github.com/safecontact/safecontact/ledger/report"
 )
 
 // Main is a running safecontact service. Tests start it on ":0" and read

@@ -12,12 +12,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"safecontact/bot"
-	"safecontact/bot/memstore"
-	"safecontact/bot/redisstore"
-	"safecontact/bot/seal"
-	"safecontact/channels/webchat"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/bot/redisstore"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/channels/webchat"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // keys are the secrets derived from SAFECONTACT_KEY: one encrypts

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/flows"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/flows"
 )
 
 // Engine returns an engine on the embedded default flows over store, with

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 func TestParseTranscript(t *testing.T) {

@@ -6,9 +6,9 @@ package policy
 import (
 	"time"
 
-	"safecontact/bot"
-	"safecontact/flows"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // warnShare is how far towards a duty's deadline its holder is reminded:

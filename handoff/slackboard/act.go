@@ -11,8 +11,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
-	"safecontact/bot"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // interaction handles a button press or an option picked on a card, and

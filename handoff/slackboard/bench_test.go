@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"safecontact/bot"
-	"safecontact/handoff/slackboard/slackfake"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/handoff/slackboard/slackfake"
 )
 
 // BenchmarkEventsAck measures how long POST /slack/events takes to answer

@@ -7,8 +7,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"safecontact/bot"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // Action ids on the case card; the rest are in manage.go.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"safecontact/bot"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // An officer's work on a case, from its card: Contacted (with how),

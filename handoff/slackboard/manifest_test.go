@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"safecontact/handoff/slackboard"
+	"github.com/safecontact/safecontact/handoff/slackboard"
 )
 
 // The app manifest in deploy/ must ask for what the adapter uses and point

@@ -9,12 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/flows"
-	"safecontact/handoff"
-	"safecontact/handoff/policy"
-	"safecontact/handoff/slackboard"
-	"safecontact/handoff/slackboard/slackfake"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/handoff/policy"
+	"github.com/safecontact/safecontact/handoff/slackboard"
+	"github.com/safecontact/safecontact/handoff/slackboard/slackfake"
 )
 
 // newOfficeEnv is the Slack board with the landlord's duties, a manager

@@ -12,8 +12,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"safecontact/bot"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // Writing to the tenant is a deliberate act, never a side effect of

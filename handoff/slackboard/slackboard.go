@@ -21,8 +21,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 
-	"safecontact/bot"
-	"safecontact/handoff"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/handoff"
 )
 
 // Relay takes an officer's reply to the tenant on their channel: the SMS

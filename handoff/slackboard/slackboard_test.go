@@ -15,13 +15,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot"
-	"safecontact/bot/seal"
-	"safecontact/bot/storetest"
-	"safecontact/flows"
-	"safecontact/handoff"
-	"safecontact/handoff/slackboard"
-	"safecontact/handoff/slackboard/slackfake"
+	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/handoff/slackboard"
+	"github.com/safecontact/safecontact/handoff/slackboard/slackfake"
 )
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5"

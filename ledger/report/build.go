@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"safecontact/ledger"
+	"github.com/safecontact/safecontact/ledger"
 )
 
 // option is a row a table always has, in this order, even at 0.

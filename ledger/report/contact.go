@@ -3,7 +3,7 @@ package report
 import (
 	"time"
 
-	"safecontact/ledger"
+	"github.com/safecontact/safecontact/ledger"
 )
 
 // claim fills d with how fast cases were claimed and tenants first

@@ -3,7 +3,7 @@ package report
 import (
 	"slices"
 
-	"safecontact/ledger"
+	"github.com/safecontact/safecontact/ledger"
 )
 
 // duties fills d with each duty triggered and whether it was done on

@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"safecontact/ledger"
+	"github.com/safecontact/safecontact/ledger"
 )
 
 // Hours is the office's working time, as flows.Hours gives it: the

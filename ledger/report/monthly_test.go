@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot/storetest"
-	"safecontact/flows"
-	"safecontact/ledger"
-	"safecontact/ledger/report"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/ledger"
+	"github.com/safecontact/safecontact/ledger/report"
 )
 
 func TestMonthlySummaryGoesOnceOnTheFirstWorkingDay(t *testing.T) {

@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"safecontact/bot/storetest"
-	"safecontact/ledger"
-	"safecontact/ledger/report"
+	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/ledger"
+	"github.com/safecontact/safecontact/ledger/report"
 )
 
 var london = func() *time.Location {
