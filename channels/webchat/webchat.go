@@ -104,7 +104,17 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session             // by token hash
 	byConv   map[bot.ConversationID]*session // for Push
+
+	// closing is closed by Shutdown: open event streams end at once.
+	closing  chan struct{}
+	shutdown sync.Once
 }
+
+// Shutdown ends every open event stream at once, without an end event, so
+// the pages reconnect (to another process, in a deploy) rather than keep
+// the server waiting for streams that never end by themselves. Register
+// it with http.Server.RegisterOnShutdown.
+func (s *Server) Shutdown() { s.shutdown.Do(func() { close(s.closing) }) }
 
 // New returns the web chat server.
 func New(cfg Config) (*Server, error) {
@@ -153,6 +163,7 @@ func New(cfg Config) (*Server, error) {
 		starts:   newLimiter(cfg.SessionsPerMinute, cfg.Now),
 		sessions: map[string]*session{},
 		byConv:   map[bot.ConversationID]*session{},
+		closing:  make(chan struct{}),
 	}
 	s.mux.HandleFunc("GET /chat/{$}", s.index)
 	s.mux.Handle("GET /chat/static/", http.StripPrefix("/chat/", http.FileServerFS(static)))
@@ -438,6 +449,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-r.Context().Done():
+			return
+		case <-s.closing:
 			return
 		case <-wake:
 		case <-heartbeat.C:

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -251,5 +252,48 @@ func TestVersion(t *testing.T) {
 	out, err := exec.Command(filepath.Join(filepath.Dir(cmd.Args[3]), "sc"), "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "safecontact v9.8.7 (commit ") {
 		t.Errorf("version set at build: %q, %v", out, err)
+	}
+}
+
+// An open web chat does not hold up a shutdown: its event stream ends at
+// once (the page reconnects elsewhere) and Close returns without error
+// well within 2 seconds.
+func TestShutdownEndsOpenChatStreams(t *testing.T) {
+	m := startServe(t, map[string]string{"REDIS_URL": ""})
+	base := "http://" + m.Addr()
+	resp, err := http.Post(base+"/chat/api/session", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session struct{ Token string }
+	err = json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+	if err != nil || session.Token == "" {
+		t.Fatalf("no session: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/chat/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+session.Token)
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	ended := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, stream.Body)
+		close(ended)
+	}()
+
+	start := time.Now()
+	if err := m.Close(); err != nil {
+		t.Errorf("Close: %v, want nil: the open stream must not make shutdown time out", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("shutdown took %s with a chat open, want under 2s", took)
+	}
+	select {
+	case <-ended:
+	case <-time.After(2 * time.Second):
+		t.Error("the open event stream was not ended")
 	}
 }

@@ -113,6 +113,9 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
+	// Open web chat streams end as shutdown begins, so it waits only for
+	// the requests in flight.
+	m.srv.RegisterOnShutdown(m.chat.Shutdown)
 	return m, nil
 }
 
