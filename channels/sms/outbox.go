@@ -77,8 +77,14 @@ type OutboxOptions struct {
 	Prefix      string        // key prefix; default "sc:out:"
 	Lease       time.Duration // how long a claimed message is a worker's; default 30s
 	MaxAttempts int           // default 12
-	BaseBackoff time.Duration // first retry delay, doubled each time with jitter; default 2s
-	MaxBackoff  time.Duration // default 5m
+	// BaseBackoff is the first retry's delay; the next are 5 and 30 times
+	// it, then a minute's worth doubling, with jitter, up to MaxBackoff.
+	// Defaults 1s and 5m: retries at about 1 s, 5 s, 30 s, 1 min, 2 min…
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	// LateAfter is how long a text may go unsent before the officer is
+	// told it has not gone yet (Late); default 60s.
+	LateAfter time.Duration
 	TTL         time.Duration // how long a message and its status are kept; default 7 days
 	Poll        time.Duration // how often Run looks for due messages; default 250ms
 	Now         func() time.Time
@@ -91,6 +97,10 @@ type OutboxOptions struct {
 	// Delivered is told when Twilio reports a text delivered to the
 	// tenant's phone: the officer's message reached them.
 	Delivered func(ctx context.Context, conv bot.ConversationID)
+	// Late is told, once per message, when a text is still not sent
+	// LateAfter after it was queued, with why (no number, no words): the
+	// officer should not wait on it unknowing. Retries go on.
+	Late func(ctx context.Context, conv bot.ConversationID, reason string)
 }
 
 // Outbox is a durable queue of outbound texts in Redis. Several processes
@@ -133,7 +143,10 @@ func NewOutbox(rdb redis.UniversalClient, sealer *seal.Sealer, sender Sender, ga
 		opts.MaxAttempts = 12
 	}
 	if opts.BaseBackoff <= 0 {
-		opts.BaseBackoff = 2 * time.Second
+		opts.BaseBackoff = time.Second
+	}
+	if opts.LateAfter <= 0 {
+		opts.LateAfter = time.Minute
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 5 * time.Minute
@@ -257,6 +270,7 @@ func (o *Outbox) Step(ctx context.Context) (bool, error) {
 		// The last attempt ended without an answer: it may have gone.
 		sid, err := o.sender.Find(ctx, p.To, p.Body, p.Queued.Add(-time.Minute))
 		if err != nil {
+			o.late(ctx, conv, id, p, now, "Twilio could not be asked whether it went")
 			return true, o.retry(ctx, conv, id, StateSending, now.Add(o.backoff(attempts)), fmt.Errorf("outbox: lookup: %w", err))
 		}
 		if sid != "" {
@@ -285,9 +299,11 @@ func (o *Outbox) Step(ctx context.Context) (bool, error) {
 		return true, o.finish(ctx, conv, id, StateFailed, "", now)
 	case se.Ambiguous:
 		log.Warn("outbox: no answer to a send; will look it up before trying again", "err", err)
+		o.late(ctx, conv, id, p, now, "Twilio did not answer")
 		return true, o.retry(ctx, conv, id, StateSending, now.Add(max(se.After, o.backoff(attempts))), nil)
 	case se.Retry:
 		log.Warn("outbox: send failed; will retry", "attempt", attempts, "err", err)
+		o.late(ctx, conv, id, p, now, retryReason(se))
 		return true, o.retry(ctx, conv, id, StateQueued, now.Add(max(se.After, o.backoff(attempts))), nil)
 	default:
 		log.Error("outbox: refused", "err", err)
@@ -309,15 +325,47 @@ func (o *Outbox) undelivered(ctx context.Context, conv bot.ConversationID, opted
 	}
 }
 
-// backoff is the delay before attempt n+1: doubling from BaseBackoff,
-// capped, with up to 20% jitter so that workers do not retry in step.
+// retrySteps are the first retries' delays, in BaseBackoffs: a text that
+// failed once is tried again at once, then soon, then within the minute.
+var retrySteps = []time.Duration{1, 5, 30}
+
+// backoff is the delay before attempt n+1: retrySteps, then from 60
+// BaseBackoffs doubling, capped at MaxBackoff, with up to 20% jitter so
+// that workers do not retry in step.
 func (o *Outbox) backoff(n int) time.Duration {
-	d := o.opts.BaseBackoff
-	for i := 1; i < n && d < o.opts.MaxBackoff; i++ {
-		d *= 2
+	var d time.Duration
+	if n >= 1 && n <= len(retrySteps) {
+		d = retrySteps[n-1] * o.opts.BaseBackoff
+	} else {
+		d = 60 * o.opts.BaseBackoff
+		for i := len(retrySteps) + 1; i < n && d < o.opts.MaxBackoff; i++ {
+			d *= 2
+		}
 	}
 	d = min(d, o.opts.MaxBackoff)
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// late tells Late, once per message, that a text queued LateAfter ago
+// has still not gone.
+func (o *Outbox) late(ctx context.Context, conv bot.ConversationID, id string, p payload, now time.Time, reason string) {
+	if o.opts.Late == nil || now.Sub(p.Queued) < o.opts.LateAfter {
+		return
+	}
+	first, err := o.rdb.HSetNX(ctx, o.msgKey(id), "late", 1).Result()
+	if err != nil || !first {
+		return
+	}
+	o.opts.Late(ctx, conv, reason)
+}
+
+// retryReason says why a send is being retried, for the officer: Twilio's
+// error code, never its message (which may quote the number).
+func retryReason(se *SendError) string {
+	if se.Code != 0 {
+		return fmt.Sprintf("Twilio error %d", se.Code)
+	}
+	return "Twilio could not be reached"
 }
 
 func (o *Outbox) sent(ctx context.Context, conv bot.ConversationID, id, sid string, now time.Time) error {

@@ -468,3 +468,59 @@ func TestUndeliveredStatusIsReportedOnce(t *testing.T) {
 	}
 	assert.Equal(t, []string{"conv-a: the phone network did not deliver it (Twilio status undelivered)"}, reasons)
 }
+
+// A text Twilio keeps refusing is retried at about 1 s, 5 s and 30 s,
+// then backs off; a minute after it was queued the officer is told, once,
+// that it has not gone, with Twilio's code and without the number.
+func TestOutboxRetriesSoonAndSaysWhenATextIsLate(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	type lateNote struct {
+		conv   bot.ConversationID
+		reason string
+	}
+	var mu sync.Mutex
+	var notes []lateNote
+	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) {
+		opts.Late = func(_ context.Context, conv bot.ConversationID, reason string) {
+			mu.Lock()
+			defer mu.Unlock()
+			notes = append(notes, lateNote{conv, reason})
+		}
+	})
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "slack:late", Conversation: "conv-late", To: tenant, Body: "Hello, this is Sam."}))
+	r.twilio.fail(status(503, ""), status(503, ""), status(503, ""), status(503, ""), status(503, ""))
+
+	calls := func() int { r.twilio.mu.Lock(); defer r.twilio.mu.Unlock(); return r.twilio.calls }
+	drain(t, o)
+	require.Equal(t, 1, calls())
+	// The retries come at about 1 s, 5 s (6 s in) and 30 s (36 s in),
+	// each with at most a fifth more of jitter.
+	for _, step := range []struct {
+		wait  time.Duration
+		calls int
+	}{{1200 * time.Millisecond, 2}, {6 * time.Second, 3}, {36 * time.Second, 4}} {
+		r.advance(step.wait)
+		drain(t, o)
+		assert.Equal(t, step.calls, calls(), "after %s more", step.wait)
+	}
+	mu.Lock()
+	assert.Empty(t, notes, "not a minute yet")
+	mu.Unlock()
+
+	r.advance(72 * time.Second) // the fourth retry, a minute on: 1m 55s after it was queued
+	drain(t, o)
+	require.Equal(t, 5, calls())
+	mu.Lock()
+	require.Len(t, notes, 1, "the officer is told once it is over a minute late")
+	assert.Equal(t, lateNote{"conv-late", "Twilio error 20500"}, notes[0])
+	mu.Unlock()
+
+	r.advance(3 * time.Minute)
+	drain(t, o)
+	texts := r.twilio.texts()
+	require.Len(t, texts, 1, "sent once Twilio takes it")
+	mu.Lock()
+	assert.Len(t, notes, 1, "and told only once")
+	mu.Unlock()
+}

@@ -271,7 +271,14 @@ func newOutbox(cfg Config, s *stack, queue *handoff.Queue, met *metrics, log *sl
 			log.Error("outbox: a delivered text was not recorded on its case", "conversation", conv, "err", err)
 		}
 	}
-	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log, Undelivered: undelivered, Delivered: delivered}), nil
+	// A text still not sent a minute after the officer wrote it is noted
+	// in the case's thread: they should not wait on it unknowing.
+	late := func(ctx context.Context, conv bot.ConversationID, reason string) {
+		if err := queue.Note(ctx, conv, "A text from an officer has not gone to the tenant after a minute ("+reason+"). safecontact keeps trying, and says here if it gives up."); err != nil {
+			log.Error("outbox: the officer could not be told of a late text", "conversation", conv, "err", err)
+		}
+	}
+	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log, Undelivered: undelivered, Delivered: delivered, Late: late}), nil
 }
 
 // chatURL is the web chat's address on this machine, for people to open.
