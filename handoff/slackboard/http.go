@@ -47,10 +47,12 @@ func (s *Slack) read(w http.ResponseWriter, r *http.Request) []byte {
 
 // Interactions answers Slack's interactivity requests. Button presses and
 // shortcuts are answered at once and acted on in the background. A
-// submitted reply is checked first, within Slack's three seconds: a
+// submitted form is checked first, within Slack's three seconds: a
 // refusal is the response's body (response_action "errors", shown in the
-// modal); an empty 200 closes the modal, and the reply is sent in the
-// background.
+// modal); an empty 200 closes the modal. A reply to the tenant is handed
+// to the outbox (or the open chat) before that answer, so a crash after
+// it cannot lose the reply; what the form asks for otherwise is done in
+// the background.
 func (s *Slack) Interactions(w http.ResponseWriter, r *http.Request) {
 	body := s.read(w, r)
 	if body == nil {

@@ -330,3 +330,16 @@ func TestClosureDiscussedIsTheClosureDuty(t *testing.T) {
 		}
 	}
 }
+
+// A reply is handed on before Slack is answered: once the form closes,
+// a crash of this process cannot lose it.
+func TestReplyIsRelayedBeforeTheFormCloses(t *testing.T) {
+	e := newEnv(t)
+	ts := e.cardFor("before-0001", "shropshire", bot.Standard)
+	e.claimed("U-ALICE", "before-0001", ts)
+	n := len(e.api.Views())
+	e.press("U-ALICE", ts, "reply", "before-0001")
+	body := e.form("U-ALICE", n, map[string]map[string]string{"reply": {"text": "Hello, it's Sam."}}, nil)
+	assert.Empty(t, body, "accepted")
+	assert.Equal(t, []string{"before-0 Hello, it's Sam."}, e.relay.Sent(), "relayed by the time the form closed")
+}

@@ -259,9 +259,10 @@ func replyView(c *handoff.Case, meta, text string, shortcut bool) slack.ModalVie
 	}
 }
 
-// submitReply checks a submitted reply while Slack waits (a few Redis
-// reads) and answers with the refusal, shown in the modal, or nil: the
-// modal closes and the worker sends the reply.
+// submitReply checks and sends a submitted reply while Slack waits (a
+// few Redis calls) and answers with the refusal, shown in the modal, or
+// nil: the reply is on its way (in the outbox, or shown in the chat) and
+// the modal closes.
 func (s *Slack) submitReply(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	refuse := func(why string) *slack.ViewSubmissionResponse {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReply: why})
@@ -292,8 +293,9 @@ func (s *Slack) submitReply(ctx context.Context, cb slack.InteractionCallback) *
 	if word, _ := bot.LockScreenWord(text, s.cfg.LockScreenWords...); word != "" {
 		return refuse(fmt.Sprintf("Not sent: the start would show %q on the tenant's lock screen. Please begin it another way.", word))
 	}
-	key := replyKey(cb.View.ID, text)
-	s.later(func(ctx context.Context) { s.send(ctx, user, m, key, text) })
+	if why := s.send(ctx, user, m, replyKey(cb.View.ID, text), text); why != "" {
+		return refuse("Not sent: " + why)
+	}
 	return nil
 }
 
@@ -305,23 +307,23 @@ func replyKey(viewID, text string) string {
 	return "slack:view:" + viewID + ":" + hex.EncodeToString(sum[:8])
 }
 
-// send relays an accepted reply, once per key, and marks it in the
-// thread. The case is read again: it may have closed, or the tenant left,
-// since the submission was checked.
-func (s *Slack) send(ctx context.Context, user string, m replyMeta, key, text string) {
-	not := func(why string) { s.ephemeral(ctx, m.Channel, user, "Not sent to the tenant: "+why) }
+// send relays an accepted reply, once per key, while Slack waits for the
+// submission's answer: once the form closes, the reply is in the outbox
+// (or shown in the open chat), and a crash cannot lose it. It returns why
+// it was not sent, for the form, or "". The case is read again: it may
+// have closed, or the tenant left, since the form opened.
+func (s *Slack) send(ctx context.Context, user string, m replyMeta, key, text string) string {
 	seen := s.cfg.Prefix + "sent:" + key
 	first, err := s.cfg.Redis.SetNX(ctx, seen, 1, sentMemory).Result()
 	if err != nil {
 		s.cfg.Log.Error("slack: reply not checked as new", "case", handoff.ShortRef(m.Case), "err", err)
-		not("it could not be checked as new. Please write it again.")
-		return
+		return "it could not be checked as new. Please press Send again."
 	}
 	if !first {
-		return // Slack's retry of a submission already sent
+		return "" // Slack's retry of a submission already sent
 	}
 	forget := func() {
-		if err := s.cfg.Redis.Del(ctx, seen).Err(); err != nil {
+		if err := s.cfg.Redis.Del(context.WithoutCancel(ctx), seen).Err(); err != nil {
 			s.cfg.Log.Warn("slack: unsent reply still marked sent", "err", err)
 		}
 	}
@@ -329,21 +331,25 @@ func (s *Slack) send(ctx context.Context, user string, m replyMeta, key, text st
 	if err != nil {
 		forget()
 		s.cfg.Log.Error("slack: case for a reply", "case", handoff.ShortRef(m.Case), "err", err)
-		not("the case could not be read. Please write it again.")
-		return
+		return "the case could not be read. Please press Send again."
 	}
 	if why := whyNot(c, user); why != "" {
 		forget()
-		not(why)
-		return
+		return why
 	}
 	if err := s.cfg.Relay.Send(ctx, c, key, text); err != nil {
 		forget()
 		s.cfg.Log.Warn("slack: reply not relayed", "case", c.Short(), "err", err)
-		not(err.Error())
-		return
+		return err.Error()
 	}
 	s.cfg.Log.Info("slack: reply sent to the tenant", "case", c.Short(), "officer", user)
+	s.later(func(ctx context.Context) { s.markSent(ctx, c, user, m, text) })
+	return ""
+}
+
+// markSent shows in the case's thread what reached the tenant, and marks
+// the message the shortcut was used on.
+func (s *Slack) markSent(ctx context.Context, c *handoff.Case, user string, m replyMeta, text string) {
 	if c.Card.TS != "" {
 		if _, _, err := s.api.PostMessageContext(ctx, c.Card.Channel,
 			slack.MsgOptionText("📤 Sent to the tenant by <@"+user+">: "+escape(text), false), slack.MsgOptionTS(c.Card.TS)); err != nil {
