@@ -11,9 +11,11 @@ import (
 // of the channel and address (see Keyer) and never contains a phone number.
 type ConversationID string
 
-// MaxSeen is how many recent message ids a conversation remembers to refuse
-// redeliveries. Twilio redelivers within seconds, so a short memory is enough.
-const MaxSeen = 8
+// MaxSeen bounds how many message ids a store remembers for one
+// conversation within the replay window (Options.ReplayWindow): a tenant
+// who sends more in a day has the oldest forgotten first. An intake is
+// about 16 texts.
+const MaxSeen = 500
 
 // Conversation is the bot-side record of one tenant's conversation. It is
 // what a Store keeps, encrypted at rest by the Redis store.
@@ -40,11 +42,11 @@ type Conversation struct {
 	ReturnTo string `json:"rt,omitempty"`
 	// HandedOff is when the intake ended and the case went to an
 	// officer; zero until then.
-	HandedOff time.Time `json:"ho,omitempty"`
+	HandedOff time.Time `json:"ho,omitzero"`
 	// Opened is when the officers' case was opened, which is before the
 	// handoff when the tenant signalled danger: an urgent case does not
 	// wait for the questions to end.
-	Opened time.Time `json:"op,omitempty"`
+	Opened time.Time `json:"op,omitzero"`
 	// WantsOfficer is set when the first text asked for an officer: the
 	// case is handed off once the tenant says it is safe to message.
 	WantsOfficer bool `json:"wo,omitempty"`
@@ -57,19 +59,25 @@ type Conversation struct {
 	// Signposted lists the signposts already sent.
 	Signposted []string `json:"sp,omitempty"`
 	// Deadline is when an officer will have contacted the tenant.
-	Deadline time.Time `json:"dl,omitempty"`
+	Deadline time.Time `json:"dl,omitzero"`
 	// Noticed is when the tenant was last told, after the handoff, when
 	// an officer will be in touch; they are told at most once a day.
-	Noticed time.Time `json:"no,omitempty"`
+	Noticed time.Time `json:"no,omitzero"`
 	Started time.Time `json:"sa"`
 	Updated time.Time `json:"up"`
-	// Seen holds digests (see seenDigest) of the most recent message ids
-	// applied, oldest first, at most MaxSeen. LastReplies are the replies to the newest of them, so that a
-	// redelivery gets the same answer.
-	Seen        []string `json:"se,omitempty"`
-	LastReplies []Reply  `json:"lr,omitempty"`
+	// LastID is the digest (SeenDigest) of the newest message id applied,
+	// and LastReplies the replies it got, so that a redelivery of it gets
+	// the same answer. Older ids are not in the state: the store keeps
+	// them apart, for the replay window (Commit.Seen).
+	LastID      string  `json:"li,omitempty"`
+	LastReplies []Reply `json:"lr,omitempty"`
+	// Seen is what a previous version kept instead: the digests of up to
+	// eight recent message ids, oldest first, the newest being the one
+	// LastReplies answer. It is read, never written: the next save moves
+	// it into the store's seen ids (Commit.Seen.Earlier).
+	Seen []string `json:"se,omitempty"`
 	// Erased marks a tombstone: the tenant exited or asked to delete, and
-	// nothing but Seen is kept.
+	// nothing but the last message's id and replies is kept.
 	Erased bool `json:"er,omitempty"`
 }
 
@@ -82,37 +90,59 @@ const (
 // Skipped is the answer recorded for a question the tenant skipped.
 const Skipped = "-"
 
-// seen reports whether the message id was already applied.
-func (c *Conversation) seen(id string) bool {
-	if id == "" {
-		return false
+// replayOf reports whether the message with the digest d (SeenDigest) is
+// one the state knows as applied, and whether it is the latest, whose
+// replies are LastReplies. The store knows the older ones (ErrDuplicate).
+func (c *Conversation) replayOf(d string) (seen, latest bool) {
+	if d == "" {
+		return false, false
 	}
-	d := seenDigest(id)
+	if c.LastID != "" {
+		if c.LastID == d {
+			return true, true
+		}
+	} else if n := len(c.Seen); n > 0 && c.Seen[n-1] == d {
+		// Stored by the previous version: the newest of Seen is the latest.
+		return true, true
+	}
 	for _, s := range c.Seen {
 		if s == d {
-			return true
+			return true, false
 		}
 	}
-	return false
+	return false, false
 }
 
-// seenDigest shortens a message id for Seen: a Twilio MessageSid is 34
-// characters, its digest 12, and a conversation keeps eight. 72 bits make
-// two of a conversation's recent ids colliding by chance negligible.
-func seenDigest(id string) string {
+// SeenDigest shortens a message id for the seen ids: a Twilio MessageSid
+// is 34 characters, its digest 12. 72 bits make two of one conversation's
+// ids colliding by chance negligible, even at MaxSeen of them.
+func SeenDigest(id string) string {
+	if id == "" {
+		return ""
+	}
 	sum := sha256.Sum256([]byte(id))
 	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
-// remember records id as applied, with its replies.
-func (c *Conversation) remember(id string, replies []Reply) {
-	if id == "" {
+// legacySeen returns the message ids a previous version kept in the
+// state (nil for none, or no conversation), for the commit to move into
+// the store's seen ids.
+func (c *Conversation) legacySeen() []string {
+	if c == nil {
+		return nil
+	}
+	return c.Seen
+}
+
+// remember records the message with the digest d as the latest applied,
+// with its replies, and drops a previous version's Seen (the commit hands
+// it to the store).
+func (c *Conversation) remember(d string, replies []Reply) {
+	c.Seen = nil
+	c.LastID = d
+	if d == "" {
 		c.LastReplies = nil
 		return
-	}
-	c.Seen = append(c.Seen, seenDigest(id))
-	if len(c.Seen) > MaxSeen {
-		c.Seen = append([]string(nil), c.Seen[len(c.Seen)-MaxSeen:]...)
 	}
 	c.LastReplies = replies
 }

@@ -22,9 +22,14 @@ type Options struct {
 	// CaseTTL is how long a handed-off conversation is kept after its last
 	// message, so officers' replies can reach the tenant. Default 30 days.
 	CaseTTL time.Duration
-	// TombstoneTTL is how long the message ids of an erased conversation
-	// are kept to refuse redeliveries. Default 24 hours.
+	// TombstoneTTL is how long the tombstone of an erased conversation is
+	// kept (its last message's id and replies). Default 24 hours.
 	TombstoneTTL time.Duration
+	// ReplayWindow is how long the id of a message applied is remembered,
+	// however many messages follow, so that a redelivery or a replayed
+	// webhook is not applied again. The ids outlive an erasure. Default
+	// 24 hours.
+	ReplayWindow time.Duration
 	// MaxAttempts bounds the retries of a turn that lost a race with
 	// another turn of the same conversation. Default 32.
 	MaxAttempts int
@@ -42,6 +47,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.TombstoneTTL <= 0 {
 		o.TombstoneTTL = 24 * time.Hour
+	}
+	if o.ReplayWindow <= 0 {
+		o.ReplayWindow = 24 * time.Hour
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 32
@@ -110,9 +118,11 @@ type Result struct {
 	// Replies go to the tenant, in order. A quick exit has none.
 	Replies []Reply
 	Events  []Event
-	// Duplicate is set when the message id was applied before: Replies are
-	// the replies it got then (none if the conversation has since been
-	// erased), and there are no events.
+	// Duplicate is set when the message id was applied before (within
+	// Options.ReplayWindow): nothing is applied, there are no events, and
+	// Replies are the replies it got then if it is still the
+	// conversation's latest message, none otherwise (an older message, or
+	// the conversation has since been erased).
 	Duplicate bool
 }
 
@@ -128,15 +138,19 @@ func (e *Engine) ID(ch Channel, address string) ConversationID {
 // wrapped; the tenant should never see either.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 	id := e.keyer.ID(in.Channel, in.Address)
+	msg := SeenDigest(in.MessageID)
 	for attempt := 0; attempt < e.opts.MaxAttempts; attempt++ {
 		conv, version, err := e.store.Load(ctx, id)
 		if err != nil {
 			return Result{}, fmt.Errorf("bot: load: %w", err)
 		}
-		if conv != nil && conv.seen(in.MessageID) {
-			return Result{Conversation: id, Replies: conv.LastReplies, Duplicate: true}, nil
+		if conv != nil {
+			if seen, latest := conv.replayOf(msg); seen {
+				return duplicate(id, conv, latest), nil
+			}
 		}
-		t, err := e.turn(ctx, conv, in)
+		earlier := conv.legacySeen()
+		t, err := e.turn(ctx, conv, in, msg)
 		if err != nil {
 			return Result{}, err
 		}
@@ -145,16 +159,46 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 			t.events[i].Channel = in.Channel
 			t.events[i].At = t.now
 		}
-		err = e.store.Save(ctx, id, version, Commit{Conversation: t.conv, Append: t.lines, TTL: e.ttl(t.conv), Events: t.events})
-		if errors.Is(err, ErrConflict) {
+		err = e.store.Save(ctx, id, version, Commit{
+			Conversation: t.conv, Append: t.lines, TTL: e.ttl(t.conv), Events: t.events,
+			Seen: SeenIDs{ID: msg, Earlier: earlier, At: t.now, Window: e.opts.ReplayWindow},
+		})
+		switch {
+		case errors.Is(err, ErrConflict):
 			continue
-		}
-		if err != nil {
+		case errors.Is(err, ErrDuplicate):
+			// Applied before: by another process just now (then it is
+			// the latest and its replies are in the state), or long ago.
+			return e.replay(ctx, id, msg)
+		case err != nil:
 			return Result{}, fmt.Errorf("bot: save: %w", err)
 		}
 		return Result{Conversation: id, Replies: t.replies, Events: t.events}, nil
 	}
 	return Result{}, ErrBusy
+}
+
+// replay answers a message the store refused as already applied.
+func (e *Engine) replay(ctx context.Context, id ConversationID, msg string) (Result, error) {
+	conv, _, err := e.store.Load(ctx, id)
+	if err != nil {
+		return Result{}, fmt.Errorf("bot: load: %w", err)
+	}
+	latest := false
+	if conv != nil {
+		_, latest = conv.replayOf(msg)
+	}
+	return duplicate(id, conv, latest), nil
+}
+
+// duplicate is the result for a message applied before: the replies it
+// got when it is the latest, nothing otherwise.
+func duplicate(id ConversationID, conv *Conversation, latest bool) Result {
+	res := Result{Conversation: id, Duplicate: true}
+	if latest && conv != nil {
+		res.Replies = conv.LastReplies
+	}
+	return res
 }
 
 // Erase ends a conversation without a message, as the web chat's
@@ -170,9 +214,12 @@ func (e *Engine) Erase(ctx context.Context, ch Channel, address string) (Result,
 		if conv == nil || conv.Erased {
 			return Result{Conversation: id}, nil
 		}
-		tomb := &Conversation{Erased: true, Seen: conv.Seen, Updated: e.now()}
+		tomb := &Conversation{Erased: true, Updated: e.now()}
 		ev := Event{Kind: EventExited, Conversation: id, Channel: ch, Priority: conv.Priority, At: tomb.Updated}
-		err = e.store.Save(ctx, id, version, Commit{Conversation: tomb, TTL: e.ttl(tomb), Events: []Event{ev}})
+		err = e.store.Save(ctx, id, version, Commit{
+			Conversation: tomb, TTL: e.ttl(tomb), Events: []Event{ev},
+			Seen: SeenIDs{Earlier: conv.legacySeen(), At: tomb.Updated, Window: e.opts.ReplayWindow},
+		})
 		if errors.Is(err, ErrConflict) {
 			continue
 		}

@@ -31,14 +31,13 @@ type turn struct {
 	emergencyAt int
 }
 
-func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound) (*turn, error) {
+// turn applies the message in (whose id has the digest msg) to the
+// conversation prev, which may be nil or a tombstone.
+func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound, msg string) (*turn, error) {
 	t := &turn{e: e, ctx: ctx, now: e.now()}
 	fresh := prev == nil || prev.Erased
 	if fresh {
 		t.conv = e.newConversation(in, t.now)
-		if prev != nil {
-			t.conv.Seen = prev.Seen
-		}
 	} else {
 		t.conv = prev
 	}
@@ -50,7 +49,7 @@ func (e *Engine) turn(ctx context.Context, prev *Conversation, in Inbound) (*tur
 		t.attachmentNotice()
 	}
 	t.caseUpdate()
-	t.conv.remember(in.MessageID, t.replies)
+	t.conv.remember(msg, t.replies)
 	return t, err
 }
 
@@ -447,14 +446,13 @@ func (t *turn) afterHandoff() string {
 	return strings.ReplaceAll(t.c.message(MsgAfterHandoff), PlaceholderDeadline, t.c.deadline(t.conv.Deadline))
 }
 
-// restart begins the intake again, keeping only the language and the ids of
-// messages already seen.
+// restart begins the intake again, keeping only the language. The ids of
+// messages already seen are the store's (Commit.Seen).
 func (t *turn) restart() *Step {
 	old := t.conv
 	t.conv = &Conversation{
 		Channel: old.Channel, Address: old.Address, Lang: old.Lang,
 		State: t.e.flow.Start, Answers: map[string]string{}, Started: t.now, Updated: t.now,
-		Seen: old.Seen,
 	}
 	return t.e.flow.Step(t.e.flow.Start)
 }
@@ -520,11 +518,13 @@ func (t *turn) caseUpdate() {
 	t.events = append(t.events, Event{Kind: EventCaseUpdated, Priority: t.conv.Priority, Handoff: t.handoffCase(ReasonDanger)})
 }
 
-// erase replaces the conversation with a tombstone that keeps only the ids
-// of messages seen, so a redelivery is not taken as a new conversation.
+// erase replaces the conversation with a tombstone that keeps only this
+// message's id and replies (remember). The ids of the messages before are
+// the store's and outlive the erasure, so a redelivery of any of them is
+// not taken as a new conversation.
 func (t *turn) erase(kind EventKind) {
 	priority := t.conv.Priority
-	t.conv = &Conversation{Erased: true, Seen: t.conv.Seen, Updated: t.now}
+	t.conv = &Conversation{Erased: true, Updated: t.now}
 	t.lines = nil
 	t.events = append(t.events, Event{Kind: kind, Priority: priority})
 }

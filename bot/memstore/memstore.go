@@ -12,12 +12,26 @@ import (
 	"github.com/safecontact/safecontact/bot"
 )
 
+var _ bot.Store = (*Store)(nil)
+
 // Store is an in-memory bot.Store. The zero value is not usable; call New.
 type Store struct {
 	now func() time.Time
 
 	mu    sync.Mutex
 	convs map[bot.ConversationID]*entry
+	// seen holds each conversation's seen message ids apart from its
+	// state, as redisstore does: they outlive an erasure and expire on
+	// their own.
+	seen map[bot.ConversationID]*seenIDs
+}
+
+// seenIDs are one conversation's seen message ids with when each was seen
+// (by the engine's clock, bot.SeenIDs.At), and when the record expires (by
+// the store's).
+type seenIDs struct {
+	at      map[string]time.Time
+	expires time.Time
 }
 
 type entry struct {
@@ -32,7 +46,7 @@ func New(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, convs: make(map[bot.ConversationID]*entry)}
+	return &Store{now: now, convs: make(map[bot.ConversationID]*entry), seen: make(map[bot.ConversationID]*seenIDs)}
 }
 
 // live returns the entry for id unless it has expired. Callers hold mu.
@@ -43,6 +57,87 @@ func (s *Store) live(id bot.ConversationID) *entry {
 		return nil
 	}
 	return e
+}
+
+// liveSeen returns the seen ids for id unless they have expired. Callers
+// hold mu.
+func (s *Store) liveSeen(id bot.ConversationID) *seenIDs {
+	ids := s.seen[id]
+	if ids != nil && !s.now().Before(ids.expires) {
+		delete(s.seen, id)
+		return nil
+	}
+	return ids
+}
+
+// duplicate reports whether the commit's message id was seen within its
+// window. Callers hold mu.
+func (s *Store) duplicate(id bot.ConversationID, c bot.SeenIDs) bool {
+	if c.Window <= 0 || c.ID == "" {
+		return false
+	}
+	ids := s.liveSeen(id)
+	if ids == nil {
+		return false
+	}
+	at, ok := ids.at[c.ID]
+	return ok && c.At.Sub(at) < c.Window
+}
+
+// record adds the commit's seen ids, forgets those seen a window or more
+// ago and the oldest past bot.MaxSeen, and moves the expiry on. Callers
+// hold mu.
+func (s *Store) record(id bot.ConversationID, c bot.SeenIDs) {
+	if c.Window <= 0 {
+		return
+	}
+	ids := s.liveSeen(id)
+	if ids == nil {
+		if c.ID == "" && len(c.Earlier) == 0 {
+			return
+		}
+		ids = &seenIDs{at: map[string]time.Time{}}
+		s.seen[id] = ids
+	}
+	for _, d := range c.Earlier {
+		if _, ok := ids.at[d]; !ok && d != "" {
+			ids.at[d] = c.At
+		}
+	}
+	if c.ID != "" {
+		ids.at[c.ID] = c.At
+	}
+	for d, at := range ids.at {
+		if c.At.Sub(at) >= c.Window {
+			delete(ids.at, d)
+		}
+	}
+	for len(ids.at) > bot.MaxSeen {
+		var oldest string
+		for d, at := range ids.at {
+			if oldest == "" || at.Before(ids.at[oldest]) || (at.Equal(ids.at[oldest]) && d < oldest) {
+				oldest = d
+			}
+		}
+		delete(ids.at, oldest)
+	}
+	ids.expires = s.now().Add(c.Window)
+}
+
+// Seen returns the message ids the store holds as seen for the
+// conversation, in no order. It is for tests.
+func (s *Store) Seen(id bot.ConversationID) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := s.liveSeen(id)
+	if ids == nil {
+		return nil
+	}
+	out := make([]string, 0, len(ids.at))
+	for d := range ids.at {
+		out = append(out, d)
+	}
+	return out
 }
 
 // Load implements bot.Store.
@@ -79,6 +174,9 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.duplicate(id, c.Seen) {
+		return bot.ErrDuplicate
+	}
 	e := s.live(id)
 	var current int64
 	if e != nil {
@@ -87,6 +185,7 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	if current != version {
 		return bot.ErrConflict
 	}
+	s.record(id, c.Seen)
 	if e == nil {
 		e = &entry{}
 		s.convs[id] = e
@@ -116,7 +215,8 @@ func (s *Store) Transcript(ctx context.Context, id bot.ConversationID) ([]bot.Li
 	return append([]bot.Line(nil), e.lines...), nil
 }
 
-// Sweep drops every expired conversation and returns how many it dropped.
+// Sweep drops every expired conversation and returns how many it dropped;
+// it drops expired seen message ids too.
 // Expired conversations are also invisible without it; Sweep frees memory.
 func (s *Store) Sweep() int {
 	s.mu.Lock()
@@ -126,6 +226,9 @@ func (s *Store) Sweep() int {
 		if s.live(id) == nil {
 			n++
 		}
+	}
+	for id := range s.seen {
+		s.liveSeen(id)
 	}
 	return n
 }

@@ -36,3 +36,30 @@ func TestSweep(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotNil(t, c)
 }
+
+// The seen ids are trimmed to the window on every save, expire on their
+// own clock and outlive the state.
+func TestSeenIDs(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	s := memstore.New(func() time.Time { return now })
+	ctx := context.Background()
+	save := func(v int64, msg string, at time.Time) {
+		t.Helper()
+		require.NoError(t, s.Save(ctx, "c", v, bot.Commit{Conversation: &bot.Conversation{State: "s"}, TTL: time.Hour,
+			Seen: bot.SeenIDs{ID: msg, At: at, Window: 24 * time.Hour}}))
+	}
+	save(0, "a", now)
+	save(1, "b", now.Add(time.Hour))
+	assert.ElementsMatch(t, []string{"a", "b"}, s.Seen("c"))
+	save(2, "c", now.Add(24*time.Hour))
+	assert.ElementsMatch(t, []string{"b", "c"}, s.Seen("c"), "a, seen a day ago, is trimmed")
+
+	now = now.Add(2 * time.Hour)
+	c, _, err := s.Load(ctx, "c")
+	require.NoError(t, err)
+	assert.Nil(t, c, "the state expired after its hour")
+	assert.ElementsMatch(t, []string{"b", "c"}, s.Seen("c"), "the seen ids did not")
+	now = now.Add(24 * time.Hour)
+	s.Sweep()
+	assert.Empty(t, s.Seen("c"), "a day after the last save they expire too")
+}

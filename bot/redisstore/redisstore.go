@@ -1,16 +1,22 @@
 // Package redisstore keeps conversations in Redis, shared by every
 // safecontact process. It is the production store.
 //
-// Each conversation has two keys, named by its id (a keyed hash, never a
-// phone number), with a hash tag so that both live on one cluster slot:
+// Each conversation has three keys, named by its id (a keyed hash, never a
+// phone number), with a hash tag so that all live on one cluster slot:
 //
 //	sc:{id}:state  hash: v = version, d = sealed conversation
 //	sc:{id}:log    list of sealed transcript lines, oldest first
+//	sc:{id}:seen   sorted set of the message ids applied in the replay
+//	               window: member = digest of the id (bot.SeenDigest),
+//	               score = Unix seconds when seen
 //
 // Everything stored is sealed with AES-256-GCM (package seal), bound to the
-// conversation id and the key's role. A turn is saved by one Lua script
-// that checks the version, writes the state, appends the lines and sets the
-// TTL of both keys, so a turn is applied whole or not at all. The script
+// conversation id and the key's role, except the seen ids, which are
+// digests of the channel's message ids and nothing else. A turn is saved
+// by one Lua script that refuses a message id already seen, checks the
+// version, writes the state, appends the lines, records the message id
+// and sets the TTLs (the seen ids have their own, the replay window, and
+// survive an erasure), so a turn is applied whole or not at all. The script
 // also refuses a save that reaches Redis after the caller's context
 // deadline (by Redis's clock), so a turn the caller gave up on is never
 // applied late.
@@ -89,6 +95,13 @@ func (s *Store) StateKey(id bot.ConversationID) string {
 func (s *Store) LogKey(id bot.ConversationID) string {
 	return s.opts.Prefix + "{" + string(id) + "}:log"
 }
+
+// SeenKey names a conversation's seen message ids.
+func (s *Store) SeenKey(id bot.ConversationID) string {
+	return s.opts.Prefix + "{" + string(id) + "}:seen"
+}
+
+var _ bot.Store = (*Store)(nil)
 
 // The associated data binds a sealed value to its conversation and role:
 // a state copied into another conversation, or a transcript line passed off
@@ -203,9 +216,18 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 			events = append(events, s.sealer.Seal(b, eventAD))
 		}
 	}
-	args := make([]any, 0, 8+len(events)+len(c.Append))
+	var window, at int64
+	if c.Seen.Window > 0 {
+		// Whole seconds: the scores stay small integers, which Redis
+		// stores in a few bytes.
+		window, at = max(int64(c.Seen.Window/time.Second), 1), c.Seen.At.Unix()
+	}
+	args := make([]any, 0, 13+len(c.Seen.Earlier)+len(events)+len(c.Append))
 	args = append(args, version, s.sealer.Seal(state, stateAD(id)), c.TTL.Milliseconds(), erase, s.opts.MaxTranscript, deadline,
-		len(events), s.opts.MaxEvents)
+		len(events), s.opts.MaxEvents, c.Seen.ID, at, window, bot.MaxSeen, len(c.Seen.Earlier))
+	for _, d := range c.Seen.Earlier {
+		args = append(args, d)
+	}
 	args = append(args, events...)
 	if !c.Conversation.Erased {
 		for _, l := range c.Append {
@@ -216,7 +238,8 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 			args = append(args, s.sealer.Seal(line, lineAD(id)))
 		}
 	}
-	n, err := saveScript.Run(ctx, s.rdb, []string{s.StateKey(id), s.LogKey(id), s.eventKey()}, args...).Int64()
+	keys := []string{s.StateKey(id), s.LogKey(id), s.eventKey(), s.SeenKey(id)}
+	n, err := saveScript.Run(ctx, s.rdb, keys, args...).Int64()
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
@@ -225,6 +248,8 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 		return bot.ErrConflict
 	case -1:
 		return fmt.Errorf("redisstore: save reached Redis after its deadline and was not applied: %w", context.DeadlineExceeded)
+	case -2:
+		return bot.ErrDuplicate
 	}
 	return nil
 }

@@ -65,6 +65,49 @@ func TestTTLOnBothKeys(t *testing.T) {
 	}
 }
 
+// The seen ids are a sorted set of digests in the conversation's hash tag,
+// trimmed to the window on every save, with the window as TTL; an erasure
+// leaves them.
+func TestSeenIDsKey(t *testing.T) {
+	rdb := storetest.Redis(t)
+	s := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: storetest.Prefix(t)})
+	const id = "seenkey"
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	save := func(v int64, c *bot.Conversation, msg string, at time.Time) {
+		t.Helper()
+		require.NoError(t, s.Save(ctx, id, v, bot.Commit{Conversation: c, Append: []bot.Line{{Text: "x"}}, TTL: time.Hour,
+			Seen: bot.SeenIDs{ID: bot.SeenDigest(msg), At: at, Window: 24 * time.Hour}}))
+	}
+	save(0, &bot.Conversation{State: "s"}, "SM0", at)
+	save(1, &bot.Conversation{State: "s"}, "SM1", at.Add(time.Hour))
+	key := s.SeenKey(id)
+	assert.Equal(t, strings.Replace(s.StateKey(id), ":state", ":seen", 1), key, "same hash tag as the state")
+	members, err := rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
+	require.NoError(t, err)
+	assert.Equal(t, []redis.Z{
+		{Member: bot.SeenDigest("SM0"), Score: float64(at.Unix())},
+		{Member: bot.SeenDigest("SM1"), Score: float64(at.Add(time.Hour).Unix())},
+	}, members)
+	ttl, err := rdb.PTTL(ctx, key).Result()
+	require.NoError(t, err)
+	assert.InDelta(t, (24 * time.Hour).Seconds(), ttl.Seconds(), 60, "the window is the TTL, not the state's")
+
+	// A day after SM0, the next save trims it; SM1 stays.
+	save(2, &bot.Conversation{State: "s"}, "SM2", at.Add(24*time.Hour))
+	members2, err := rdb.ZRange(ctx, key, 0, -1).Result()
+	require.NoError(t, err)
+	assert.Equal(t, []string{bot.SeenDigest("SM1"), bot.SeenDigest("SM2")}, members2)
+
+	// A tombstone deletes the transcript and keeps the seen ids.
+	save(3, &bot.Conversation{Erased: true}, "SM3", at.Add(24*time.Hour+30*time.Minute))
+	n, err := rdb.Exists(ctx, s.LogKey(id)).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	card, err := rdb.ZCard(ctx, key).Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), card)
+}
+
 func TestTranscriptIsCapped(t *testing.T) {
 	rdb := storetest.Redis(t)
 	s := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: storetest.Prefix(t), MaxTranscript: 3})
@@ -170,7 +213,7 @@ func TestConversationLeavesNothingInClear(t *testing.T) {
 			assert.NotContains(t, strings.ToLower(dump), strings.ToLower(s), "key %s", key)
 		}
 	}
-	assert.Equal(t, 2, mine, "one state key and one transcript key")
+	assert.Equal(t, 3, mine, "one state key, one transcript key and the seen ids")
 }
 
 // valueOf returns everything stored under key, whatever its type.

@@ -31,6 +31,11 @@ func Run(t *testing.T, open Open) {
 	t.Run("NoAliasing", func(t *testing.T) { testNoAliasing(t, open) })
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, open) })
 	t.Run("ConcurrentTurns", func(t *testing.T) { testConcurrent(t, open) })
+	t.Run("SeenIDs", func(t *testing.T) { testSeenIDs(t, open) })
+	t.Run("SeenIDsOutliveErasure", func(t *testing.T) { testSeenOutliveErasure(t, open) })
+	t.Run("SeenIDsBounded", func(t *testing.T) { testSeenBounded(t, open) })
+	t.Run("SeenIDsRace", func(t *testing.T) { testSeenRace(t, open) })
+	t.Run("Replays", func(t *testing.T) { runReplays(t, open) })
 }
 
 var ctx = context.Background()
@@ -99,7 +104,7 @@ func testTombstone(t *testing.T, open Open) {
 	s, _ := open(t)
 	const id = "tombstone"
 	require.NoError(t, s.Save(ctx, id, 0, bot.Commit{Conversation: conv("safe"), Append: []bot.Line{line("safe", "x")}, TTL: time.Hour}))
-	tomb := &bot.Conversation{Erased: true, Seen: []string{"m1"}}
+	tomb := &bot.Conversation{Erased: true, LastID: "m1"}
 	require.NoError(t, s.Save(ctx, id, 1, bot.Commit{Conversation: tomb, Append: []bot.Line{line("", "exit")}, TTL: time.Hour}))
 
 	lines, err := s.Transcript(ctx, id)
