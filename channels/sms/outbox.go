@@ -85,10 +85,10 @@ type OutboxOptions struct {
 	// LateAfter is how long a text may go unsent before the officer is
 	// told it has not gone yet (Late); default 60s.
 	LateAfter time.Duration
-	TTL         time.Duration // how long a message and its status are kept; default 7 days
-	Poll        time.Duration // how often Run looks for due messages; default 250ms
-	Now         func() time.Time
-	Log         *slog.Logger
+	TTL       time.Duration // how long a message and its status are kept; default 7 days
+	Poll      time.Duration // how often Run looks for due messages; default 250ms
+	Now       func() time.Time
+	Log       *slog.Logger
 	// Undelivered is told when a message is given up: refused for good,
 	// out of attempts, or to a tenant who opted out (optedOut, and then
 	// every message queued for them is cancelled). The officer who wrote
