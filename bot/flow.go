@@ -119,6 +119,12 @@ const (
 	MsgAttachment = "attachment"
 )
 
+// MsgTextOnly, when the flow has it, follows the emergency reply to a
+// sender who cannot be texted back (WhatsApp): it asks them to text from
+// their phone. Not required: without it they get the emergency reply
+// alone.
+const MsgTextOnly = "text_only"
+
 // RequiredMessages lists the Messages every flow must define.
 var RequiredMessages = []string{
 	MsgEmergency, MsgNotUnderstood, MsgNumbers, MsgAreaChoice,

@@ -29,6 +29,20 @@ const (
 	SenderOther = "not a phone number"
 )
 
+// phoneOf returns the phone number of an RCS user ("rcs:+447…"): Twilio
+// names the recipient of an RCS message by the rcs: address of their
+// number (https://www.twilio.com/docs/api/errors/21664), and a Messaging
+// Service with an RCS sender tries RCS first and falls back to SMS
+// (https://www.twilio.com/docs/rcs/send-an-rcs-message). Such a tenant is
+// the same tenant as their number, and can be texted back on it. Any
+// other from is returned as it is.
+func phoneOf(from string) string {
+	if len(from) > 4 && strings.EqualFold(from[:4], "rcs:") && e164(from[4:]) {
+		return from[4:]
+	}
+	return from
+}
+
 // unanswerable returns the kind of sender from is when it is one that
 // cannot be texted back, and "" when it is a phone number that can.
 // Twilio gives a phone number's From in E.164

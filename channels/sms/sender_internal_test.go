@@ -33,6 +33,20 @@ func TestUnanswerable(t *testing.T) {
 	}
 }
 
+func TestPhoneOf(t *testing.T) {
+	for from, want := range map[string]string{
+		"rcs:+447700900123": "+447700900123",
+		"RCS:+447700900123": "+447700900123",
+		"rcs:agent_id":      "rcs:agent_id",
+		"+447700900123":     "+447700900123",
+		"whatsapp:+4477009": "whatsapp:+4477009",
+	} {
+		if got := phoneOf(from); got != want {
+			t.Errorf("phoneOf(%q) = %q, want %q", from, got, want)
+		}
+	}
+}
+
 // FuzzUnanswerable: whatever Twilio sends as From, only a "+" and digits
 // is ever answered.
 func FuzzUnanswerable(f *testing.F) {

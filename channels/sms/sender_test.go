@@ -18,8 +18,9 @@ import (
 
 // A sender that cannot be texted back gets an empty TwiML answer (so
 // Twilio neither retries nor sends anything), and no conversation is
-// started that an officer could never answer. The log says what kind of
-// sender it was, never who.
+// started that an officer could never answer; a WhatsApp user, who can be
+// answered now, gets the 999 advice and is asked to text instead. The log
+// says what kind of sender it was, never who.
 func TestUnanswerableSendersRefused(t *testing.T) {
 	cases := []struct {
 		name, from, kind string
@@ -51,8 +52,13 @@ func TestUnanswerableSendersRefused(t *testing.T) {
 				resp.Body.Close()
 				assert.Equal(t, http.StatusOK, resp.StatusCode)
 				assert.Equal(t, "text/xml; charset=utf-8", resp.Header.Get("Content-Type"))
-				assert.NotContains(t, raw.String(), "<Message", "nothing is sent")
-				assert.Contains(t, raw.String(), "<Response", "an empty TwiML response")
+				assert.Contains(t, raw.String(), "<Response", "a TwiML response")
+				if c.kind == sms.SenderWhatsApp {
+					assert.Contains(t, raw.String(), "<Message>If you are in danger now, call 999.", "whatever they wrote, the 999 advice")
+					assert.Contains(t, raw.String(), "only works by text message", "and how to reach officers")
+				} else {
+					assert.NotContains(t, raw.String(), "<Message", "nothing is sent: it could not reach them")
+				}
 			}
 			c2, err := s.engine.Conversation(context.Background(), s.engine.ID(bot.ChannelSMS, c.from))
 			require.NoError(t, err)
@@ -68,6 +74,25 @@ func TestUnanswerableSendersRefused(t *testing.T) {
 			assert.NotContains(t, logs.String(), "hit me")
 		})
 	}
+
+	t.Run("an RCS user is their phone number", func(t *testing.T) {
+		sh := newShared(t)
+		s := sh.start(t, nil, sms.Config{})
+		form := url.Values{"MessageSid": {"SMrcs"}, "From": {"rcs:" + tenant}, "To": {"+441952000000"}, "Body": {"hi"}, "NumMedia": {"0"}}
+		req, err := http.NewRequest("POST", s.URL+sms.InboundPath, strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", sign(token, s.URL+sms.InboundPath, form))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var raw bytes.Buffer
+		raw.ReadFrom(resp.Body)
+		resp.Body.Close()
+		assert.Contains(t, raw.String(), "Is it safe for you to message now?", "answered as any texting tenant")
+		c, err := s.engine.Conversation(context.Background(), s.engine.ID(bot.ChannelSMS, tenant))
+		require.NoError(t, err)
+		assert.NotNil(t, c, "one conversation with their number, however they write")
+	})
 
 	t.Run("a phone number is answered", func(t *testing.T) {
 		sh := newShared(t)

@@ -41,6 +41,9 @@ const (
 // Engine is what the channel needs of the dialogue engine.
 type Engine interface {
 	Handle(ctx context.Context, in bot.Inbound) (bot.Result, error)
+	// Flow is the script: its messages answer a sender safecontact
+	// cannot serve.
+	Flow() *bot.Flow
 }
 
 // Config configures the handler.
@@ -151,12 +154,15 @@ func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "From and MessageSid are required", http.StatusBadRequest)
 		return
 	}
+	from = phoneOf(from)
 	if kind := unanswerable(from); kind != "" {
 		// No conversation an officer could never answer: nothing is
-		// stored, nothing is sent, and Twilio is told all is well so it
-		// does not retry. The kind is logged, never the sender.
+		// stored, and Twilio is told all is well so it does not retry.
+		// The kind is logged, never the sender. A WhatsApp user, who can
+		// be answered now, is given the 999 advice and told to text from
+		// their phone: whatever they wrote, they may be in danger.
 		h.cfg.Log.Warn("sms: refused a sender that cannot be texted back", "kind", kind)
-		writeTwiML(w, nil, h.cfg.Log)
+		writeTwiML(w, h.textOnly(kind), h.cfg.Log)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.TurnTimeout)
@@ -240,6 +246,24 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 
 // writeTwiML answers with one <Message> per reply, in order; no replies
 // is an empty <Response/>, which sends nothing.
+// textOnly is the reply to a sender that cannot be texted back but can
+// be answered now (WhatsApp): the emergency reply and, when the flow has
+// it, the text_only message, in the flow's first language. Others get
+// nothing: a reply could not reach them.
+func (h *Handler) textOnly(kind string) []bot.Reply {
+	if kind != SenderWhatsApp {
+		return nil
+	}
+	fl := h.cfg.Engine.Flow()
+	var out []bot.Reply
+	for _, key := range []string{bot.MsgEmergency, bot.MsgTextOnly} {
+		if t := fl.Messages[key].In(fl.DefaultLang(), fl.DefaultLang()); t != "" {
+			out = append(out, bot.Reply{Text: t})
+		}
+	}
+	return out
+}
+
 func writeTwiML(w http.ResponseWriter, replies []bot.Reply, log *slog.Logger) {
 	verbs := make([]twiml.Element, 0, len(replies))
 	for _, r := range replies {
