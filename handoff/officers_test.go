@@ -280,7 +280,7 @@ func TestEraseRemovesTheTenantsWords(t *testing.T) {
 	f.stepAt(t, q, at(2026, 12, 1, 10, 2))
 
 	posts := f.board.Posts()
-	assert.Contains(t, posts, "redact case-era 2 lines", "the card and the posted line of their words are redacted")
+	assert.Contains(t, posts, "redact case-era 1 lines", "the posted line of their words is redacted (the card is redrawn)")
 	for _, p := range posts {
 		assert.NotContains(t, p, "asleep")
 	}
@@ -400,7 +400,7 @@ func TestEraseReachesOldCardsAndExpiredCases(t *testing.T) {
 
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventErased, Conversation: id}))
 	f.stepAt(t, q, at(2026, 12, 1, 11, 2))
-	assert.Contains(t, f.board.Posts(), "redact case-aga 3 lines", "both cards and the line of their words")
+	assert.Contains(t, f.board.Posts(), "redact case-aga 2 lines", "the first card and the line of their words (the current card is redrawn)")
 	f.stepAt(t, q, dueTime.Add(time.Hour))
 	assert.Empty(t, grep(f.board.Posts(), "alert case-aga"), "no reminder to contact a tenant who asked to be erased")
 
@@ -429,4 +429,55 @@ func TestReopenedCaseDutiesRunAgain(t *testing.T) {
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: id, Text: "hello again", Priority: bot.Standard}))
 	f.stepAt(t, q, dueTime.Add(time.Minute))
 	assert.NotEmpty(t, grep(f.board.Posts(), "alert case-dut ddue"), "the DASH, still not done, is overdue again: %q", f.board.Posts())
+}
+
+// A tenant who asked for erasure and comes back has their clocks again:
+// the erasure stopped them, the new handoff restarts them.
+func TestClocksRunAgainWhenAnErasedTenantComesBack(t *testing.T) {
+	f := newFixture(t, handedOff)
+	q := f.queue()
+	ctx := context.Background()
+	id := bot.ConversationID("case-back-0001")
+	f.handoff(t, q, string(id), bot.Standard)
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventErased, Conversation: id}))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 5))
+	f.clock.Set(at(2026, 12, 1, 11, 0))
+	f.handoff(t, q, string(id), bot.Urgent) // they come back, in danger
+	c, err := q.Get(ctx, id)
+	require.NoError(t, err)
+	require.False(t, c.Erased)
+	f.stepAt(t, q, c.Deadline.Add(time.Minute))
+	assert.NotEmpty(t, grep(f.board.Posts(), "alert case-bac due"), "the managers are told at the new deadline: %q", f.board.Posts())
+}
+
+// A redaction that keeps failing does not hold back the tenant's next
+// case; and DELETE of an expired case still reaches the housing system.
+func TestFailingRedactionBlocksNothingAndExpiredCasesAreExported(t *testing.T) {
+	f := newFixture(t, handedOff)
+	ex := &exporter{}
+	q := f.queueWith(func(o *handoff.Options) { o.Exporter = ex })
+	ctx := context.Background()
+	id := bot.ConversationID("case-block-0001")
+	f.handoff(t, q, string(id), bot.Standard)
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: id, Text: "he is out"}))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 1))
+	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:"+string(id), f.prefix+"d:"+string(id)).Err()) // expired
+	f.board.mu.Lock()
+	f.board.fail = func(what string) error {
+		if strings.HasPrefix(what, "redact") {
+			return errors.New("slack is refusing")
+		}
+		return nil
+	}
+	f.board.mu.Unlock()
+	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventErased, Conversation: id}))
+	f.stepAt(t, q, at(2026, 12, 1, 10, 2))
+
+	f.clock.Set(at(2026, 12, 1, 10, 3))
+	f.handoff(t, q, string(id), bot.Urgent) // the tenant comes back, in danger
+	f.stepAt(t, q, at(2026, 12, 1, 10, 4))
+	assert.NotEmpty(t, grep(f.board.Posts(), "card case-blo urgent"), "the new case's card goes up: %q", f.board.Posts())
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	assert.Contains(t, strings.Join(ex.got, "\n"), "case-block-0001 erased", "the housing system is told to erase its copy")
 }

@@ -632,7 +632,7 @@ func (q *Queue) erase(ctx context.Context, id bot.ConversationID, evid string) e
 		return err
 	}
 	note := q.sealText("The tenant asked for their words to be erased: their answers and messages are removed, and their contact details are gone. Do not try to contact them unless they write again.", id)
-	return q.eval(ctx, "erase", string(id), sealed, note, evid).Err()
+	return q.eval(ctx, "erase", string(id), sealed, note, flag(q.opts.Exporter != nil), q.opts.Now().Unix(), evid).Err()
 }
 
 // Removed stands in for the tenant's words once they asked for them to be
@@ -686,6 +686,9 @@ type Stats struct {
 	OldestQueued time.Time
 	// Jobs is how many posts for the board are waiting.
 	Jobs int64
+	// EarliestDue is the earliest contact deadline of the open cases not
+	// yet contacted, claimed or not; zero when there are none.
+	EarliestDue time.Time
 }
 
 // Stats counts the open cases and the waiting jobs, in one script.
@@ -695,7 +698,7 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 		return Stats{}, fmt.Errorf("queue: stats: %w", err)
 	}
 	st := Stats{Open: map[State]map[bot.Priority]int{StateQueued: {}, StateClaimed: {}}, Jobs: res[0].(int64)}
-	for i := 1; i+2 < len(res); i += 3 {
+	for i := 1; i+3 < len(res); i += 4 {
 		state, _ := res[i].(string)
 		pr, _ := strconv.Atoi(fmt.Sprint(res[i+1]))
 		if st.Open[State(state)] == nil {
@@ -706,6 +709,9 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 			if t := fromMS(fmt.Sprint(res[i+2])); !t.IsZero() && (st.OldestQueued.IsZero() || t.Before(st.OldestQueued)) {
 				st.OldestQueued = t
 			}
+		}
+		if t := fromMS(fmt.Sprint(res[i+3])); !t.IsZero() && (st.EarliestDue.IsZero() || t.Before(st.EarliestDue)) {
+			st.EarliestDue = t
 		}
 	}
 	return st, nil

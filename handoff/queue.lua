@@ -154,14 +154,32 @@ local function addDuties(c, id, list)
 end
 
 -- rescheduleDuties starts again the clocks of the duties not done yet,
--- when a closed case opens again: they are still asked of the officers.
-local function rescheduleDuties(id)
+-- when a closed or erased case opens again: they are still asked of the
+-- officers. A duty already overdue at now is due again at once, without
+-- the reminder that would come with it.
+local function rescheduleDuties(id, now)
   for _, raw in ipairs(redis.call('HVALS', key('d:' .. id))) do
     local d = cjson.decode(raw)
     if not d.by and not d.rem and d.due then
-      redis.call('ZADD', key('timers'), d.warn, 'dwarn|' .. d.id .. '|' .. id, d.due, 'ddue|' .. d.id .. '|' .. id)
+      if tonumber(d.due) > tonumber(now) then
+        redis.call('ZADD', key('timers'), d.warn, 'dwarn|' .. d.id .. '|' .. id, d.due, 'ddue|' .. d.id .. '|' .. id)
+      else
+        redis.call('ZADD', key('timers'), now, 'ddue|' .. d.id .. '|' .. id)
+      end
     end
   end
+end
+
+-- resume starts a case's clocks again when the tenant comes back after
+-- asking for erasure (which stopped them): the contact deadline from
+-- their return, unless contact was made, and the undone duties.
+local function resume(c, id, warn, due, now)
+  if redis.call('HGET', c, 'er') ~= '1' then return end
+  if redis.call('HEXISTS', c, 'cot') == 0 then
+    redis.call('HSET', c, 'dl', due)
+    redis.call('ZADD', key('timers'), warn, 'warn|' .. id, due, 'due|' .. id)
+  end
+  rescheduleDuties(id, now)
 end
 
 local function unscheduleDuties(id)
@@ -198,6 +216,7 @@ if op == 'open' then
       redis.call('HSET', c, 'ar', ARGV[11])
       ledger(c, 'ar', ARGV[11])
     end
+    resume(c, id, warn, due, ARGV[18])
     redis.call('HDEL', c, 'ex', 'er')
     local old = tonumber(redis.call('HGET', c, 'pr'))
     if pr > old then
@@ -249,7 +268,7 @@ if op == 'open' then
   enqueue('card', id)
   if oncall == '1' then enqueue('alert', id, '', 'oncall') end
   addDuties(c, id, ARGV[19])
-  if st then rescheduleDuties(id) end
+  if st then rescheduleDuties(id, ARGV[18]) end
   redis.call('PEXPIRE', key('d:' .. id), ttl)
   if st then export(c, id, 'reopened') else export(c, id, 'handoff') end
   return result
@@ -426,12 +445,13 @@ if op == 'tenant' then
     -- They wrote again after texting STOP to the carrier (and START).
     enqueue('update', id)
   end
+  if st ~= 'closed' then resume(c, id, ARGV[7], ARGV[8], ARGV[9]) end
   redis.call('HDEL', c, 'er')
   if st == 'closed' then
     redis.call('HSET', c, 'st', 'queued', 'ro', 1, 'op', ARGV[9], 'dl', ARGV[10])
     redis.call('HDEL', c, 'by', 'cat', 'cby', 'out', 'dsc', 'clt', 'cot', 'cob', 'coh')
     schedule(id, ARGV[6], ARGV[7], ARGV[8])
-    rescheduleDuties(id)
+    rescheduleDuties(id, ARGV[9])
     enqueue('thread', id, ARGV[11], '')
     enqueue('update', id)
     if ARGV[12] == '1' then
@@ -460,20 +480,27 @@ end
 
 if op == 'erase' then
   -- The tenant asked for their words to be erased. ARGV: id, sealed
-  -- summary with the answers removed and no address, sealed note. The
+  -- summary with the answers removed and no address, sealed note, export
+  -- (0/1), now in seconds (an expired case's export version). The
   -- case stays for the officers, without the tenant's words: the thread
   -- lines that held them are redacted, and lines not yet posted are
   -- dropped. The ledger entry, which holds no words, stays.
   local id = ARGV[3]
   local c = key('c:' .. id)
   if redis.call('EXISTS', c) == 0 then
-    -- The case has expired, but Slack keeps its messages: they are
-    -- redacted all the same.
+    -- The case has expired, but Slack keeps its messages, and the housing
+    -- system its record: both are erased all the same. The export's
+    -- version is the time, above any the case had.
+    local n = 0
     if redis.call('EXISTS', key('tl:' .. id)) == 1 then
       enqueue('redact', id)
-      return 2
+      n = 2
     end
-    return 0
+    if ARGV[6] == '1' then
+      enqueue('export', id, '', '', '', '', '', 'erased|' .. ARGV[7])
+      n = 2
+    end
+    return n
   end
   -- Nobody is to be chased to contact a tenant who asked to be erased.
   unschedule(id)
@@ -504,12 +531,13 @@ if op == 'raise' then
   local st, old, oc, oat = unpack(redis.call('HMGET', c, 'st', 'pr', 'oc', 'oat'))
   if not st then return 0 end
   if ARGV[7] ~= '' then enqueue('thread', id, ARGV[7], '') end
-  if ARGV[9] == '1' then ledger(c, 'why', 'danger') end
   if pr > tonumber(old) then
     redis.call('HSET', c, 'pr', pr)
     ledger(c, 'pr', pr)
-    -- Raised by the answers or risk words, not by words of danger.
-    if ARGV[9] ~= '1' then
+    if ARGV[9] == '1' then
+      ledger(c, 'why', 'danger')
+    else
+      -- Raised by the answers or risk words, not by words of danger.
       local lid = redis.call('HGET', c, 'lid')
       if lid and (redis.call('HGET', key('led:' .. lid), 'why') or '') == '' then ledger(c, 'why', 'answers') end
     end
@@ -625,11 +653,12 @@ if op == 'done' then
 end
 
 if op == 'stats' then
-  -- Returns the number of jobs waiting, then state, priority and opened-ms
-  -- of each open case.
+  -- Returns the number of jobs waiting, then state, priority, opened-ms
+  -- and the contact deadline (ms, or '' once contacted) of each open
+  -- case.
   local out = {redis.call('ZCARD', key('jobs'))}
   for _, id in ipairs(redis.call('ZRANGE', key('open'), 0, -1)) do
-    local st, pr, opened = unpack(redis.call('HMGET', key('c:' .. id), 'st', 'pr', 'op'))
+    local st, pr, opened, dl, cot = unpack(redis.call('HMGET', key('c:' .. id), 'st', 'pr', 'op', 'dl', 'cot'))
     if not st then
       -- The case expired while open: it leaves the queue too.
       redis.call('ZREM', key('open'), id)
@@ -637,6 +666,7 @@ if op == 'stats' then
       table.insert(out, st)
       table.insert(out, pr)
       table.insert(out, opened)
+      if cot then table.insert(out, '') else table.insert(out, dl or '') end
     end
   end
   return out

@@ -155,7 +155,10 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		// Alerts wait for nothing: on-call must hear of an urgent case
 		// even while its card cannot be posted. Nor does the export, which
 		// goes elsewhere.
-		ordered := j.kind != JobAlert && j.kind != JobExport
+		// Nor does a redaction, which never touches the current card (the
+		// update after it redraws that): a Slack message it cannot reach
+		// must not hold back the tenant's next case.
+		ordered := j.kind != JobAlert && j.kind != JobExport && j.kind != JobRedact
 		if ordered && blocked[j.id] {
 			continue
 		}
@@ -169,9 +172,10 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 			return err
 		}
 		c, err := q.caseFor(ctx, cases, j.id)
-		if errors.Is(err, ErrNoCase) && j.kind == JobRedact {
+		if errors.Is(err, ErrNoCase) && (j.kind == JobRedact || j.kind == JobExport) {
 			// The case has expired, but Slack keeps the messages that
-			// held the tenant's words: they are redacted all the same.
+			// held the tenant's words, and the housing system its record:
+			// DELETE erases them all the same.
 			c, err = &Case{ID: j.id}, nil
 		}
 		if err == nil {
@@ -297,6 +301,9 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 			ch, ts, ok := strings.Cut(r, "|")
 			if !ok { // listed before refs carried their channel
 				ch, ts = c.Card.Channel, r
+			}
+			if ch == "" || ts == "" || ts == c.Card.TS {
+				continue // no channel to find it in; or the current card, redrawn by the update
 			}
 			refs = append(refs, Ref{Channel: ch, TS: ts})
 		}

@@ -110,10 +110,11 @@ type Server struct {
 	shutdown sync.Once
 }
 
-// Shutdown ends every open event stream at once, without an end event, so
-// the pages reconnect (to another process, in a deploy) rather than keep
-// the server waiting for streams that never end by themselves. Register
-// it with http.Server.RegisterOnShutdown.
+// Shutdown ends every open event stream at once, without an end event,
+// rather than keep the server waiting for streams that never end by
+// themselves. The pages try to reconnect; sessions live in this process's
+// memory, so a chat it held is then offered a fresh start. Register it
+// with http.Server.RegisterOnShutdown.
 func (s *Server) Shutdown() { s.shutdown.Do(func() { close(s.closing) }) }
 
 // New returns the web chat server.

@@ -290,10 +290,11 @@ func TestDeployAlertsUseRealMetrics(t *testing.T) {
 	if n == 0 {
 		t.Fatal("deploy/monitoring/alerts.yaml: no rules")
 	}
-	// The queue's health, its urgent cases, the oldest wait, Slack's
-	// backlog, the SMS webhook's latency, undelivered texts and errors.
+	// The queue's health, its urgent cases, a missed contact deadline,
+	// Slack's backlog, the SMS webhook's latency, undelivered texts and
+	// errors.
 	for _, want := range []string{
-		"safecontact_queue_up", "safecontact_cases_open", "safecontact_cases_oldest_unclaimed_timestamp_seconds",
+		"safecontact_queue_up", "safecontact_cases_open", "safecontact_cases_contact_due_timestamp_seconds",
 		"safecontact_board_jobs_waiting", "safecontact_http_request_duration_seconds",
 		"safecontact_texts_undelivered_total", "safecontact_http_requests_total",
 	} {

@@ -69,6 +69,17 @@ func newMetrics(log *slog.Logger) *metrics {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "goversion": bi.Go},
 	})
 	build.Set(1)
+	// Every series starts at zero, so that the first failures after a
+	// start are counted by increase() rather than lost as its first sample.
+	for p := bot.Standard; p <= bot.Urgent; p++ {
+		m.opened.WithLabelValues(p.String())
+	}
+	for _, a := range []handoff.Alert{handoff.AlertOnCall, handoff.AlertWarn, handoff.AlertRemind, handoff.AlertDue,
+		handoff.AlertDutyWarn, handoff.AlertDutyDue, handoff.AlertNoCard, handoff.AlertDanger} {
+		m.escalations.WithLabelValues(string(a))
+	}
+	m.undelivered.WithLabelValues("failed")
+	m.undelivered.WithLabelValues("opted_out")
 	m.reg.MustRegister(m.requests, m.duration, m.opened, m.escalations, m.undelivered, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -163,6 +174,8 @@ var (
 		"Open cases in the officer queue, by state and priority.", []string{"state", "priority"}, nil)
 	oldestQueued = prometheus.NewDesc("safecontact_cases_oldest_unclaimed_timestamp_seconds",
 		"When the longest-waiting unclaimed case was opened, as a Unix time; 0 when none waits. Alert on time() minus this.", nil, nil)
+	earliestDue = prometheus.NewDesc("safecontact_cases_contact_due_timestamp_seconds",
+		"The earliest contact deadline of the open cases not yet contacted, as a Unix time; 0 when none. Alert on time() past it: a tenant was promised contact by then.", nil, nil)
 	queueUp = prometheus.NewDesc("safecontact_queue_up",
 		"1 when the officer queue was read from Redis at this scrape; 0 when Redis did not answer and the queue's figures are the last read.", nil, nil)
 	boardJobs = prometheus.NewDesc("safecontact_board_jobs_waiting",
@@ -173,6 +186,7 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- casesOpen
 	ch <- oldestQueued
 	ch <- boardJobs
+	ch <- earliestDue
 	ch <- queueUp
 }
 
@@ -192,5 +206,10 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		oldest = float64(st.OldestQueued.UnixMilli()) / 1000
 	}
 	ch <- prometheus.MustNewConstMetric(oldestQueued, prometheus.GaugeValue, oldest)
+	var due float64
+	if !st.EarliestDue.IsZero() {
+		due = float64(st.EarliestDue.UnixMilli()) / 1000
+	}
+	ch <- prometheus.MustNewConstMetric(earliestDue, prometheus.GaugeValue, due)
 	ch <- prometheus.MustNewConstMetric(boardJobs, prometheus.GaugeValue, float64(st.Jobs))
 }

@@ -281,6 +281,13 @@ func mention(text, officer, officer2 string) string {
 	return strings.NewReplacer("{officer}", "<@"+officer+">", "{officer2}", "<@"+officer2+">").Replace(text)
 }
 
+// gone are Slack's errors for a message that chat.update can never reach:
+// redacting it is passed over rather than tried for ever.
+var gone = map[string]bool{
+	"message_not_found": true, "channel_not_found": true, "is_archived": true,
+	"cant_update_message": true, "not_in_channel": true, "edit_window_closed": true,
+}
+
 // Redact replaces the messages that held the tenant's words, cards
 // included, with handoff.Removed and no blocks. The case's current card
 // is then redrawn, without the answers, by the update that follows.
@@ -288,8 +295,11 @@ func (s *Slack) Redact(ctx context.Context, c *handoff.Case, refs []handoff.Ref)
 	for _, r := range refs {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(handoff.Removed, false), slack.MsgOptionBlocks())
 		var se slack.SlackErrorResponse
-		if errors.As(err, &se) && se.Err == "message_not_found" {
-			continue // deleted in Slack already
+		if errors.As(err, &se) && gone[se.Err] {
+			// It cannot be reached: deleted, or its channel archived or
+			// gone. Trying again would never succeed.
+			s.cfg.Log.Warn("slack: a message to redact cannot be reached; passed over", "case", c.Short(), "err", se.Err)
+			continue
 		}
 		if err != nil {
 			return classify(err)
