@@ -201,6 +201,7 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		// Slack accepted but the queue did not record would be posted
 		// again by the next lease holder. ctx is checked between jobs.
 		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.opts.JobTimeout)
+		jctx = withJob(jctx, Job{Key: q.opts.Prefix + "job:" + j.n, Attempt: j.attempts})
 		ref, err := q.do(jctx, c, j)
 		if err == nil {
 			err = q.done(jctx, j, ref)

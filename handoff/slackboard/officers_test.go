@@ -3,6 +3,7 @@ package slackboard_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,4 +343,47 @@ func TestReplyIsRelayedBeforeTheFormCloses(t *testing.T) {
 	body := e.form("U-ALICE", n, map[string]map[string]string{"reply": {"text": "Hello, it's Sam."}}, nil)
 	assert.Empty(t, body, "accepted")
 	assert.Equal(t, []string{"before-0 Hello, it's Sam."}, e.relay.Sent(), "relayed by the time the form closed")
+}
+
+// Slack posted it but its answer was lost: the next attempt finds the
+// post by the job key in its metadata and does not post it again — a
+// card, a thread line and an alert.
+func TestAPostWhoseAnswerWasLostIsNotPostedAgain(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	lost := 0
+	e.api.LoseAnswers(func(method string) bool {
+		if method != "chat.postMessage" {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		lost++
+		return lost <= 4 // the card, the on-call alert, and the first two tries of the thread line
+	})
+	e.handoff("lost-0001", "shropshire", bot.Urgent)
+	require.NoError(t, e.queue.Deliver(context.Background(), bot.Event{Kind: bot.EventTenantMessage, Conversation: "lost-0001", Text: "are you there"}))
+	for range 120 {
+		e.step()
+		e.advance(time.Second)
+	}
+	var cards, alerts, lines int
+	for _, c := range e.api.Calls("chat.postMessage") {
+		switch {
+		case c.Channel() == "C-SHROP" && c.ThreadTS() == "":
+			cards++
+		case c.Channel() == "C-ONCALL":
+			alerts++
+		case strings.Contains(c.Text(), "are you there"):
+			lines++
+		}
+		assert.Contains(t, c.Form.Get("metadata"), `"event_type":"safecontact_post"`, "every post carries its job key")
+	}
+	assert.Equal(t, 1, cards, "one card")
+	assert.Equal(t, 1, alerts, "one on-call alert")
+	assert.Equal(t, 1, lines, "one thread line")
+	c := e.get("lost-0001")
+	require.NotEmpty(t, c.Card.TS, "the card found is recorded as the case's")
+	assert.NotEmpty(t, e.api.Calls("conversations.history"), "looked up in the channel")
+	assert.NotEmpty(t, e.api.Calls("conversations.replies"), "looked up in the thread")
 }

@@ -227,14 +227,74 @@ func classify(err error) error {
 	return err
 }
 
-// PostCase posts the case's card in its area's channel.
-func (s *Slack) PostCase(ctx context.Context, c *handoff.Case) (handoff.Ref, error) {
-	ch, ts, err := s.api.PostMessageContext(ctx, s.channel(c.Area),
-		slack.MsgOptionText(cardText(c), false), slack.MsgOptionBlocks(s.card(c)...))
+// metadataType names safecontact's message metadata: the queue's job key
+// a post was made for, so that it is posted once.
+const metadataType = "safecontact_post"
+
+// post posts a message, or a reply in the thread, once per queue job: it
+// carries the job's key in its metadata, and an attempt after a failed
+// one first looks for a message with that key (the earlier attempt may
+// have been posted, its answer lost) and returns it rather than post
+// again.
+func (s *Slack) post(ctx context.Context, channel, thread string, opts ...slack.MsgOption) (handoff.Ref, error) {
+	job, ok := handoff.JobOf(ctx)
+	if ok {
+		if job.Attempt > 0 {
+			ts, err := s.find(ctx, channel, thread, job.Key)
+			if err != nil {
+				return handoff.Ref{}, classify(err)
+			}
+			if ts != "" {
+				s.cfg.Log.Info("slack: found a post whose answer was lost; not posting it again", "channel", channel)
+				return handoff.Ref{Channel: channel, TS: ts}, nil
+			}
+		}
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"job": job.Key}}))
+	}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	ch, ts, err := s.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return handoff.Ref{}, classify(err)
 	}
 	return handoff.Ref{Channel: ch, TS: ts}, nil
+}
+
+// lookBack is how many of a channel's latest messages find reads for an
+// earlier attempt: it comes seconds or minutes after.
+const lookBack = 100
+
+// find returns the timestamp of the message in the channel (or the
+// thread) carrying the job's key, or "".
+func (s *Slack) find(ctx context.Context, channel, thread, key string) (string, error) {
+	var msgs []slack.Message
+	if thread != "" {
+		replies, _, _, err := s.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: thread, Limit: lookBack, IncludeAllMetadata: true})
+		if err != nil {
+			return "", err
+		}
+		msgs = replies
+	} else {
+		h, err := s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: lookBack, IncludeAllMetadata: true})
+		if err != nil {
+			return "", err
+		}
+		msgs = h.Messages
+	}
+	for _, m := range msgs {
+		if m.Metadata.EventType == metadataType && m.Metadata.EventPayload["job"] == key {
+			return m.Timestamp, nil
+		}
+	}
+	return "", nil
+}
+
+// PostCase posts the case's card in its area's channel.
+func (s *Slack) PostCase(ctx context.Context, c *handoff.Case) (handoff.Ref, error) {
+	return s.post(ctx, s.channel(c.Area), "", slack.MsgOptionText(cardText(c), false), slack.MsgOptionBlocks(s.card(c)...))
 }
 
 // card is the case's card as of now.
@@ -267,12 +327,7 @@ func (s *Slack) PostThread(ctx context.Context, c *handoff.Case, l handoff.Line)
 	if !l.Tenant {
 		text = mention(text, l.Officer, l.Officer2)
 	}
-	ch, ts, err := s.api.PostMessageContext(ctx, c.Card.Channel,
-		slack.MsgOptionText(text, false), slack.MsgOptionTS(c.Card.TS))
-	if err != nil {
-		return handoff.Ref{}, classify(err)
-	}
-	return handoff.Ref{Channel: ch, TS: ts}, nil
+	return s.post(ctx, c.Card.Channel, c.Card.TS, slack.MsgOptionText(text, false))
 }
 
 // mention names the officers of a line ({officer}, {officer2}) as Slack
@@ -315,15 +370,15 @@ func (s *Slack) Redact(ctx context.Context, c *handoff.Case, refs []handoff.Ref)
 func (s *Slack) PostRepairs(ctx context.Context, c *handoff.Case, text string) error {
 	msg := fmt.Sprintf("Security work for a tenant at risk, %s: %s\nWithin 24 hours, free of charge to the tenant (seed 003). Ask <@%s> for the address and a safe time to call; do not contact the tenant directly. Ref %s.",
 		escape(areaName(c)), escape(text), c.ClaimedBy, c.Short())
-	ch, opts := s.cfg.Repairs, []slack.MsgOption{slack.MsgOptionText(msg, false)}
+	ch, thread := s.cfg.Repairs, ""
 	if ch == "" {
 		if c.Card.TS == "" {
 			return errNoCard
 		}
-		ch, opts = c.Card.Channel, append(opts, slack.MsgOptionTS(c.Card.TS))
+		ch, thread = c.Card.Channel, c.Card.TS
 	}
-	_, _, err := s.api.PostMessageContext(ctx, ch, opts...)
-	return classify(err)
+	_, err := s.post(ctx, ch, thread, slack.MsgOptionText(msg, false))
+	return err
 }
 
 // PostReport posts the monthly summary (no personal data) to the report
@@ -343,8 +398,8 @@ func (s *Slack) PostReport(ctx context.Context, text string) error {
 func (s *Slack) Alert(ctx context.Context, c *handoff.Case, a handoff.Alert, d *handoff.Duty) error {
 	text := mention(a.Describe(c, s.loc, d), c.ClaimedBy, "")
 	if a.ToClaimer(c) && c.Card.TS != "" {
-		_, _, err := s.api.PostMessageContext(ctx, c.Card.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(c.Card.TS))
-		return classify(err)
+		_, err := s.post(ctx, c.Card.Channel, c.Card.TS, slack.MsgOptionText(text, false))
+		return err
 	}
 	if a.OnCall() && s.cfg.OnCallMention != "" {
 		text = s.cfg.OnCallMention + " " + text
@@ -358,8 +413,8 @@ func (s *Slack) Alert(ctx context.Context, c *handoff.Case, a handoff.Alert, d *
 	} else if a != handoff.AlertNoCard {
 		text += " The card is on its way to <#" + s.channel(c.Area) + ">."
 	}
-	_, _, err := s.api.PostMessageContext(ctx, s.alertChannel(a), slack.MsgOptionText(text, false))
-	return classify(err)
+	_, err := s.post(ctx, s.alertChannel(a), "", slack.MsgOptionText(text, false))
+	return err
 }
 
 func (s *Slack) alertChannel(a handoff.Alert) string {

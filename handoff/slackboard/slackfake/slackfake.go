@@ -63,6 +63,17 @@ type Server struct {
 	// fail, when set, is asked for each call; a status other than 0
 	// fails it with that status (429 carries Retry-After: 1).
 	fail func(method string) int
+	// lose, when set, is asked after each call is done: true loses its
+	// answer (a 502), as when Slack's answer never arrives.
+	lose func(method string) bool
+}
+
+// LoseAnswers makes the server ask f after doing each call: true answers
+// 502 although the call was done (a message posted stays posted).
+func (s *Server) LoseAnswers(f func(method string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lose = f
 }
 
 // New starts a server, closed when the test ends.
@@ -131,7 +142,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		call.ViewID = fmt.Sprintf("V%s%06d", s.run, s.n)
 	}
 	s.calls = append(s.calls, call)
+	lost := s.lose != nil && s.lose(method)
 	s.mu.Unlock()
+	if lost {
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+		return
+	}
 
 	resp := map[string]any{"ok": true}
 	switch method {
@@ -158,12 +174,41 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		view["id"], view["team_id"], view["hash"] = call.ViewID, "T1", "hash-"+call.ViewID
 		resp["view"] = view
+	case "conversations.history", "conversations.replies":
+		resp["messages"], resp["has_more"] = s.messages(call.Channel(), call.Form.Get("ts")), false
 	case "reactions.add":
 	default:
 		resp = map[string]any{"ok": false, "error": "unknown_method"}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
+}
+
+// messages is what conversations.history (thread "") or
+// conversations.replies (the thread's parent and its replies) return:
+// the posted messages with their metadata, newest first.
+func (s *Server) messages(channel, thread string) []map[string]any {
+	var out []map[string]any
+	for _, c := range s.Calls("chat.postMessage") {
+		if c.Channel() != channel {
+			continue
+		}
+		if thread == "" && c.ThreadTS() != "" || thread != "" && c.ThreadTS() != thread && c.TS != thread {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": c.TS, "text": c.Text()}
+		if c.ThreadTS() != "" {
+			m["thread_ts"] = c.ThreadTS()
+		}
+		if md := c.Form.Get("metadata"); md != "" {
+			var v any
+			if json.Unmarshal([]byte(md), &v) == nil {
+				m["metadata"] = v
+			}
+		}
+		out = append([]map[string]any{m}, out...)
+	}
+	return out
 }
 
 // parse reads a call's arguments into r.Form: a form, or a JSON object
