@@ -109,12 +109,14 @@ type Options struct {
 	// Tick is how often Run checks clocks and jobs; default 1s.
 	Tick time.Duration
 	// Lease is how long one process holds the clocks after it last
-	// renewed them (each tick, and before each job); another takes over
-	// when it lapses. Default 15s.
+	// renewed them (each tick, before each job, and every third of it
+	// while a job runs); another takes over when it lapses. Default 4s:
+	// a crashed process's work is picked up within 5 s.
 	Lease time.Duration
-	// JobTimeout bounds one call to the board; default 10s, and always
-	// less than Lease, so a process whose lease lapsed mid-call cannot
-	// still be posting when another takes over.
+	// JobTimeout bounds one call to the board; default 10s. The lease is
+	// renewed while the call runs, and the call is cut short if it is
+	// lost, so a process that lost its lease is not still posting when
+	// another takes over.
 	JobTimeout time.Duration
 	// TTL is how long a case is kept after its last change; default 90
 	// days. A closed case is kept for ClosedTTL, default 30 days.
@@ -187,10 +189,10 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, hours Hours, board Boar
 		opts.Tick = time.Second
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 15 * time.Second
+		opts.Lease = 4 * time.Second
 	}
-	if opts.JobTimeout <= 0 || opts.JobTimeout >= opts.Lease {
-		opts.JobTimeout = min(10*time.Second, opts.Lease*2/3)
+	if opts.JobTimeout <= 0 {
+		opts.JobTimeout = 10 * time.Second
 	}
 	if opts.TTL <= 0 {
 		opts.TTL = 90 * 24 * time.Hour

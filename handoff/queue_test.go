@@ -534,3 +534,48 @@ func TestStats(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n)
 }
+
+// The lease is renewed while a slow call runs, so no second process takes
+// over in the middle; when its holder stops, another takes over within a
+// lease and a tick.
+func TestLeaseHeldThroughASlowCallAndTakenOverWhenItsHolderStops(t *testing.T) {
+	f := newFixture(t, handedOff)
+	const lease = 300 * time.Millisecond
+	slow := make(chan struct{})
+	f.board.fail = func(what string) error {
+		if strings.HasPrefix(what, "card") {
+			select {
+			case <-slow:
+			case <-time.After(3 * lease):
+			}
+		}
+		return nil
+	}
+	q1, q2 := f.queue(lease), f.queue(lease)
+	f.handoff(t, q1, "case-lease-0001", bot.Standard)
+
+	done := make(chan error, 1)
+	go func() { _, err := q1.Step(context.Background()); done <- err }()
+	time.Sleep(lease / 2)
+	for range 4 {
+		held, err := q2.Step(context.Background())
+		require.NoError(t, err)
+		assert.False(t, held, "the holder is still at work and keeps its lease")
+		time.Sleep(lease / 2)
+	}
+	close(slow)
+	require.NoError(t, <-done)
+
+	// q1 stops (crashed): q2 takes over once the lease lapses.
+	start := time.Now()
+	for {
+		held, err := q2.Step(context.Background())
+		require.NoError(t, err)
+		if held {
+			break
+		}
+		require.Less(t, time.Since(start), 5*lease, "taken over within a lease or so")
+		time.Sleep(lease / 10)
+	}
+	assert.Equal(t, []string{"card case-lea standard"}, grep(f.board.Posts(), "card"), "posted once")
+}

@@ -111,6 +111,40 @@ func (q *Queue) renew(ctx context.Context) (bool, error) {
 	return held == 1, nil
 }
 
+// hold renews the lease every third of it while a job runs, and cancels
+// the job if the lease is lost: another process may have taken over. The
+// returned func stops it.
+func (q *Queue) hold(ctx context.Context, cancel context.CancelFunc) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(q.opts.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), q.opts.Lease/3)
+				held, err := q.renew(rctx)
+				rcancel()
+				if err != nil || !held {
+					q.opts.Log.Warn("queue: lease lost during a job; stopping it", "err", err)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
 // job is one piece of work for the board.
 type job struct {
 	n      string
@@ -202,7 +236,9 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		// again by the next lease holder. ctx is checked between jobs.
 		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.opts.JobTimeout)
 		jctx = withJob(jctx, Job{Key: q.opts.Prefix + "job:" + j.n, Attempt: j.attempts})
+		stop := q.hold(jctx, cancel)
 		ref, err := q.do(jctx, c, j)
+		stop()
 		if err == nil {
 			err = q.done(jctx, j, ref)
 			cancel()
