@@ -15,9 +15,11 @@
 // menu) carries them as choices, which the page offers as buttons under
 // it; pressing one sends its text as if typed, and typing still works.
 //
-// Live sessions are held in this process's memory: a restart ends them
-// (the page says so and offers to start again), and with several serve
-// processes a session must stay on the process that started it. The
+// Live sessions, their events and the rate limits are kept by a Store:
+// in this process's memory by default (a restart ends every chat), or in
+// Redis (RedisStore), where any serve process answers any request of any
+// chat. A restart or rolling deploy is then a short pause: the page
+// reconnects with the last event id it showed and carries on. The
 // conversation itself is in the engine's store.
 package webchat
 
@@ -37,7 +39,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +74,14 @@ type Config struct {
 	// Rate limits: messages per session and new sessions per client
 	// address, each per minute; defaults 30 and 20.
 	MessagesPerMinute, SessionsPerMinute int
+	// Open chats at once per client address (an IPv6 /64) and in all;
+	// defaults 10 and 10,000.
+	ChatsPerClient, Chats int
+	// Open event streams per chat and in all, in this process; defaults
+	// 2 and 5,000.
+	StreamsPerChat, Streams int
+	// Store keeps sessions, events and rate limits; in memory by default.
+	Store Store
 	// BehindProxy takes the client's address for the new-session limit
 	// from the last entry of X-Forwarded-For, as one reverse proxy in front
 	// sets it; otherwise every tenant would share the proxy's address.
@@ -95,15 +105,15 @@ var static embed.FS
 
 // Server serves the web chat. Mount it at /chat/.
 type Server struct {
-	cfg    Config
-	page   *template.Template
-	csp    string
-	mux    *http.ServeMux
-	starts *limiter // new sessions per client address
-
-	mu       sync.Mutex
-	sessions map[string]*session             // by token hash
-	byConv   map[bot.ConversationID]*session // for Push
+	cfg   Config
+	page  *template.Template
+	csp   string
+	mux   *http.ServeMux
+	store Store
+	hub   *hub
+	// turns runs one turn at a time per session, in order, in this
+	// process; striped by token hash.
+	turns [64]sync.Mutex
 
 	// closing is closed by Shutdown: open event streams end at once.
 	closing  chan struct{}
@@ -112,10 +122,14 @@ type Server struct {
 
 // Shutdown ends every open event stream at once, without an end event,
 // rather than keep the server waiting for streams that never end by
-// themselves. The pages try to reconnect; sessions live in this process's
-// memory, so a chat it held is then offered a fresh start. Register it
-// with http.Server.RegisterOnShutdown.
+// themselves. The pages reconnect: on Redis, to another process, and
+// carry on. Register it with http.Server.RegisterOnShutdown.
 func (s *Server) Shutdown() { s.shutdown.Do(func() { close(s.closing) }) }
+
+// Run wakes this process's open streams when another process adds to
+// their chat, until ctx ends. Without it, they still read every few
+// seconds.
+func (s *Server) Run(ctx context.Context) { s.store.Listen(ctx, s.hub.wake) }
 
 // New returns the web chat server.
 func New(cfg Config) (*Server, error) {
@@ -143,8 +157,23 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SessionsPerMinute <= 0 {
 		cfg.SessionsPerMinute = 20
 	}
+	if cfg.ChatsPerClient <= 0 {
+		cfg.ChatsPerClient = 10
+	}
+	if cfg.Chats <= 0 {
+		cfg.Chats = 10000
+	}
+	if cfg.StreamsPerChat <= 0 {
+		cfg.StreamsPerChat = 2
+	}
+	if cfg.Streams <= 0 {
+		cfg.Streams = 5000
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Store == nil {
+		cfg.Store = newMemStore(cfg.Now)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -161,10 +190,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, page: page, mux: http.NewServeMux(),
 		csp: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
 			"base-uri 'none'; form-action 'none'; frame-ancestors " + ancestors,
-		starts:   newLimiter(cfg.SessionsPerMinute, cfg.Now),
-		sessions: map[string]*session{},
-		byConv:   map[bot.ConversationID]*session{},
-		closing:  make(chan struct{}),
+		store: cfg.Store, hub: newHub(), closing: make(chan struct{}),
 	}
 	s.mux.HandleFunc("GET /chat/{$}", s.index)
 	s.mux.Handle("GET /chat/static/", http.StripPrefix("/chat/", http.FileServerFS(static)))
@@ -195,82 +221,24 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	s.page.Execute(w, struct{ ExitURL string }{s.cfg.ExitURL})
 }
 
-// A session is one open chat.
-type session struct {
-	hash    string // of the token; the key in Server.sessions
-	address string // the conversation's address in the engine
-	conv    bot.ConversationID
-	limit   *limiter
-
-	mu      sync.Mutex
-	events  []event       // sent so far, for reconnects; at most maxEvents
-	next    int           // id of the next event
-	wake    chan struct{} // closed and replaced when an event is added
-	lastUse time.Time
-	turn    sync.Mutex // one turn at a time, in order
-}
-
-// event is one message to the page, one Server-Sent Event's data.
-type event struct {
-	ID   int    `json:"id"`
-	From string `json:"from"` // "bot", "officer", or "end" when the chat ended
-	Text string `json:"text"`
-	Lang string `json:"lang"`
-	// Choices are the answers a bot message's question takes, in order,
-	// which the page offers as buttons; absent when there are none.
-	Choices []choice `json:"choices,omitempty"`
-}
-
-// choice is one answer the page offers as a button: Label is its text,
-// and Send what pressing it sends, as if the tenant had typed it.
-type choice struct {
-	Label string `json:"label"`
-	Send  string `json:"send"`
-}
-
 // choicesOf returns a reply's choices for the page, leaving out any that
 // lack a label or the text to send.
-func choicesOf(rep bot.Reply) []choice {
-	var out []choice
+func choicesOf(rep bot.Reply) []Choice {
+	var out []Choice
 	for _, c := range rep.Choices {
 		if strings.TrimSpace(c.Label) != "" && strings.TrimSpace(c.Send) != "" {
-			out = append(out, choice{Label: c.Label, Send: c.Send})
+			out = append(out, Choice{Label: c.Label, Send: c.Send})
 		}
 	}
 	return out
 }
 
-const maxEvents = 200
-
-func (ss *session) add(e event) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	e.ID = ss.next
-	ss.events = append(ss.events, e)
-	ss.next++
-	if len(ss.events) > maxEvents {
-		ss.events = ss.events[len(ss.events)-maxEvents:]
-	}
-	close(ss.wake)
-	ss.wake = make(chan struct{})
-}
-
-// since returns the events after id, and a channel closed when more come.
-func (ss *session) since(id int) ([]event, <-chan struct{}) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	var out []event
-	for _, e := range ss.events {
-		if e.ID > id {
-			out = append(out, e)
-		}
-	}
-	return out, ss.wake
-}
-
-func hashToken(t string) string {
-	sum := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(sum[:])
+// hash is the keyed hash a session is known by: the store never sees
+// the token.
+func (s *Server) hash(token string) string {
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	m.Write([]byte("webchat session\x00" + token))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // address derives the conversation's address from the token: only the
@@ -281,29 +249,39 @@ func (s *Server) address(token string) string {
 	return "web:" + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
+// codeNoSession is the error code of a request for a session that has
+// ended or expired: the page then offers to start again. Any other
+// failure is retried.
+const codeNoSession = "no_session"
+
 // session returns the caller's session from the Authorization header, or
-// writes 401 or 404.
-func (s *Server) session(w http.ResponseWriter, r *http.Request) *session {
+// writes 401, 404 (with codeNoSession) or 503.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) *Session {
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if token == "" {
 		jsonError(w, http.StatusUnauthorized, "no session token")
 		return nil
 	}
-	s.mu.Lock()
-	ss := s.sessions[hashToken(token)]
-	s.mu.Unlock()
-	if ss == nil {
-		jsonError(w, http.StatusNotFound, "no such session: it ended, or the service restarted. Start again.")
+	ss, err := s.store.Touch(r.Context(), s.hash(token), s.cfg.SessionIdle)
+	if errors.Is(err, ErrNoSession) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "This chat has ended. Start again.", "code": codeNoSession})
 		return nil
 	}
-	ss.mu.Lock()
-	ss.lastUse = s.cfg.Now()
-	ss.mu.Unlock()
-	return ss
+	if err != nil {
+		s.cfg.Log.Error("webchat: session not read", "err", err)
+		jsonError(w, http.StatusServiceUnavailable, "Sorry, something went wrong. Please try again. In danger, call 999.")
+		return nil
+	}
+	ss.token = token
+	return &ss
 }
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
-	if !s.starts.allow(s.clientIP(r)) {
+	client := s.clientKey(r)
+	if ok, err := s.store.Allow(r.Context(), "start:"+client, s.cfg.SessionsPerMinute); err != nil || !ok {
+		if err != nil {
+			s.cfg.Log.Error("webchat: rate limit not read", "err", err)
+		}
 		w.Header().Set("Retry-After", "60")
 		jsonError(w, http.StatusTooManyRequests, "too many new chats from here; wait a minute")
 		return
@@ -314,22 +292,24 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req, true) {
 		return
 	}
-	s.sweep()
 	var raw [32]byte
 	rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	addr := s.address(token)
-	ss := &session{
-		hash: hashToken(token), address: addr, conv: s.cfg.Engine.ID(bot.ChannelWebChat, addr),
-		limit: newLimiter(s.cfg.MessagesPerMinute, s.cfg.Now), wake: make(chan struct{}), lastUse: s.cfg.Now(),
+	ss := Session{Hash: s.hash(token), Conv: s.cfg.Engine.ID(bot.ChannelWebChat, s.address(token)), Client: client, token: token}
+	err := s.store.Create(r.Context(), ss, s.cfg.SessionIdle, OpenLimits{PerClient: s.cfg.ChatsPerClient, Total: s.cfg.Chats})
+	if errors.Is(err, ErrTooManyChats) {
+		w.Header().Set("Retry-After", "60")
+		jsonError(w, http.StatusTooManyRequests, "too many chats open; try again later")
+		return
 	}
-	s.mu.Lock()
-	s.sessions[ss.hash] = ss
-	s.byConv[ss.conv] = ss
-	s.mu.Unlock()
+	if err != nil {
+		s.cfg.Log.Error("webchat: session not created", "err", err)
+		jsonError(w, http.StatusServiceUnavailable, "Sorry, something went wrong. Please try again. In danger, call 999.")
+		return
+	}
 	// The first turn asks the first question.
-	if !s.turn(w, r, ss, "", req.Lang) {
-		s.drop(ss)
+	if !s.turn(w, r, &ss, "", req.Lang) {
+		s.drop(r, &ss)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"token": token})
@@ -340,7 +320,10 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	if ss == nil {
 		return
 	}
-	if !ss.limit.allow("") {
+	if ok, err := s.store.Allow(r.Context(), "message:"+ss.Hash, s.cfg.MessagesPerMinute); err != nil || !ok {
+		if err != nil {
+			s.cfg.Log.Error("webchat: rate limit not read", "conversation", ss.Conv, "err", err)
+		}
 		w.Header().Set("Retry-After", "10")
 		jsonError(w, http.StatusTooManyRequests, "too many messages; wait a moment")
 		return
@@ -365,34 +348,52 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// add shows an event in the session's chat, waking its streams here at
+// once (the store tells other processes).
+func (s *Server) add(ctx context.Context, ss *Session, e Event, live bool) error {
+	_, err := s.cfg.Store.Append(ctx, ss.Hash, e, s.cfg.SessionIdle, live)
+	if err == nil {
+		s.hub.wake(ss.Hash)
+	}
+	return err
+}
+
 // turn runs one engine turn for the session and queues its replies.
-func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *session, text, lang string) bool {
-	ss.turn.Lock()
-	defer ss.turn.Unlock()
+func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text, lang string) bool {
+	mu := &s.turns[(int(ss.Hash[0])<<8|int(ss.Hash[1]))%len(s.turns)]
+	mu.Lock()
+	defer mu.Unlock()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.TurnTimeout)
 	defer cancel()
 	var id [12]byte
 	rand.Read(id[:])
 	res, err := s.cfg.Engine.Handle(ctx, bot.Inbound{
-		Channel: bot.ChannelWebChat, Address: ss.address, MessageID: hex.EncodeToString(id[:]), Text: text, Lang: lang,
+		Channel: bot.ChannelWebChat, Address: s.address(ss.token), MessageID: hex.EncodeToString(id[:]), Text: text, Lang: lang,
 	})
 	if err != nil {
-		s.cfg.Log.Error("webchat: turn failed", "conversation", ss.conv, "err", err)
+		s.cfg.Log.Error("webchat: turn failed", "conversation", ss.Conv, "err", err)
 		jsonError(w, http.StatusServiceUnavailable, "Sorry, something went wrong. Please send that again. In danger, call 999.")
 		return false
 	}
 	lang = ""
-	if c, err := s.cfg.Engine.Conversation(ctx, ss.conv); err == nil && c != nil {
+	if c, err := s.cfg.Engine.Conversation(ctx, ss.Conv); err == nil && c != nil {
 		lang = c.Lang
 	}
+	// The turn is saved: its replies must reach the page even if the
+	// tenant's request has gone.
+	actx, acancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
+	defer acancel()
 	for _, rep := range res.Replies {
-		ss.add(event{From: "bot", Text: rep.Text, Lang: lang, Choices: choicesOf(rep)})
+		if err := s.add(actx, ss, Event{From: "bot", Text: rep.Text, Lang: lang, Choices: choicesOf(rep)}, false); err != nil {
+			s.cfg.Log.Error("webchat: reply not shown", "conversation", ss.Conv, "err", err)
+		}
 	}
 	s.deliver(res.Events)
 	for _, ev := range res.Events {
 		if ev.Kind == bot.EventExited || ev.Kind == bot.EventOptedOut || ev.Kind == bot.EventErased {
-			s.drop(ss)
-			ss.add(event{From: "end", Lang: lang})
+			s.add(actx, ss, Event{From: "end", Lang: lang}, false)
+			s.drop(r, ss)
+			break
 		}
 	}
 	return true
@@ -411,55 +412,6 @@ func (s *Server) deliver(events []bot.Event) {
 	}
 }
 
-// events streams the session's messages as Server-Sent Events. The page
-// reads them with fetch (so the token travels in a header, not the URL)
-// and reconnects with Last-Event-ID; nothing is lost or repeated.
-func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	ss := s.session(w, r)
-	if ss == nil {
-		return
-	}
-	last := -1
-	if v := r.Header.Get("Last-Event-ID"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			jsonError(w, http.StatusBadRequest, "Last-Event-ID is not a number")
-			return
-		}
-		last = n
-	}
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{})
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.WriteHeader(http.StatusOK)
-	heartbeat := time.NewTicker(25 * time.Second)
-	defer heartbeat.Stop()
-	for {
-		evs, wake := ss.since(last)
-		for _, e := range evs {
-			data, _ := json.Marshal(e)
-			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", e.ID, data)
-			last = e.ID
-			if e.From == "end" {
-				rc.Flush()
-				return
-			}
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.closing:
-			return
-		case <-wake:
-		case <-heartbeat.C:
-			io.WriteString(w, ": keep-alive\n\n")
-		}
-	}
-}
-
 // end erases the session's conversation: the quick exit. The page sends
 // it with fetch keepalive and does not wait for the answer.
 func (s *Server) end(w http.ResponseWriter, r *http.Request) {
@@ -467,56 +419,41 @@ func (s *Server) end(w http.ResponseWriter, r *http.Request) {
 	if ss == nil {
 		return
 	}
-	s.drop(ss)
+	s.drop(r, ss)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
 	defer cancel()
-	res, err := s.cfg.Engine.Erase(ctx, bot.ChannelWebChat, ss.address)
+	res, err := s.cfg.Engine.Erase(ctx, bot.ChannelWebChat, s.address(ss.token))
 	if err != nil {
-		s.cfg.Log.Error("webchat: erase failed", "conversation", ss.conv, "err", err)
+		s.cfg.Log.Error("webchat: erase failed", "conversation", ss.Conv, "err", err)
 		jsonError(w, http.StatusServiceUnavailable, "could not erase; it expires on its own")
 		return
 	}
 	s.deliver(res.Events)
-	ss.add(event{From: "end"})
+	s.add(ctx, ss, Event{From: "end"}, false)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) drop(ss *session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, ss.hash)
-	delete(s.byConv, ss.conv)
-}
-
-// sweep ends sessions idle for longer than SessionIdle.
-func (s *Server) sweep() {
-	cutoff := s.cfg.Now().Add(-s.cfg.SessionIdle)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for h, ss := range s.sessions {
-		ss.mu.Lock()
-		idle := ss.lastUse.Before(cutoff)
-		ss.mu.Unlock()
-		if idle {
-			delete(s.sessions, h)
-			delete(s.byConv, ss.conv)
-		}
+func (s *Server) drop(r *http.Request, ss *Session) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
+	defer cancel()
+	if err := s.store.Drop(ctx, ss.Hash); err != nil {
+		s.cfg.Log.Error("webchat: session not ended; it expires on its own", "conversation", ss.Conv, "err", err)
 	}
 }
 
-// ErrNoSession is returned by Push when the tenant's chat is not open here.
+// ErrNoSession is returned by Push when the tenant has no open chat, and
+// by a Store for a session that ended or expired.
 var ErrNoSession = errors.New("webchat: no open chat for that conversation")
 
-// Push shows an officer's message in the tenant's open chat, live.
-func (s *Server) Push(_ context.Context, conv bot.ConversationID, text string) error {
-	s.mu.Lock()
-	ss := s.byConv[conv]
-	s.mu.Unlock()
-	if ss == nil {
-		return ErrNoSession
+// Push shows an officer's message in the tenant's open chat, live,
+// whichever process holds its stream; ErrNoSession when the chat is not
+// open.
+func (s *Server) Push(ctx context.Context, conv bot.ConversationID, text string) error {
+	hash, err := s.store.ByConversation(ctx, conv)
+	if err != nil {
+		return err
 	}
-	ss.add(event{From: "officer", Text: text})
-	return nil
+	return s.add(ctx, &Session{Hash: hash, Conv: conv}, Event{From: "officer", Text: text}, true)
 }
 
 // readJSON decodes a small JSON body. An empty body is allowed when
@@ -549,54 +486,34 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-func (s *Server) clientIP(r *http.Request) string {
+// clientKey is a keyed hash of the client's address, for the limits on
+// new and open chats: the address itself is kept nowhere. An IPv6 client
+// counts by its /64, which one household or phone usually has whole.
+func (s *Server) clientKey(r *http.Request) string {
+	ip := ""
 	if s.cfg.BehindProxy {
 		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
 			parts := strings.Split(xff, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
+			ip = strings.TrimSpace(parts[len(parts)-1])
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// limiter allows n events per minute per key, in a sliding window of
-// one-minute buckets.
-type limiter struct {
-	n   int
-	now func() time.Time
-	mu  sync.Mutex
-	win map[string][]time.Time
-}
-
-func newLimiter(n int, now func() time.Time) *limiter {
-	return &limiter{n: n, now: now, win: map[string][]time.Time{}}
-}
-
-func (l *limiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	kept := l.win[key][:0]
-	for _, t := range l.win[key] {
-		if now.Sub(t) < time.Minute {
-			kept = append(kept, t)
+	if ip == "" {
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			ip = host
+		} else {
+			ip = r.RemoteAddr
 		}
 	}
-	if len(kept) >= l.n {
-		l.win[key] = kept
-		return false
-	}
-	l.win[key] = append(kept, now)
-	if len(l.win) > 10000 { // forget old keys rather than grow without end
-		for k, ts := range l.win {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= time.Minute {
-				delete(l.win, k)
-			}
+	if a, err := netip.ParseAddr(ip); err == nil {
+		a = a.Unmap()
+		if a.Is6() {
+			p, _ := a.Prefix(64)
+			ip = p.String()
+		} else {
+			ip = a.String()
 		}
 	}
-	return true
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	m.Write([]byte("webchat client\x00" + ip))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -40,11 +39,20 @@ func newRig(t testing.TB, exitURL string, limits ...int) *rig {
 
 // serve starts the web chat on eng; rig.engine is left nil.
 func serve(t testing.TB, eng webchat.Engine, exitURL string, limits ...int) *rig {
+	return serveWith(t, eng, func(cfg *webchat.Config) {
+		cfg.ExitURL = exitURL
+		if len(limits) == 2 {
+			cfg.MessagesPerMinute, cfg.SessionsPerMinute = limits[0], limits[1]
+		}
+	})
+}
+
+// serveWith starts the web chat on eng with the test's settings, then
+// set's.
+func serveWith(t testing.TB, eng webchat.Engine, set func(*webchat.Config)) *rig {
 	events := &flowstest.Events{}
-	cfg := webchat.Config{Engine: eng, Sink: events, Secret: []byte("webchat-session-secret-0123456789"), ExitURL: exitURL}
-	if len(limits) == 2 {
-		cfg.MessagesPerMinute, cfg.SessionsPerMinute = limits[0], limits[1]
-	}
+	cfg := webchat.Config{Engine: eng, Sink: events, Secret: []byte("webchat-session-secret-0123456789")}
+	set(&cfg)
 	chat, err := webchat.New(cfg)
 	require.NoError(t, err)
 	r := &rig{chat: chat, sink: events}
@@ -87,7 +95,7 @@ func (r *rig) say(t testing.TB, token, text string) int {
 }
 
 type event struct {
-	ID      int
+	ID      string
 	From    string
 	Text    string
 	Lang    string
@@ -101,7 +109,7 @@ type choice struct {
 
 // stream reads events after lastID until it has n of them or the stream
 // ends.
-func (r *rig) stream(t testing.TB, token string, lastID, n int) []event {
+func (r *rig) stream(t testing.TB, token string, lastID string, n int) []event {
 	var out []event
 	for _, data := range r.streamRaw(t, token, lastID, n) {
 		var e event
@@ -112,13 +120,13 @@ func (r *rig) stream(t testing.TB, token string, lastID, n int) []event {
 }
 
 // streamRaw is stream, returning each event's data as sent.
-func (r *rig) streamRaw(t testing.TB, token string, lastID, n int) []string {
+func (r *rig) streamRaw(t testing.TB, token string, lastID string, n int) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", r.URL+"/chat/api/events", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	if lastID >= 0 {
-		req.Header.Set("Last-Event-ID", fmt.Sprint(lastID))
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -174,7 +182,7 @@ func TestChatAndReconnect(t *testing.T) {
 	r := serve(t, eng, "")
 	r.engine = eng.Engine
 	token := r.start(t)
-	first := r.stream(t, token, -1, 1)
+	first := r.stream(t, token, "", 1)
 	require.Len(t, first, 1)
 	assert.Contains(t, first[0].Text, "Is it safe for you to message now?")
 	assert.Equal(t, "bot", first[0].From)
@@ -189,7 +197,8 @@ func TestChatAndReconnect(t *testing.T) {
 	require.Len(t, again, 2)
 	assert.Contains(t, again[0].Text, "Are you in danger right now?")
 	assert.Equal(t, []string{asked[1].Text, asked[2].Text}, []string{again[0].Text, again[1].Text})
-	assert.Equal(t, []int{first[0].ID + 1, first[0].ID + 2}, []int{again[0].ID, again[1].ID})
+	assert.NotEqual(t, first[0].ID, again[0].ID)
+	assert.NotEqual(t, again[0].ID, again[1].ID)
 
 	require.Equal(t, http.StatusAccepted, r.say(t, token, "cymraeg"))
 	cy := r.stream(t, token, again[1].ID, 1)
@@ -225,8 +234,8 @@ func TestSessionsAreIsolated(t *testing.T) {
 	r := newRig(t, "")
 	a, b := r.start(t), r.start(t)
 	require.Equal(t, http.StatusAccepted, r.say(t, a, "yes"))
-	evA := r.stream(t, a, -1, 2)
-	evB := r.stream(t, b, -1, 1)
+	evA := r.stream(t, a, "", 2)
+	evB := r.stream(t, b, "", 1)
 	require.Len(t, evA, 2)
 	require.Len(t, evB, 1)
 	assert.Contains(t, evA[1].Text, "Are you in danger")
@@ -354,14 +363,14 @@ func TestChoicesOnTheWire(t *testing.T) {
 	eng := newScripted()
 	r := serve(t, eng, "")
 	token := r.start(t)
-	first := r.streamRaw(t, token, -1, 2)
+	first := r.streamRaw(t, token, "", 2)
 	require.Len(t, first, 2)
-	assert.JSONEq(t, `{"id":0,"from":"bot","text":"Hello.","lang":"en"}`, first[0], "no choices, no field")
-	assert.JSONEq(t, `{"id":1,"from":"bot","text":"Is it safe for you to message now?","lang":"en",
+	assert.JSONEq(t, `{"id":"0","from":"bot","text":"Hello.","lang":"en"}`, first[0], "no choices, no field")
+	assert.JSONEq(t, `{"id":"1","from":"bot","text":"Is it safe for you to message now?","lang":"en",
 		"choices":[{"label":"Yes","send":"Y"},{"label":"No","send":"N"}]}`, first[1])
 
 	require.Equal(t, http.StatusAccepted, r.say(t, token, "Y"))
-	menu := r.stream(t, token, 1, 1)
+	menu := r.stream(t, token, "1", 1)
 	require.Len(t, menu, 1)
 	assert.Equal(t, []choice{{"North", "1"}, {"South", "2"}, {"East", "3"}, {scriptedLongLabel, "4"}}, menu[0].Choices, "in order")
 
@@ -372,7 +381,7 @@ func TestChoicesOnTheWire(t *testing.T) {
 	assert.Empty(t, free[0].Choices)
 
 	// A page that reconnects from the start gets every choice again.
-	again := r.stream(t, token, -1, 4)
+	again := r.stream(t, token, "", 4)
 	require.Len(t, again, 4)
 	assert.Equal(t, []choice{{"Yes", "Y"}, {"No", "N"}}, again[1].Choices)
 	assert.Equal(t, menu[0].Choices, again[2].Choices)
@@ -388,7 +397,7 @@ func TestChoicesFromTheEngine(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, r.say(t, token, text))
 	}
 	replies := eng.replies()
-	got := r.stream(t, token, -1, len(replies))
+	got := r.stream(t, token, "", len(replies))
 	require.Len(t, got, len(replies))
 	offered := false
 	for i, rep := range replies {

@@ -42,8 +42,6 @@ type Main struct {
 	queue *handoff.Queue
 	// slack is the officers' side; nil unless configured.
 	slack *slackboard.Slack
-	// chatBus takes officers' messages to the process holding the chat.
-	chatBus *chatBus
 	// stopWorkers ends the background workers (outbox, queue, Socket
 	// Mode); workers waits for them.
 	stopWorkers context.CancelFunc
@@ -96,7 +94,6 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		s.close()
 		return nil, err
 	}
-	m.chatBus = &chatBus{rdb: s.redis, sealer: s.sealer, chat: m.chat, log: log}
 	if m.queue != nil {
 		if err := m.officers(ctx, console); err != nil {
 			s.close()
@@ -178,8 +175,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.queue != nil {
 		m.workers.Go(func() { m.queue.Run(wctx) })
-		m.workers.Go(func() { m.chatBus.Run(wctx) })
 	}
+	// Wakes this process's open web chat streams when another process
+	// adds to their chat.
+	m.workers.Go(func() { m.chat.Run(wctx) })
 	if m.slack != nil {
 		monthly := &report.Monthly{
 			Redis: m.stack.redis, Prefix: ledger.DefaultPrefix, Hours: m.stack.bundle.Hours,
@@ -345,7 +344,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 		// An officer's reply comes unasked: the flow's quiet words may not
 		// lead it either.
 		Officers: cfg.Officers, LockScreenWords: append(slices.Clone(m.cfg.LockScreenWords), m.stack.bundle.Flow.QuietWords...),
-		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chatBus, queue: m.queue, log: m.log}, Redis: m.stack.redis, Log: m.log,
+		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chat, queue: m.queue, log: m.log}, Redis: m.stack.redis, Log: m.log,
 	})
 	if err != nil {
 		return err
@@ -365,7 +364,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 // Twilio's delivery status.
 type relay struct {
 	outbox *sms.Outbox
-	chat   *chatBus
+	chat   *webchat.Server
 	queue  *handoff.Queue
 	log    *slog.Logger
 }

@@ -160,10 +160,16 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
-// webChat builds the web chat on the stack's engine.
+// webChat builds the web chat on the stack's engine. With Redis, its
+// sessions, events and rate limits are kept there, so that every process
+// serves every chat; without, in this process's memory.
 func webChat(cfg Config, s *stack, sink bot.Sink, log *slog.Logger) (*webchat.Server, error) {
-	return webchat.New(webchat.Config{
+	c := webchat.Config{
 		Engine: s.engine, Sink: sink, Secret: s.keys.webchat,
 		ExitURL: cfg.ChatExitURL, FrameAncestors: cfg.ChatFrameAncestors, BehindProxy: cfg.BehindProxy, Log: log,
-	})
+	}
+	if s.redis != nil {
+		c.Store = webchat.NewRedisStore(s.redis, s.sealer, "", log)
+	}
+	return webchat.New(c)
 }

@@ -4,7 +4,8 @@
   "use strict";
   var exitURL = document.querySelector('meta[name="exit-url"]').content;
   var token = "";
-  var lastID = -1;
+  var lastID = ""; // the last event shown: its id, sent back on reconnecting
+  var retry = 0; // reconnects since the stream last worked
   var reading = null; // AbortController of the event stream
   var log = document.getElementById("log");
   var form = document.getElementById("form");
@@ -111,16 +112,28 @@
     startBtn.hidden = false;
   }
 
+  // gone says whether a failed answer means the session has ended (or
+  // the service forgot it): only then is the tenant offered a fresh
+  // start. Anything else (a restart, a deploy, a dropped network) is
+  // retried, and the chat carries on where it was.
+  function gone(resp) {
+    if (resp.status !== 404 && resp.status !== 410) return Promise.resolve(false);
+    return resp.json().then(function (b) { return b.code === "no_session"; }, function () { return false; });
+  }
+
   // Server-Sent Events over fetch, so the token stays out of the URL.
+  // A dropped stream reconnects with backoff, from the last event shown.
   function read() {
     if (!token) return;
     reading = new AbortController();
     var headers = { "Authorization": "Bearer " + token };
-    if (lastID >= 0) headers["Last-Event-ID"] = String(lastID);
+    if (lastID) headers["Last-Event-ID"] = lastID;
     fetch("/chat/api/events", { headers: headers, signal: reading.signal, credentials: "omit", cache: "no-store" })
       .then(function (resp) {
-        if (resp.status === 404) { ended(); return; }
-        if (!resp.ok || !resp.body) throw new Error("events " + resp.status);
+        if (!resp.ok || !resp.body) {
+          return gone(resp).then(function (g) { if (g) { ended(); return; } throw new Error("events " + resp.status); });
+        }
+        retry = 0;
         var reader = resp.body.getReader(), dec = new TextDecoder(), buf = "";
         function pump() {
           return reader.read().then(function (r) {
@@ -139,7 +152,9 @@
         return pump();
       })
       .catch(function () {
-        if (token && !(reading && reading.signal.aborted)) setTimeout(read, 1000);
+        if (!token || (reading && reading.signal.aborted)) return;
+        var wait = Math.min(5000, 250 * Math.pow(2, retry++));
+        setTimeout(read, wait);
       });
   }
 
@@ -152,7 +167,8 @@
 
   function start() {
     log.textContent = "";
-    lastID = -1;
+    lastID = "";
+    retry = 0;
     startBtn.hidden = true;
     form.classList.remove("gone");
     status.textContent = "";
@@ -172,8 +188,11 @@
     add("me", words[lang].you, text, lang);
     status.textContent = "";
     api("message", { text: text }).then(function (resp) {
-      if (resp.status === 404) { ended(); return; }
-      if (!resp.ok) return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; });
+      if (resp.ok) return;
+      return gone(resp.clone()).then(function (g) {
+        if (g) { ended(); return; }
+        return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; }, function () { status.textContent = words[lang].failed; });
+      });
     }).catch(function () { status.textContent = words[lang].failed; });
   }
 

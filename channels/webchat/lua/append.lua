@@ -1,0 +1,23 @@
+-- Adds one event to a web chat session's stream and tells every process.
+--
+-- KEYS[1]  the session's hash (fields conv, client)
+-- KEYS[2]  the session's events: a stream of sealed events, field d
+-- ARGV[1]  the sealed event
+-- ARGV[2]  how many events the stream keeps, approximately (MAXLEN ~)
+-- ARGV[3]  time to live of the stream in milliseconds
+-- ARGV[4]  "1": only while the session is open (an officer's message);
+--          "0": also to a session just ended, while its stream is kept
+-- ARGV[5]  the Pub/Sub channel every process listens on
+-- ARGV[6]  the session's token hash, published on ARGV[5]
+--
+-- Returns the event's stream id, or false when there is no such session.
+
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if ARGV[4] == '1' or redis.call('EXISTS', KEYS[2]) == 0 then
+    return false
+  end
+end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'd', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return id
