@@ -135,6 +135,9 @@ func (s *RedisStore) get(ctx context.Context, hash string) (Session, error) {
 	return Session{Hash: hash, Conv: bot.ConversationID(conv), Client: client}, nil
 }
 
+// touchEvents extends a session's stream only while the session is open.
+var touchEvents = redis.NewScript(`if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('PEXPIRE', KEYS[2], ARGV[1]) end return 0`)
+
 func (s *RedisStore) Touch(ctx context.Context, hash string, ttl time.Duration) (Session, error) {
 	ss, err := s.get(ctx, hash)
 	if err != nil {
@@ -143,7 +146,9 @@ func (s *RedisStore) Touch(ctx context.Context, hash string, ttl time.Duration) 
 	until := float64(time.Now().Add(ttl).UnixMilli())
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.PExpire(ctx, s.sessionKey(hash), ttl)
-		p.PExpire(ctx, s.eventsKey(hash), ttl)
+		// The stream lives on only with its session: a Drop (the quick
+		// exit) between get and here must not be undone.
+		touchEvents.Eval(ctx, p, []string{s.sessionKey(hash), s.eventsKey(hash)}, ttl.Milliseconds())
 		p.PExpire(ctx, s.convKey(ss.Conv), ttl)
 		for _, k := range []string{s.openKey(ss.Client), s.openKey("all")} {
 			p.ZAddXX(ctx, k, redis.Z{Score: until, Member: hash})
@@ -202,7 +207,7 @@ func (s *RedisStore) Append(ctx context.Context, hash string, e Event, ttl time.
 		liveArg = "1"
 	}
 	id, err := appendScript.Run(ctx, s.rdb, []string{s.sessionKey(hash), key},
-		s.sealer.Seal(plain, []byte(key)), maxEvents, ttl.Milliseconds(), liveArg, s.wakeChannel(), hash).Text()
+		s.sealer.Seal(plain, []byte(key)), maxEvents, ttl.Milliseconds(), liveArg, s.wakeChannel(), hash, endedKeep.Milliseconds()).Text()
 	if errors.Is(err, redis.Nil) {
 		return "", ErrNoSession
 	}

@@ -9,15 +9,24 @@
 --          "0": also to a session just ended, while its stream is kept
 -- ARGV[5]  the Pub/Sub channel every process listens on
 -- ARGV[6]  the session's token hash, published on ARGV[5]
+-- ARGV[7]  how long an ended session's stream is kept at most, in
+--          milliseconds: an event added after the end never keeps it
+--          longer (a quick exit leaves nothing for an hour)
 --
 -- Returns the event's stream id, or false when there is no such session.
 
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local open = redis.call('EXISTS', KEYS[1]) == 1
+if not open then
   if ARGV[4] == '1' or redis.call('EXISTS', KEYS[2]) == 0 then
     return false
   end
 end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'd', ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if open then
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+else
+  local left = redis.call('PTTL', KEYS[2])
+  if left < 0 or left > tonumber(ARGV[7]) then redis.call('PEXPIRE', KEYS[2], ARGV[7]) end
+end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return id
