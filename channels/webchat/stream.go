@@ -14,12 +14,16 @@ const (
 	// streamPoll is how often an open stream reads its events without
 	// being woken: a lost notification only delays a message this long.
 	streamPoll = 3 * time.Second
-	// streamHeartbeat keeps proxies from closing a quiet stream.
-	streamHeartbeat = 25 * time.Second
+
 	// streamWrite bounds each write to a stream: a client that stops
 	// reading does not hold the handler.
 	streamWrite = 10 * time.Second
 )
+
+// streamHeartbeat keeps proxies from closing a quiet stream, and is when
+// an open stream keeps its chat open (a variable, so that a test need not
+// wait 25 seconds).
+var streamHeartbeat = 25 * time.Second
 
 // hub wakes this process's open event streams: the one place a session's
 // new event (added here, or announced by another process) is passed on.
@@ -127,6 +131,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-poll.C:
 		case <-heartbeat.C:
 			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			// An open page keeps its chat open: a tenant waiting for an
+			// officer's reply sends nothing, and must not find the chat
+			// silently expired. A chat ended or expired meanwhile (read
+			// its end below, or) ends the stream with an end event.
+			if _, err := s.store.Touch(r.Context(), ss.Hash, s.cfg.SessionIdle); errors.Is(err, ErrNoSession) {
+				if evs, err = s.store.Since(r.Context(), ss.Hash, last); err == nil && len(evs) > 0 {
+					continue
+				}
+				data, _ := json.Marshal(Event{From: "end"})
+				fmt.Fprintf(w, "data: %s\n\n", data)
+				rc.Flush()
 				return
 			}
 		}
