@@ -1,9 +1,6 @@
 package bot
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // EventKind says what happened in a turn beyond the replies.
 type EventKind string
@@ -89,13 +86,6 @@ type SummaryLine struct {
 	Private bool
 	// Action is what the policy asks of the officer given this answer.
 	Action string
-}
-
-// Sink receives the events of each turn: the officer queue, or the
-// console for an operator at a terminal. Channels deliver every event of a
-// turn after its replies are committed.
-type Sink interface {
-	Deliver(ctx context.Context, ev Event) error
 }
 
 // LoggedEvent is an event as a store's event log holds it: ID orders the

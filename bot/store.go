@@ -55,10 +55,11 @@ type Commit struct {
 	// Seen records the message the turn applies as seen, in the same
 	// atomic step.
 	Seen SeenIDs
-	// Events are the turn's events. A store that logs them (redisstore
-	// with an event log) writes them with the turn, atomically, so that a
-	// crash after the turn cannot lose a handoff; others ignore them and
-	// the channel delivers them to its Sink.
+	// Events are the turn's events. A store with an event log (memstore;
+	// redisstore with Options.EventLog) writes them with the turn,
+	// atomically, so that a crash after the turn cannot lose a handoff:
+	// the officer queue takes them from the log, and channels deliver
+	// nothing themselves.
 	Events []Event
 }
 

@@ -13,8 +13,9 @@ import (
 
 // Console prints cases and case updates for an operator at a terminal. It
 // writes the case summary an officer needs and never the tenant's address.
-// It is a bot.Sink on its own (the embedded default, with no Redis), and a
-// Board under the Redis queue when Slack is not configured.
+// It prints the events the ConsoleFeed takes from the in-memory store (the
+// embedded default, with no Redis), and is a Board under the Redis queue
+// when Slack is not configured.
 type Console struct {
 	mu  sync.Mutex
 	w   io.Writer

@@ -146,8 +146,8 @@ type Options struct {
 	// them.
 	Posted func(kind JobKind, c *Case, a Alert)
 	// Events is the store's event log. When set, the queue takes every
-	// turn's events from it (each exactly once), and channels need no
-	// Sink: a handoff written with its turn cannot be lost.
+	// turn's events from it, each exactly once: a handoff written with
+	// its turn cannot be lost.
 	Events EventLog
 }
 
@@ -159,8 +159,9 @@ type EventLog interface {
 	TrimEvents(ctx context.Context, through string) error
 }
 
-// Queue is the officer queue in Redis. It is a bot.Sink: every handoff
-// becomes a case, and what the tenant does afterwards reaches the case.
+// Queue is the officer queue in Redis. It takes every turn's events from
+// the store's event log (Options.Events): every handoff becomes a case,
+// and what the tenant does afterwards reaches the case.
 // Several processes share one queue; one at a time, holding a short lease,
 // runs the clocks (escalations) and the board's jobs, in order.
 type Queue struct {
@@ -279,8 +280,8 @@ func (q *Queue) sealText(text string, id bot.ConversationID) string {
 
 // Deliver takes a turn's event: a handoff opens (or reopens) a case; the
 // tenant's words, a quick exit and a raised priority reach the open case.
-// Deliver is for events that come straight from a channel; with the
-// store's event log (Options.Events) the queue takes them itself.
+// The queue takes logged events itself (Options.Events); Deliver is for
+// events that come from elsewhere, such as an opt-out Twilio reports.
 func (q *Queue) Deliver(ctx context.Context, ev bot.Event) error {
 	return q.apply(ctx, ev, "")
 }

@@ -1,11 +1,17 @@
 // Package memstore keeps conversations in the process's memory. It is the
 // embedded default for trying safecontact out: nothing outlives the process
 // and nothing is shared between processes. Production runs on redisstore.
+//
+// Like redisstore with an event log, the store logs every turn's events
+// with the turn (Events, TrimEvents): the officer queue takes them from
+// there, and the channels deliver nothing themselves.
 package memstore
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -24,6 +30,23 @@ type Store struct {
 	// state, as redisstore does: they outlive an erasure and expire on
 	// their own.
 	seen map[bot.ConversationID]*seenIDs
+	// events is the event log, oldest first; lastEvent numbers the
+	// newest entry ever logged. logged is closed and replaced whenever
+	// events are logged.
+	events    []loggedEvent
+	lastEvent uint64
+	logged    chan struct{}
+}
+
+// MaxEvents is how many events the log keeps when nobody takes them: the
+// oldest are dropped past it, as redisstore's stream is trimmed.
+const MaxEvents = 100_000
+
+// loggedEvent is an event in the log, as JSON so that readers never share
+// it with the engine.
+type loggedEvent struct {
+	seq   uint64
+	event []byte
 }
 
 // seenIDs are one conversation's seen message ids with when each was seen
@@ -46,7 +69,10 @@ func New(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, convs: make(map[bot.ConversationID]*entry), seen: make(map[bot.ConversationID]*seenIDs)}
+	return &Store{
+		now: now, convs: make(map[bot.ConversationID]*entry), seen: make(map[bot.ConversationID]*seenIDs),
+		logged: make(chan struct{}),
+	}
 }
 
 // live returns the entry for id unless it has expired. Callers hold mu.
@@ -172,6 +198,14 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	if err != nil {
 		return err
 	}
+	events := make([][]byte, 0, len(c.Events))
+	for _, ev := range c.Events {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("memstore: save: %w", err)
+		}
+		events = append(events, b)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.duplicate(id, c.Seen) {
@@ -198,7 +232,85 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	} else {
 		e.lines = append(e.lines, c.Append...)
 	}
+	s.log(events)
 	return nil
+}
+
+// log appends a turn's events to the event log and wakes whoever waits
+// on Logged. Callers hold mu.
+func (s *Store) log(events [][]byte) {
+	if len(events) == 0 {
+		return
+	}
+	for _, b := range events {
+		s.lastEvent++
+		s.events = append(s.events, loggedEvent{seq: s.lastEvent, event: b})
+	}
+	if over := len(s.events) - MaxEvents; over > 0 {
+		s.events = append([]loggedEvent(nil), s.events[over:]...)
+	}
+	close(s.logged)
+	s.logged = make(chan struct{})
+}
+
+// Events returns up to n logged events after the id ("" for the start),
+// oldest first, as redisstore's Events does. An id is a decimal number.
+func (s *Store) Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var from uint64
+	if after != "" {
+		var err error
+		if from, err = strconv.ParseUint(after, 10, 64); err != nil {
+			return nil, fmt.Errorf("memstore: events: bad id %q", after)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []bot.LoggedEvent
+	for _, le := range s.events {
+		if int64(len(out)) >= n {
+			break
+		}
+		if le.seq <= from {
+			continue
+		}
+		ev := bot.LoggedEvent{ID: strconv.FormatUint(le.seq, 10)}
+		if err := json.Unmarshal(le.event, &ev.Event); err != nil {
+			ev.Err = fmt.Errorf("memstore: event %s: %w", ev.ID, err)
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// TrimEvents drops the logged events up to and including the id: they
+// have been taken.
+func (s *Store) TrimEvents(ctx context.Context, through string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	seq, err := strconv.ParseUint(through, 10, 64)
+	if err != nil {
+		return fmt.Errorf("memstore: trim events: bad id %q", through)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := 0
+	for i < len(s.events) && s.events[i].seq <= seq {
+		i++
+	}
+	s.events = append([]loggedEvent(nil), s.events[i:]...)
+	return nil
+}
+
+// Logged returns a channel that is closed when events are next logged,
+// so that a reader of the log need not poll it.
+func (s *Store) Logged() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logged
 }
 
 // Transcript implements bot.Store.

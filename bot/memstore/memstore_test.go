@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -62,4 +63,41 @@ func TestSeenIDs(t *testing.T) {
 	now = now.Add(24 * time.Hour)
 	s.Sweep()
 	assert.Empty(t, s.Seen("c"), "a day after the last save they expire too")
+}
+
+func TestEventLogConformance(t *testing.T) {
+	storetest.RunEventLog(t, func(t *testing.T) storetest.EventLog { return memstore.New(nil) })
+}
+
+func TestEventLogWakesItsReader(t *testing.T) {
+	s := memstore.New(nil)
+	ctx := context.Background()
+	woken := s.Logged()
+	require.NoError(t, s.Save(ctx, "quiet", 0, bot.Commit{Conversation: &bot.Conversation{State: "safe"}, TTL: time.Minute}))
+	select {
+	case <-woken:
+		t.Fatal("a turn without events woke the reader")
+	default:
+	}
+	require.NoError(t, s.Save(ctx, "quiet", 1, bot.Commit{Conversation: &bot.Conversation{State: "safe"}, TTL: time.Minute,
+		Events: []bot.Event{{Kind: bot.EventExited, Conversation: "quiet"}}}))
+	select {
+	case <-woken:
+	default:
+		t.Fatal("a turn with events did not wake the reader")
+	}
+}
+
+func TestEventLogIsBounded(t *testing.T) {
+	s := memstore.New(nil)
+	ctx := context.Background()
+	events := make([]bot.Event, memstore.MaxEvents+5)
+	for i := range events {
+		events[i] = bot.Event{Kind: bot.EventTenantMessage, Conversation: "busy", Text: strconv.Itoa(i)}
+	}
+	require.NoError(t, s.Save(ctx, "busy", 0, bot.Commit{Conversation: &bot.Conversation{State: "safe"}, TTL: time.Minute, Events: events}))
+	first, err := s.Events(ctx, "", 1)
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	assert.Equal(t, "5", first[0].Event.Text, "the oldest events past MaxEvents are dropped")
 }

@@ -21,8 +21,9 @@ type Engine interface {
 
 // Session is one tenant at the terminal.
 type Session struct {
+	// Engine handles each turn. The store it saves to logs the turn's
+	// events with it, for the officer queue: the session delivers none.
 	Engine Engine
-	Sink   bot.Sink
 	// Address stands for the tenant's number; any fixed string will do.
 	Address string
 	// Lang and Area are passed as hints with every message.
@@ -55,14 +56,6 @@ func (s Session) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 		for _, r := range res.Replies {
 			if _, err := fmt.Fprintf(out, "%s\n\n", r.Text); err != nil {
 				return err
-			}
-		}
-		for _, ev := range res.Events {
-			if s.Sink == nil {
-				continue
-			}
-			if err := s.Sink.Deliver(ctx, ev); err != nil {
-				return fmt.Errorf("console: deliver %s: %w", ev.Kind, err)
 			}
 		}
 	}

@@ -21,8 +21,9 @@ func engine(t *testing.T, now time.Time) *bot.Engine {
 
 func TestSessionRunsAnIntakeToTheHandoff(t *testing.T) {
 	now := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) // a Friday
-	sink := &flowstest.Events{}
-	s := console.Session{Engine: engine(t, now), Sink: sink, Address: "terminal", Area: "shropshire"}
+	store := memstore.New(func() time.Time { return now })
+	events := flowstest.EventsIn(t, store)
+	s := console.Session{Engine: flowstest.Engine(t, store, now), Address: "terminal", Area: "shropshire"}
 	in := strings.NewReader("hi\ny\nn\n1\n1\nn\nn\nn\ny\nn\nn\n3\ny\ntext only\n1\n")
 	var out strings.Builder
 	require.NoError(t, s.Run(context.Background(), in, &out))
@@ -30,7 +31,7 @@ func TestSessionRunsAnIntakeToTheHandoff(t *testing.T) {
 	text := out.String()
 	assert.True(t, strings.HasPrefix(text, "Hi, this is your housing team. Is it safe"), text)
 	assert.Contains(t, text, "An officer will contact you by Mon 7 Dec, 4pm.")
-	all := sink.All()
+	all := events.All()
 	require.NotEmpty(t, all)
 	last := all[len(all)-1]
 	assert.Equal(t, bot.EventHandoff, last.Kind)

@@ -117,7 +117,7 @@ func TestPictureAloneBeforeHandoff(t *testing.T) {
 	lines := s.transcript(t)
 	require.NotEmpty(t, lines)
 	assert.Equal(t, bot.Line{At: lines[len(lines)-1].At, Step: "reported", Text: bot.AttachmentNote(1)}, lines[len(lines)-1])
-	assert.NotContains(t, s.sink.Kinds(), bot.EventTenantMessage, "no thread before the handoff")
+	assert.NotContains(t, s.events.Kinds(), bot.EventTenantMessage, "no thread before the handoff")
 	assert.NotContains(t, logs.String(), "MM0000", "the media's address is not logged")
 }
 
@@ -130,7 +130,7 @@ func TestPictureAloneAfterHandoff(t *testing.T) {
 		s.text(t, fmt.Sprint("SMafter", i), body)
 	}
 	require.Equal(t, "handed_off", s.conversation(t).State)
-	before := len(s.sink.All())
+	before := len(s.events.All())
 
 	status, msgs := s.picture(t, "SMafter-pic", "", 1)
 	require.Equal(t, http.StatusOK, status)
@@ -139,7 +139,7 @@ func TestPictureAloneAfterHandoff(t *testing.T) {
 	assert.Equal(t, []string{notice(t, sh)}, msgs)
 	assertDiscreet(t, sh, msgs)
 
-	events := s.sink.All()[before:]
+	events := s.events.All()[before:]
 	require.Len(t, events, 1)
 	assert.Equal(t, bot.EventTenantMessage, events[0].Kind)
 	assert.Equal(t, "[sent a picture or file; it was not kept]", events[0].Text)
@@ -149,7 +149,7 @@ func TestPictureAloneAfterHandoff(t *testing.T) {
 	// Two at once say so.
 	_, msgs = s.picture(t, "SMafter-pics", "", 2)
 	assert.Equal(t, []string{notice(t, sh)}, msgs)
-	ev, ok := s.sink.Last(bot.EventTenantMessage)
+	ev, ok := s.events.Last(bot.EventTenantMessage)
 	require.True(t, ok)
 	assert.Equal(t, "[sent 2 pictures or files; none was kept]", ev.Text)
 }
@@ -184,7 +184,7 @@ func TestPictureWithWords(t *testing.T) {
 		assert.Contains(t, msgs[0], "999", "the 999 reply comes first")
 		assert.Equal(t, notice(t, sh), msgs[1])
 		assertDiscreet(t, sh, msgs[1:])
-		assert.Contains(t, s.sink.Kinds(), bot.EventEmergency)
+		assert.Contains(t, s.events.Kinds(), bot.EventEmergency)
 	})
 	t.Run("after the handoff", func(t *testing.T) {
 		sh := newShared(t)
@@ -194,7 +194,7 @@ func TestPictureWithWords(t *testing.T) {
 		}
 		_, msgs := s.picture(t, "SMwa-pic", "this is the back door", 1)
 		assert.Equal(t, []string{notice(t, sh)}, msgs)
-		ev, ok := s.sink.Last(bot.EventTenantMessage)
+		ev, ok := s.events.Last(bot.EventTenantMessage)
 		require.True(t, ok)
 		assert.Equal(t, "this is the back door [sent a picture or file; it was not kept]", ev.Text)
 	})

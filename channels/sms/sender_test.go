@@ -66,7 +66,7 @@ func TestUnanswerableSendersRefused(t *testing.T) {
 			keys, err := sh.rdb.Keys(context.Background(), sh.prefix+"*").Result()
 			require.NoError(t, err)
 			assert.Empty(t, keys, "nothing stored")
-			assert.Empty(t, s.sink.All(), "no events: no case, no alert")
+			assert.Empty(t, s.events.All(), "no events: no case, no alert")
 			assert.Contains(t, logs.String(), "sms: refused a sender that cannot be texted back")
 			assert.Contains(t, logs.String(), `"kind":"`+c.kind+`"`)
 			number := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(c.from), "whatsapp:"), "messenger:")

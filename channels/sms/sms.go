@@ -48,8 +48,9 @@ type Engine interface {
 
 // Config configures the handler.
 type Config struct {
+	// Engine handles each turn. The store it saves to logs the turn's
+	// events with it, for the officer queue: the channel delivers none.
 	Engine Engine
-	Sink   bot.Sink
 	// AuthToken is the Twilio account's auth token, which signs webhooks.
 	// Empty: every request is refused (fail closed).
 	AuthToken string
@@ -183,7 +184,6 @@ func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Log.Info("sms: redelivered message answered again, not applied", "conversation", res.Conversation)
 	}
 	writeTwiML(w, res.Replies, h.cfg.Log)
-	h.deliver(res)
 }
 
 // maxMedia is the most attachments Twilio puts on one message
@@ -206,21 +206,6 @@ func attachments(form url.Values) int {
 		n = 1
 	}
 	return min(n, maxMedia)
-}
-
-// deliver passes the turn's events on. The replies are already committed,
-// so a sink's failure is logged, not shown to the tenant.
-func (h *Handler) deliver(res bot.Result) {
-	if h.cfg.Sink == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, ev := range res.Events {
-		if err := h.cfg.Sink.Deliver(ctx, ev); err != nil {
-			h.cfg.Log.Error("sms: event not delivered", "conversation", ev.Conversation, "event", string(ev.Kind), "err", err)
-		}
-	}
 }
 
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {

@@ -85,7 +85,7 @@ type server struct {
 	*httptest.Server
 	engine *bot.Engine
 	store  *redisstore.Store
-	sink   *flowstest.Events
+	events *flowstest.Events
 }
 
 // start runs one server instance with its own Redis client.
@@ -94,17 +94,17 @@ func (sh *shared) start(t testing.TB, rdb *redis.Client, cfg sms.Config) *server
 		rdb = redis.NewClient(sh.rdb.Options())
 		t.Cleanup(func() { rdb.Close() })
 	}
-	store := redisstore.New(rdb, sh.sealer, redisstore.Options{Prefix: sh.prefix})
+	store := redisstore.New(rdb, sh.sealer, redisstore.Options{Prefix: sh.prefix, EventLog: sh.prefix + "events"})
 	eng, err := bot.New(bot.Config{
 		Flow: sh.bundle.Flow, Store: store, Directory: sh.bundle.Directory, Hours: sh.bundle.Hours,
 		Keyer: bot.NewKeyer([]byte("sms-test-conversation-key-012345")), Now: func() time.Time { return sh.now },
 	})
 	require.NoError(t, err)
-	s := &server{engine: eng, store: store, sink: &flowstest.Events{}}
+	s := &server{engine: eng, store: store, events: flowstest.EventsIn(t, store)}
 	mux := http.NewServeMux()
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
-	cfg.Engine, cfg.Sink = eng, s.sink
+	cfg.Engine = eng
 	if cfg.AuthToken == "" {
 		cfg.AuthToken = token
 	}
@@ -179,7 +179,7 @@ func TestWholeIntakeBySMS(t *testing.T) {
 	}
 	assert.Equal(t, "Thank you. An officer will contact you by Wed 2 Dec, 10am. If someone might check your phone, delete these messages. Reply X to leave.", last[0])
 	assert.Contains(t, last[1], "999")
-	assert.Contains(t, s.sink.Kinds(), bot.EventHandoff)
+	assert.Contains(t, s.events.Kinds(), bot.EventHandoff)
 	c := s.conversation(t)
 	require.NotNil(t, c)
 	assert.Equal(t, "handed_off", c.State)
@@ -197,7 +197,7 @@ func TestOptOutMidScript(t *testing.T) {
 		}
 	}
 	assert.Nil(t, s.conversation(t), "the conversation is erased")
-	assert.Contains(t, s.sink.Kinds(), bot.EventOptedOut)
+	assert.Contains(t, s.events.Kinds(), bot.EventOptedOut)
 	lines, err := s.store.Transcript(context.Background(), s.engine.ID(bot.ChannelSMS, tenant))
 	require.NoError(t, err)
 	assert.Empty(t, lines)
@@ -216,7 +216,7 @@ func TestDeleteErases(t *testing.T) {
 		require.Equal(t, http.StatusOK, status)
 	}
 	assert.Nil(t, s.conversation(t))
-	assert.Contains(t, s.sink.Kinds(), bot.EventErased)
+	assert.Contains(t, s.events.Kinds(), bot.EventErased)
 	n, err := sh.rdb.Exists(context.Background(), s.store.LogKey(s.engine.ID(bot.ChannelSMS, tenant))).Result()
 	require.NoError(t, err)
 	assert.Zero(t, n, "no transcript is left")

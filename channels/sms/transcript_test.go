@@ -60,17 +60,17 @@ func transcriptServer(t *testing.T) (*server, *flowstest.Clock) {
 	require.Equal(t, tenant, flowstest.TranscriptAddress, "the transcripts' tenant texts")
 	sh := newShared(t)
 	clock := flowstest.NewClock(flowstest.TranscriptStart)
-	store := redisstore.New(sh.rdb, sh.sealer, redisstore.Options{Prefix: sh.prefix})
+	store := redisstore.New(sh.rdb, sh.sealer, redisstore.Options{Prefix: sh.prefix, EventLog: sh.prefix + "events"})
 	eng, err := bot.New(bot.Config{
 		Flow: bundle.Flow, Store: store, Directory: bundle.Directory, Hours: bundle.Hours,
 		Keyer: bot.NewKeyer([]byte(flowstest.TranscriptKey)), Now: clock.Now,
 	})
 	require.NoError(t, err)
-	s := &server{engine: eng, store: store, sink: &flowstest.Events{}}
+	s := &server{engine: eng, store: store, events: flowstest.EventsIn(t, store)}
 	mux := http.NewServeMux()
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
-	h, err := sms.New(sms.Config{Engine: eng, Sink: s.sink, AuthToken: token, PublicBaseURL: s.URL})
+	h, err := sms.New(sms.Config{Engine: eng, AuthToken: token, PublicBaseURL: s.URL})
 	require.NoError(t, err)
 	mux.Handle("/sms/", h)
 	return s, clock

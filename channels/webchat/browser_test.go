@@ -216,7 +216,7 @@ func TestBrowserWholeIntakeAndExitButton(t *testing.T) {
 	assert.Len(t, asked, len(answers), "every question asked once")
 	log := eval[string](t, ctx, `document.getElementById('log').innerText`)
 	assert.Contains(t, log, "An officer will contact you by Wed 2 Dec, 10am.")
-	handoff, ok := r.sink.Last(bot.EventHandoff)
+	handoff, ok := r.events.Last(bot.EventHandoff)
 	require.True(t, ok, "handed off")
 	conv := handoff.Conversation
 
@@ -278,7 +278,7 @@ func TestBrowserShiftThreeTimes(t *testing.T) {
 	shift(t, ctx, true)
 	waitFor(t, ctx, exit.URL+"/")
 	assert.True(t, eventually(func() bool {
-		_, ok := r.sink.Last(bot.EventExited)
+		_, ok := r.events.Last(bot.EventExited)
 		return ok
 	}), "the session is erased on the server")
 	checkNoTrace(t, ctx, chatURL)

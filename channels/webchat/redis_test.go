@@ -27,7 +27,8 @@ func redisPair(t *testing.T, limits ...int) (a, b *rig, prefix string) {
 	storetest.Redis(t)
 	prefix = storetest.Prefix(t) + "chat:"
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	eng := &recording{Engine: flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)}
+	store := memstore.New(func() time.Time { return now })
+	eng := &recording{Engine: flowstest.Engine(t, store, now)}
 	key, err := seal.GenerateKey()
 	require.NoError(t, err)
 	sealer, err := seal.New(key)
@@ -41,6 +42,7 @@ func redisPair(t *testing.T, limits ...int) (a, b *rig, prefix string) {
 			}
 		})
 		r.engine = eng.Engine
+		r.events = flowstest.EventsIn(t, store)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { r.chat.Run(ctx); close(done) }()

@@ -77,15 +77,18 @@ func newTranscriptChat(t *testing.T, lang string) *transcriptChat {
 	bundle, problems := flows.Load("", flowstest.TranscriptLoaded)
 	require.Empty(t, problems.Errors())
 	clock := flowstest.NewClock(flowstest.TranscriptStart)
+	store := memstore.New(clock.Now)
 	e, err := bot.New(bot.Config{
-		Flow: bundle.Flow, Store: memstore.New(clock.Now), Directory: bundle.Directory, Hours: bundle.Hours,
+		Flow: bundle.Flow, Store: store, Directory: bundle.Directory, Hours: bundle.Hours,
 		Keyer: bot.NewKeyer([]byte(flowstest.TranscriptKey)), Now: clock.Now,
 	})
 	require.NoError(t, err)
 	eng := &recording{Engine: e}
 	// The longest transcript sends more than a minute's worth of messages
 	// at once.
-	return &transcriptChat{r: serve(t, eng, "", 1000, 1000), eng: eng, clock: clock, lang: lang}
+	r := serve(t, eng, "", 1000, 1000)
+	r.events = flowstest.EventsIn(t, store)
+	return &transcriptChat{r: r, eng: eng, clock: clock, lang: lang}
 }
 
 // send sends the line as the tenant would, opening a chat first if none
@@ -100,7 +103,7 @@ func (c *transcriptChat) send(t *testing.T, text string) []string {
 	} else if text == "" {
 		t.Fatal("an empty message cannot be sent in an open chat")
 	}
-	replies, events := len(c.eng.replies()), len(c.r.sink.All())
+	replies, events := len(c.eng.replies()), len(c.r.events.All())
 	b, _ := json.Marshal(map[string]string{"text": text})
 	status, body := c.r.do(t, "POST", "/chat/api/message", c.token, string(b))
 	require.Equal(t, http.StatusAccepted, status, "%q: %v", text, body)
@@ -116,7 +119,7 @@ func (c *transcriptChat) start(t *testing.T) []string {
 		b, _ := json.Marshal(map[string]string{"lang": c.lang})
 		body = string(b)
 	}
-	replies, events := len(c.eng.replies()), len(c.r.sink.All())
+	replies, events := len(c.eng.replies()), len(c.r.events.All())
 	status, res := c.r.do(t, "POST", "/chat/api/session", "", body)
 	require.Equal(t, http.StatusCreated, status, "%v", res)
 	c.token = res["token"].(string)
@@ -170,7 +173,7 @@ func (c *transcriptChat) next(t *testing.T) event {
 }
 
 // read reads the turn's n bot messages from the event stream; when the
-// turn ended the chat (the sink's events after since say so), the end
+// turn ended the chat (the events logged after since say so), the end
 // too.
 func (c *transcriptChat) read(t *testing.T, n, since int) []string {
 	t.Helper()
@@ -180,7 +183,7 @@ func (c *transcriptChat) read(t *testing.T, n, since int) []string {
 		assert.Equal(t, "bot", e.From, "%q", e.Text)
 		texts = append(texts, e.Text)
 	}
-	if slices.ContainsFunc(c.r.sink.All()[since:], func(ev bot.Event) bool {
+	if slices.ContainsFunc(c.r.events.All()[since:], func(ev bot.Event) bool {
 		return ev.Kind == bot.EventExited || ev.Kind == bot.EventOptedOut || ev.Kind == bot.EventErased
 	}) {
 		assert.Equal(t, "end", c.next(t).From, "the page is told the chat ended")

@@ -57,8 +57,9 @@ type Engine interface {
 
 // Config configures the web chat.
 type Config struct {
+	// Engine handles each turn. The store it saves to logs the turn's
+	// events with it, for the officer queue: the channel delivers none.
 	Engine Engine
-	Sink   bot.Sink
 	// Secret keys the hash from session token to conversation address.
 	Secret []byte
 	// ExitURL is where the quick exit goes; default BBC Weather.
@@ -388,7 +389,6 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text,
 			s.cfg.Log.Error("webchat: reply not shown", "conversation", ss.Conv, "err", err)
 		}
 	}
-	s.deliver(res.Events)
 	for _, ev := range res.Events {
 		if ev.Kind == bot.EventExited || ev.Kind == bot.EventOptedOut || ev.Kind == bot.EventErased {
 			s.add(actx, ss, Event{From: "end", Lang: lang}, false)
@@ -397,19 +397,6 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text,
 		}
 	}
 	return true
-}
-
-func (s *Server) deliver(events []bot.Event) {
-	if s.cfg.Sink == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, ev := range events {
-		if err := s.cfg.Sink.Deliver(ctx, ev); err != nil {
-			s.cfg.Log.Error("webchat: event not delivered", "conversation", ev.Conversation, "event", string(ev.Kind), "err", err)
-		}
-	}
 }
 
 // end erases the session's conversation: the quick exit. The page sends
@@ -422,13 +409,12 @@ func (s *Server) end(w http.ResponseWriter, r *http.Request) {
 	s.drop(r, ss)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
 	defer cancel()
-	res, err := s.cfg.Engine.Erase(ctx, bot.ChannelWebChat, s.address(ss.token))
+	_, err := s.cfg.Engine.Erase(ctx, bot.ChannelWebChat, s.address(ss.token))
 	if err != nil {
 		s.cfg.Log.Error("webchat: erase failed", "conversation", ss.Conv, "err", err)
 		jsonError(w, http.StatusServiceUnavailable, "could not erase; it expires on its own")
 		return
 	}
-	s.deliver(res.Events)
 	s.add(ctx, ss, Event{From: "end"}, false)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -26,14 +26,18 @@ type rig struct {
 	*httptest.Server
 	chat   *webchat.Server
 	engine *bot.Engine
-	sink   *flowstest.Events
+	// events are the turns' events, as the store logged them; nil
+	// unless the test sets it.
+	events *flowstest.Events
 }
 
 func newRig(t testing.TB, exitURL string, limits ...int) *rig {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	eng := flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
+	store := memstore.New(func() time.Time { return now })
+	eng := flowstest.Engine(t, store, now)
 	r := serve(t, eng, exitURL, limits...)
 	r.engine = eng
+	r.events = flowstest.EventsIn(t, store)
 	return r
 }
 
@@ -50,12 +54,11 @@ func serve(t testing.TB, eng webchat.Engine, exitURL string, limits ...int) *rig
 // serveWith starts the web chat on eng with the test's settings, then
 // set's.
 func serveWith(t testing.TB, eng webchat.Engine, set func(*webchat.Config)) *rig {
-	events := &flowstest.Events{}
-	cfg := webchat.Config{Engine: eng, Sink: events, Secret: []byte("webchat-session-secret-0123456789")}
+	cfg := webchat.Config{Engine: eng, Secret: []byte("webchat-session-secret-0123456789")}
 	set(&cfg)
 	chat, err := webchat.New(cfg)
 	require.NoError(t, err)
-	r := &rig{chat: chat, sink: events}
+	r := &rig{chat: chat}
 	r.Server = httptest.NewServer(chat)
 	t.Cleanup(func() {
 		r.CloseClientConnections() // open event streams
@@ -178,9 +181,11 @@ func TestPageHeaders(t *testing.T) {
 
 func TestChatAndReconnect(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	eng := &recording{Engine: flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)}
+	store := memstore.New(func() time.Time { return now })
+	eng := &recording{Engine: flowstest.Engine(t, store, now)}
 	r := serve(t, eng, "")
 	r.engine = eng.Engine
+	r.events = flowstest.EventsIn(t, store)
 	token := r.start(t)
 	first := r.stream(t, token, "", 1)
 	require.Len(t, first, 1)
@@ -225,7 +230,7 @@ func TestChatAndReconnect(t *testing.T) {
 func conversationOf(t testing.TB, r *rig, token string) bot.ConversationID {
 	// Send OFFICER to get a handoff event naming the conversation.
 	require.Equal(t, http.StatusAccepted, r.say(t, token, "officer"))
-	ev, ok := r.sink.Last(bot.EventHandoff)
+	ev, ok := r.events.Last(bot.EventHandoff)
 	require.True(t, ok, "no handoff event")
 	return ev.Conversation
 }
@@ -253,7 +258,7 @@ func TestEndErasesTheConversation(t *testing.T) {
 	r.say(t, token, "no")
 	status, _ := r.do(t, "POST", "/chat/api/end", token, "")
 	require.Equal(t, http.StatusNoContent, status)
-	assert.Contains(t, r.sink.Kinds(), bot.EventExited)
+	assert.Contains(t, r.events.Kinds(), bot.EventExited)
 	status, _ = r.do(t, "POST", "/chat/api/end", token, "")
 	assert.Equal(t, http.StatusNotFound, status)
 }

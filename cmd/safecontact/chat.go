@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/channels/console"
 	"github.com/safecontact/safecontact/handoff"
 )
@@ -45,10 +44,22 @@ func chat(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return err
 	}
 	defer s.close()
-	sink := handoff.NewConsole(stderr, s.bundle.Hours.Location())
+	// Cases are printed from the store's event log as turns log them,
+	// and what is left once the tenant's lines end.
+	feed := handoff.NewConsoleFeed(s.mem, handoff.NewConsole(stderr, s.bundle.Hours.Location()), log)
+	fctx, stopFeed := context.WithCancel(ctx)
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		feed.Run(fctx)
+	}()
+	defer func() {
+		stopFeed()
+		<-fed
+	}()
 	fmt.Fprintln(stderr, "safecontact chat: type as the tenant would; X to leave, Ctrl-D to end.")
 	if *web {
-		if url, stop, err := serveWebChat(cfg, s, sink, log); err != nil {
+		if url, stop, err := serveWebChat(cfg, s, log); err != nil {
 			fmt.Fprintf(stderr, "(web chat not started: %v)\n", err)
 		} else {
 			defer stop()
@@ -58,7 +69,6 @@ func chat(ctx context.Context, args []string, getenv func(string) string, stdin 
 	fmt.Fprintln(stderr)
 	return console.Session{
 		Engine:  s.engine,
-		Sink:    sink,
 		Address: "console",
 		Lang:    *lang,
 		Area:    *area,
@@ -83,8 +93,8 @@ func parseNow(s string) (time.Time, error) {
 }
 
 // serveWebChat serves the web chat alone at cfg.Addr until stop.
-func serveWebChat(cfg Config, s *stack, sink bot.Sink, log *slog.Logger) (url string, stop func(), err error) {
-	chat, err := webChat(cfg, s, sink, log)
+func serveWebChat(cfg Config, s *stack, log *slog.Logger) (url string, stop func(), err error) {
+	chat, err := webChat(cfg, s, log)
 	if err != nil {
 		return "", nil, err
 	}

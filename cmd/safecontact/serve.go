@@ -37,9 +37,10 @@ type Main struct {
 	// outbox sends texts that answer no inbound one; nil unless Twilio's
 	// REST API is configured.
 	outbox *sms.Outbox
-	// queue is the officer queue; nil without Redis (cases are then
-	// printed on the console).
+	// queue is the officer queue; nil without Redis.
 	queue *handoff.Queue
+	// feed prints cases on the console without Redis; nil with it.
+	feed *handoff.ConsoleFeed
 	// slack is the officers' side; nil unless configured.
 	slack *slackboard.Slack
 	// stopWorkers ends the background workers (outbox, queue, Socket
@@ -61,21 +62,21 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 	// Cases go to standard output, apart from the logs on standard error,
 	// which never hold a tenant's words.
 	console := handoff.NewConsole(os.Stdout, s.bundle.Hours.Location())
-	// Without Redis, cases are printed for an operator as each turn
-	// ends. With it, the store logs every turn's events with the turn and
-	// the officer queue takes them from there: the channels deliver
-	// nothing themselves, and a crash between a turn and its delivery
-	// loses no handoff.
-	var sink bot.Sink = console
+	// The store logs every turn's events with the turn: with Redis the
+	// officer queue takes them from there, without it the console feed
+	// prints them for an operator. The channels deliver nothing
+	// themselves, and a crash between a turn and its delivery loses no
+	// handoff.
 	if s.redis != nil {
 		opts := queueOptions(cfg, s, log)
 		opts.Posted = m.met.posted
 		m.queue = handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, opts)
 		m.met.watchQueue(m.queue, log)
-		sink = nil
+	} else {
+		m.feed = handoff.NewConsoleFeed(s.mem, console, log)
 	}
 	smsCfg := sms.Config{
-		Engine: s.engine, Sink: sink, AuthToken: cfg.TwilioAuthToken, PublicBaseURL: cfg.PublicBaseURL,
+		Engine: s.engine, AuthToken: cfg.TwilioAuthToken, PublicBaseURL: cfg.PublicBaseURL,
 		Log: log,
 	}
 	if cfg.TwilioAccountSID != "" {
@@ -90,7 +91,7 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 		s.close()
 		return nil, err
 	}
-	if m.chat, err = webChat(cfg, s, sink, log); err != nil {
+	if m.chat, err = webChat(cfg, s, log); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -175,6 +176,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.queue != nil {
 		m.workers.Go(func() { m.queue.Run(wctx) })
+	}
+	if m.feed != nil {
+		m.workers.Go(func() { m.feed.Run(wctx) })
 	}
 	// Wakes this process's open web chat streams when another process
 	// adds to their chat.

@@ -63,7 +63,10 @@ type stack struct {
 	// events is the Redis store's log of each turn's events, for the
 	// officer queue; nil on the in-memory store.
 	events *redisstore.Store
-	keys   keys
+	// mem is the in-memory store, whose event log the console feed
+	// reads; nil with Redis.
+	mem  *memstore.Store
+	keys keys
 }
 
 // build loads the flows and opens the store. now is the engine's clock.
@@ -82,7 +85,8 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 	s := &stack{bundle: bundle, keys: k}
 	var store bot.Store
 	if cfg.RedisURL == "" {
-		store = memstore.New(now)
+		s.mem = memstore.New(now)
+		store = s.mem
 		log.Info("store: in memory; conversations end with the process")
 	} else {
 		opts, err := redis.ParseURL(cfg.RedisURL)
@@ -163,9 +167,9 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 // webChat builds the web chat on the stack's engine. With Redis, its
 // sessions, events and rate limits are kept there, so that every process
 // serves every chat; without, in this process's memory.
-func webChat(cfg Config, s *stack, sink bot.Sink, log *slog.Logger) (*webchat.Server, error) {
+func webChat(cfg Config, s *stack, log *slog.Logger) (*webchat.Server, error) {
 	c := webchat.Config{
-		Engine: s.engine, Sink: sink, Secret: s.keys.webchat,
+		Engine: s.engine, Secret: s.keys.webchat,
 		ExitURL: cfg.ChatExitURL, FrameAncestors: cfg.ChatFrameAncestors, BehindProxy: cfg.BehindProxy, Log: log,
 	}
 	if s.redis != nil {

@@ -4,8 +4,6 @@ package flowstest
 
 import (
 	"context"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,25 +29,48 @@ func Engine(t testing.TB, store bot.Store, now time.Time) *bot.Engine {
 	return eng
 }
 
-// Events is a bot.Sink that records every event, safe for concurrent use.
-type Events struct {
-	mu   sync.Mutex
-	list []bot.Event
+// EventLog is a store's log of every turn's events (memstore, redisstore
+// with an event log).
+type EventLog interface {
+	Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error)
 }
 
-// Deliver implements bot.Sink.
-func (e *Events) Deliver(_ context.Context, ev bot.Event) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.list = append(e.list, ev)
-	return nil
+// Events reads the events a store logged with its turns, for tests that
+// check what the officer queue would take. Nothing trims the log under it.
+type Events struct {
+	t   testing.TB
+	log EventLog
+}
+
+// EventsIn returns the events logged in log; a failure to read it fails
+// the test.
+func EventsIn(t testing.TB, log EventLog) *Events {
+	return &Events{t: t, log: log}
 }
 
 // All returns the events so far, oldest first.
 func (e *Events) All() []bot.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.list)
+	e.t.Helper()
+	var out []bot.Event
+	after := ""
+	for {
+		evs, err := e.log.Events(context.Background(), after, 1000)
+		if err != nil {
+			e.t.Errorf("event log: %v", err)
+			return out
+		}
+		if len(evs) == 0 {
+			return out
+		}
+		for _, le := range evs {
+			if le.Err != nil {
+				e.t.Errorf("event log: %v", le.Err)
+				continue
+			}
+			out = append(out, le.Event)
+		}
+		after = evs[len(evs)-1].ID
+	}
 }
 
 // Kinds returns the kinds of the events so far, oldest first.
