@@ -20,6 +20,7 @@ import (
 	"github.com/safecontact/safecontact/export"
 	"github.com/safecontact/safecontact/handoff"
 	"github.com/safecontact/safecontact/handoff/policy"
+	"github.com/safecontact/safecontact/handoff/relay"
 	"github.com/safecontact/safecontact/handoff/slackboard"
 	"github.com/safecontact/safecontact/ledger"
 	"github.com/safecontact/safecontact/ledger/report"
@@ -236,11 +237,9 @@ func (m *Main) Close() error {
 	return errors.Join(err, m.stack.close())
 }
 
-// newOutbox builds the durable outbox for outbound texts. A conversation
-// the tenant ended (exit, STOP, DELETE) is gone from the store, and so is
-// never texted. A text that cannot be delivered is noted in the case's
-// thread for the officer; a tenant who opted out with the carrier marks
-// the case as ended.
+// newOutbox builds the durable outbox for outbound texts. It texts only a
+// conversation the store still holds, and tells the officer queue what
+// becomes of each text (relay.Texts).
 func newOutbox(cfg Config, s *stack, queue *handoff.Queue, met *metrics, log *slog.Logger) (*sms.Outbox, error) {
 	sender, err := sms.NewTwilioSender(sms.TwilioConfig{
 		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
@@ -255,33 +254,8 @@ func newOutbox(cfg Config, s *stack, queue *handoff.Queue, met *metrics, log *sl
 		c, err := s.engine.Conversation(ctx, id)
 		return c != nil, err
 	}
-	undelivered := func(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string) {
-		met.textUndelivered(optedOut)
-		var err error
-		if optedOut {
-			err = queue.Deliver(ctx, bot.Event{Kind: bot.EventOptedOut, Conversation: conv, Channel: bot.ChannelSMS})
-		} else {
-			err = queue.Note(ctx, conv, "A text from an officer did not reach the tenant: "+reason+".")
-		}
-		if err != nil {
-			log.Error("outbox: the officer could not be told of an undelivered text", "conversation", conv, "err", err)
-		}
-	}
-	// A text Twilio reports delivered is the officer's message reaching the
-	// tenant: the first is the case's first contact.
-	delivered := func(ctx context.Context, conv bot.ConversationID) {
-		if err := queue.Delivered(ctx, conv, "text delivered"); err != nil && !errors.Is(err, handoff.ErrNoCase) {
-			log.Error("outbox: a delivered text was not recorded on its case", "conversation", conv, "err", err)
-		}
-	}
-	// A text still not sent a minute after the officer wrote it is noted
-	// in the case's thread: they should not wait on it unknowing.
-	late := func(ctx context.Context, conv bot.ConversationID, reason string) {
-		if err := queue.Note(ctx, conv, "A text from an officer has not gone to the tenant after a minute ("+reason+"). safecontact keeps trying, and says here if it gives up."); err != nil {
-			log.Error("outbox: the officer could not be told of a late text", "conversation", conv, "err", err)
-		}
-	}
-	return sms.NewOutbox(s.redis, s.sealer, sender, gate, sms.OutboxOptions{Log: log, Undelivered: undelivered, Delivered: delivered, Late: late}), nil
+	texts := relay.Texts{Queue: queue, Log: log, Undelivered: met.textUndelivered}
+	return sms.NewOutbox(s.redis, s.sealer, sender, gate, texts.Options(sms.OutboxOptions{Log: log})), nil
 }
 
 // chatURL is the web chat's address on this machine, for people to open.
@@ -348,7 +322,7 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 		// An officer's reply comes unasked: the flow's quiet words may not
 		// lead it either.
 		Officers: cfg.Officers, LockScreenWords: append(slices.Clone(m.cfg.LockScreenWords), m.stack.bundle.Flow.QuietWords...),
-		Queue: m.queue, Relay: relay{outbox: m.outbox, chat: m.chat, queue: m.queue, log: m.log}, Redis: m.stack.redis, Log: m.log,
+		Queue: m.queue, Relay: m.relay(), Redis: m.stack.redis, Log: m.log,
 	})
 	if err != nil {
 		return err
@@ -362,36 +336,11 @@ func (m *Main) officers(ctx context.Context, console *handoff.Console) error {
 	return nil
 }
 
-// relay takes an officer's reply to the tenant on the channel they used.
-// A reply shown in the open web chat has reached the tenant: the first
-// is the case's first contact. A text's arrival is known later, from
-// Twilio's delivery status.
-type relay struct {
-	outbox *sms.Outbox
-	chat   *webchat.Server
-	queue  *handoff.Queue
-	log    *slog.Logger
-}
-
-func (r relay) Send(ctx context.Context, c *handoff.Case, key, text string) error {
-	switch c.Channel {
-	case bot.ChannelSMS:
-		if r.outbox == nil {
-			return errors.New("texts cannot be sent: Twilio's REST API is not configured (TWILIO_ACCOUNT_SID)")
-		}
-		return r.outbox.Enqueue(ctx, sms.OutMessage{Key: key, Conversation: c.ID, To: c.Address, Body: text})
-	case bot.ChannelWebChat:
-		if err := r.chat.Push(ctx, c.ID, text); errors.Is(err, webchat.ErrNoSession) {
-			return errors.New("the tenant's web chat is closed; they can only be reached if they open it again")
-		} else if err != nil {
-			return err
-		}
-		// The reply has reached the tenant: whatever happens to the
-		// record of it, it must not be reported unsent (and sent again).
-		if err := r.queue.Delivered(ctx, c.ID, "shown in the web chat"); err != nil {
-			r.log.Error("officers: a reply shown in the web chat was not recorded as the first contact", "case", c.Short(), "err", err)
-		}
-		return nil
+// relay takes officers' replies to tenants on the channel they used.
+func (m *Main) relay() relay.Relay {
+	r := relay.Relay{Chat: m.chat, Queue: m.queue, Log: m.log}
+	if m.outbox != nil {
+		r.Outbox = m.outbox
 	}
-	return fmt.Errorf("replies cannot reach the %s channel", c.Channel)
+	return r
 }
