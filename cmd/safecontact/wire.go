@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,41 +15,8 @@ import (
 	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/channels/webchat"
 	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/keys"
 )
-
-// keys are the secrets derived from SAFECONTACT_KEY: one encrypts
-// conversations at rest, one turns addresses into conversation ids.
-type keys struct {
-	seal    []byte
-	id      []byte
-	webchat []byte
-}
-
-// deriveKeys parses the master key, or generates one for the in-memory
-// default (with a warning: nothing outlives the process then anyway).
-func deriveKeys(master string, log *slog.Logger) (keys, error) {
-	var secret []byte
-	var err error
-	if master == "" {
-		if secret, err = seal.GenerateKey(); err != nil {
-			return keys{}, err
-		}
-		log.Warn("SAFECONTACT_KEY is not set: using a random key for this run only")
-	} else if secret, err = seal.ParseKey(master); err != nil {
-		return keys{}, fmt.Errorf("SAFECONTACT_KEY: %w", err)
-	}
-	var k keys
-	if k.seal, err = hkdf.Key(sha256.New, secret, nil, "safecontact seal v1", 32); err != nil {
-		return keys{}, err
-	}
-	if k.id, err = hkdf.Key(sha256.New, secret, nil, "safecontact conversation id v1", 32); err != nil {
-		return keys{}, err
-	}
-	if k.webchat, err = hkdf.Key(sha256.New, secret, nil, "safecontact webchat session v1", 32); err != nil {
-		return keys{}, err
-	}
-	return k, nil
-}
 
 // stack is the engine and what it runs on, built from a Config.
 type stack struct {
@@ -66,7 +30,7 @@ type stack struct {
 	// mem is the in-memory store, whose event log the console feed
 	// reads; nil with Redis.
 	mem  *memstore.Store
-	keys keys
+	keys keys.Keys
 }
 
 // build loads the flows and opens the store. now is the engine's clock.
@@ -78,7 +42,7 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 	if errs := problems.Errors(); len(errs) > 0 {
 		return nil, fmt.Errorf("flows:\n%w", errs)
 	}
-	k, err := deriveKeys(cfg.Key, log)
+	k, err := keys.Derive(cfg.Key, log)
 	if err != nil {
 		return nil, err
 	}
@@ -101,10 +65,10 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 			s.redis.Close()
 			return nil, fmt.Errorf("redis: %w", err)
 		}
-		if s.sealer, err = seal.New(k.seal); err != nil {
+		if s.sealer, err = seal.New(k.Seal); err != nil {
 			return nil, err
 		}
-		if err := checkKey(ctx, s.redis, s.sealer); err != nil {
+		if err := keys.Check(ctx, s.redis, s.sealer, keys.CheckKey); err != nil {
 			s.redis.Close()
 			return nil, err
 		}
@@ -114,7 +78,7 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 	}
 	s.engine, err = bot.New(bot.Config{
 		Flow: bundle.Flow, Store: store, Directory: bundle.Directory, Hours: bundle.Hours,
-		Keyer: bot.NewKeyer(k.id), Now: now,
+		Keyer: bot.NewKeyer(k.ID), Now: now,
 		Options: bot.Options{IdleTTL: cfg.Retention.Idle, CaseTTL: cfg.Retention.Conversation, LockScreenWords: cfg.LockScreenWords},
 	})
 	if err != nil {
@@ -122,30 +86,6 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 		return nil, err
 	}
 	return s, nil
-}
-
-// keyCheckKey holds a value sealed with the key the data in this Redis
-// was written with.
-const keyCheckKey = "sc:keycheck"
-
-// checkKey refuses to start on a Redis whose data was sealed with another
-// SAFECONTACT_KEY: such a process could read nothing, and the officer
-// queue would pass over every case it could not open. The first process
-// on a new Redis writes the check.
-func checkKey(ctx context.Context, rdb redis.UniversalClient, sealer *seal.Sealer) error {
-	const plain = "safecontact key check v1"
-	sealed := sealer.Seal([]byte(plain), []byte(keyCheckKey))
-	if err := rdb.SetNX(ctx, keyCheckKey, sealed, 0).Err(); err != nil {
-		return fmt.Errorf("redis: key check: %w", err)
-	}
-	stored, err := rdb.Get(ctx, keyCheckKey).Bytes()
-	if err != nil {
-		return fmt.Errorf("redis: key check: %w", err)
-	}
-	if got, err := sealer.Open(stored, []byte(keyCheckKey)); err != nil || string(got) != plain {
-		return errors.New("SAFECONTACT_KEY is not the key this Redis's data was written with: every process must have the same key (refusing to start rather than lose cases it could not read)")
-	}
-	return nil
 }
 
 func (s *stack) close() error {
@@ -169,7 +109,7 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 // serves every chat; without, in this process's memory.
 func webChat(cfg Config, s *stack, log *slog.Logger) (*webchat.Server, error) {
 	c := webchat.Config{
-		Engine: s.engine, Secret: s.keys.webchat,
+		Engine: s.engine, Secret: s.keys.WebChat,
 		ExitURL: cfg.ChatExitURL, FrameAncestors: cfg.ChatFrameAncestors, BehindProxy: cfg.BehindProxy, Log: log,
 	}
 	if s.redis != nil {
