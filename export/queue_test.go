@@ -96,7 +96,7 @@ func TestEachCaseReachesTheHousingSystemOnceThroughAMinuteDown(t *testing.T) {
 	}))
 	step := func() {
 		t.Helper()
-		_, err := q.Step(ctx)
+		_, err := q.WorkOnce(ctx)
 		require.NoError(t, err)
 	}
 	// Ninety seconds of ticks, the first minute with the housing down.

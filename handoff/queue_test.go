@@ -191,7 +191,7 @@ func (f *fixture) handoff(t *testing.T, q *handoff.Queue, id string, p bot.Prior
 func (f *fixture) stepAt(t *testing.T, q *handoff.Queue, when time.Time) {
 	t.Helper()
 	f.clock.Set(when)
-	held, err := q.Step(context.Background())
+	held, err := q.WorkOnce(context.Background())
 	require.NoError(t, err)
 	require.True(t, held, "the queue should hold the lease at %s", when)
 }
@@ -218,7 +218,7 @@ func TestStandardCaseEscalatesAt75And100PercentAcrossAWeekendAndARestart(t *test
 	// lapses, and the deadline's alert still comes, once.
 	q2 := f.queue(lease)
 	f.clock.Set(at(2026, 11, 30, 14, 0).Add(time.Second))
-	held, err := q2.Step(context.Background())
+	held, err := q2.WorkOnce(context.Background())
 	require.NoError(t, err)
 	assert.False(t, held, "the lease is still the first process's")
 	time.Sleep(lease + 100*time.Millisecond)
@@ -444,7 +444,7 @@ func TestEventsFromTheStoreAreTakenOnce(t *testing.T) {
 	f.stepAt(t, q, now.Add(time.Second))
 	q2 := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: store})
 	f.clock.Set(now.Add(time.Minute))
-	_, err := q2.Step(ctx)
+	_, err := q2.WorkOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"card logged-0 standard", "thread logged-0 [tenant] Tenant: one", "thread logged-0 [tenant] Tenant: two"}, f.board.Posts())
 }
@@ -555,10 +555,10 @@ func TestLeaseHeldThroughASlowCallAndTakenOverWhenItsHolderStops(t *testing.T) {
 	f.handoff(t, q1, "case-lease-0001", bot.Standard)
 
 	done := make(chan error, 1)
-	go func() { _, err := q1.Step(context.Background()); done <- err }()
+	go func() { _, err := q1.WorkOnce(context.Background()); done <- err }()
 	time.Sleep(lease / 2)
 	for range 4 {
-		held, err := q2.Step(context.Background())
+		held, err := q2.WorkOnce(context.Background())
 		require.NoError(t, err)
 		assert.False(t, held, "the holder is still at work and keeps its lease")
 		time.Sleep(lease / 2)
@@ -569,7 +569,7 @@ func TestLeaseHeldThroughASlowCallAndTakenOverWhenItsHolderStops(t *testing.T) {
 	// q1 stops (crashed): q2 takes over once the lease lapses.
 	start := time.Now()
 	for {
-		held, err := q2.Step(context.Background())
+		held, err := q2.WorkOnce(context.Background())
 		require.NoError(t, err)
 		if held {
 			break

@@ -20,7 +20,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	t := time.NewTicker(q.opts.Tick)
 	defer t.Stop()
 	for {
-		if _, err := q.Step(ctx); err != nil && ctx.Err() == nil {
+		if _, err := q.WorkOnce(ctx); err != nil && ctx.Err() == nil {
 			q.opts.Log.Error("queue: step failed; will try again", "err", err)
 		}
 		select {
@@ -40,9 +40,9 @@ func (q *Queue) release() {
 	q.eval(ctx, "release", q.owner)
 }
 
-// Step runs the clocks and the jobs once, if this process holds the lease
+// WorkOnce runs the clocks and the jobs once, if this process holds the lease
 // (or takes it), and reports whether it did.
-func (q *Queue) Step(ctx context.Context) (bool, error) {
+func (q *Queue) WorkOnce(ctx context.Context) (bool, error) {
 	if q.board == nil {
 		return false, errors.New("queue: no board to show cases on")
 	}

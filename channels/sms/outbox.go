@@ -213,7 +213,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		for {
-			did, err := o.Step(ctx)
+			did, err := o.SendNext(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -232,9 +232,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 }
 
-// Step makes one attempt at the first due message, if any, and reports
+// SendNext makes one attempt at the first due message, if any, and reports
 // whether there was one.
-func (o *Outbox) Step(ctx context.Context) (bool, error) {
+func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 	now := o.opts.Now()
 	res, err := o.run(ctx, []string{o.readyKey()}, "claim", o.ms(now), o.opts.Lease.Milliseconds(), o.opts.Prefix).Slice()
 	if errors.Is(err, redis.Nil) {

@@ -181,7 +181,7 @@ func (r *outboxRig) process(timeout time.Duration, configure ...func(*sms.Outbox
 // drain steps the outbox until nothing is due now.
 func drain(t *testing.T, o *sms.Outbox) {
 	for range 100 {
-		did, err := o.Step(context.Background())
+		did, err := o.SendNext(context.Background())
 		if err != nil {
 			t.Logf("step: %v", err)
 		}
@@ -277,7 +277,7 @@ func TestOutboxLeaseOfADeadWorker(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		dead.Step(dying)
+		dead.SendNext(dying)
 	}()
 	for { // wait until the dead worker holds the message
 		if state, _, _ := alive.Status(context.Background(), "k"); state == sms.StateSending {
@@ -332,7 +332,7 @@ func TestOutboxKeepsOrderPerConversation(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				o.Step(ctx)
+				o.SendNext(ctx)
 			}()
 		}
 		wg.Wait()

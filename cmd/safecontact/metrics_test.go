@@ -60,7 +60,7 @@ func TestQueueMetricsOutliveARedisFailure(t *testing.T) {
 			Lang: "en", Address: "+447700900123", At: opened, Deadline: hours.Deadline(opened)}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.Step(ctx); err != nil {
+	if _, err := q.WorkOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 

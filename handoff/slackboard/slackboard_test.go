@@ -117,7 +117,7 @@ func (e *env) advance(d time.Duration) {
 // step runs the queue's worker once.
 func (e *env) step() {
 	e.t.Helper()
-	_, err := e.queue.Step(context.Background())
+	_, err := e.queue.WorkOnce(context.Background())
 	require.NoError(e.t, err)
 }
 
