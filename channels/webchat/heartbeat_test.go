@@ -45,3 +45,17 @@ func TestAnOpenStreamKeepsItsChatAndSaysWhenItEnds(t *testing.T) {
 		t.Fatal("the stream went quiet instead of ending")
 	}
 }
+
+// A refusal gives the 999 advice: whoever is turned away may be in
+// danger now.
+func TestRefusalsGiveTheEmergencyAdvice(t *testing.T) {
+	r := newRig(t, "", 1, 1)
+	token := r.start(t)
+	status, body := r.do(t, "POST", "/chat/api/session", "", "")
+	assert.Equal(t, 429, status)
+	assert.Contains(t, body["error"], "call 999", "a second new chat in the minute")
+	require.Equal(t, 202, r.say(t, token, "yes"))
+	status, body = r.do(t, "POST", "/chat/api/message", token, `{"text":"no"}`)
+	assert.Equal(t, 429, status)
+	assert.Contains(t, body["error"], "call 999", "a second message in the minute")
+}

@@ -34,6 +34,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"html/template"
 	"io"
 	"log/slog"
@@ -158,11 +159,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SessionsPerMinute <= 0 {
 		cfg.SessionsPerMinute = 20
 	}
+	// Many tenants can share one address: a refuge's or a library's
+	// wifi, a mobile network's NAT. The cap is there to stop one client
+	// holding every chat, not to turn away a shared one.
 	if cfg.ChatsPerClient <= 0 {
-		cfg.ChatsPerClient = 10
+		cfg.ChatsPerClient = 50
 	}
 	if cfg.Chats <= 0 {
-		cfg.Chats = 10000
+		cfg.Chats = 100000
 	}
 	if cfg.StreamsPerChat <= 0 {
 		cfg.StreamsPerChat = 2
@@ -277,14 +281,21 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) *Session {
 	return &ss
 }
 
+// What a refusal says: whatever else is wrong, the way to help now.
+const (
+	inDanger    = "If you are in danger now, call 999."
+	unavailable = "Sorry, something went wrong. Please try again. In danger, call 999."
+)
+
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	client := s.clientKey(r)
-	if ok, err := s.store.Allow(r.Context(), "start:"+client, s.cfg.SessionsPerMinute); err != nil || !ok {
-		if err != nil {
-			s.cfg.Log.Error("webchat: rate limit not read", "err", err)
-		}
+	if ok, err := s.store.Allow(r.Context(), "start:"+client, s.cfg.SessionsPerMinute); err != nil {
+		s.cfg.Log.Error("webchat: rate limit not read", "err", err)
+		jsonError(w, http.StatusServiceUnavailable, unavailable)
+		return
+	} else if !ok {
 		w.Header().Set("Retry-After", "60")
-		jsonError(w, http.StatusTooManyRequests, "too many new chats from here; wait a minute")
+		jsonError(w, http.StatusTooManyRequests, "Too many new chats from here: please wait a minute and try again. "+inDanger)
 		return
 	}
 	var req struct {
@@ -300,12 +311,12 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	err := s.store.Create(r.Context(), ss, s.cfg.SessionIdle, OpenLimits{PerClient: s.cfg.ChatsPerClient, Total: s.cfg.Chats})
 	if errors.Is(err, ErrTooManyChats) {
 		w.Header().Set("Retry-After", "60")
-		jsonError(w, http.StatusTooManyRequests, "too many chats open; try again later")
+		jsonError(w, http.StatusTooManyRequests, "Too many chats are open: please try again in a few minutes. "+inDanger)
 		return
 	}
 	if err != nil {
 		s.cfg.Log.Error("webchat: session not created", "err", err)
-		jsonError(w, http.StatusServiceUnavailable, "Sorry, something went wrong. Please try again. In danger, call 999.")
+		jsonError(w, http.StatusServiceUnavailable, unavailable)
 		return
 	}
 	// The first turn asks the first question.
@@ -321,12 +332,13 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	if ss == nil {
 		return
 	}
-	if ok, err := s.store.Allow(r.Context(), "message:"+ss.Hash, s.cfg.MessagesPerMinute); err != nil || !ok {
-		if err != nil {
-			s.cfg.Log.Error("webchat: rate limit not read", "conversation", ss.Conv, "err", err)
-		}
+	if ok, err := s.store.Allow(r.Context(), "message:"+ss.Hash, s.cfg.MessagesPerMinute); err != nil {
+		s.cfg.Log.Error("webchat: rate limit not read", "conversation", ss.Conv, "err", err)
+		jsonError(w, http.StatusServiceUnavailable, unavailable)
+		return
+	} else if !ok {
 		w.Header().Set("Retry-After", "10")
-		jsonError(w, http.StatusTooManyRequests, "too many messages; wait a moment")
+		jsonError(w, http.StatusTooManyRequests, "Too many messages: please wait a moment and send it again. "+inDanger)
 		return
 	}
 	var req struct {
@@ -361,7 +373,11 @@ func (s *Server) add(ctx context.Context, ss *Session, e Event, live bool) error
 
 // turn runs one engine turn for the session and queues its replies.
 func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text, lang string) bool {
-	mu := &s.turns[(int(ss.Hash[0])<<8|int(ss.Hash[1]))%len(s.turns)]
+	// The hash is hex: every one of its characters spreads the chats over
+	// the locks, not just the last one's few values.
+	f := fnv.New32a()
+	io.WriteString(f, ss.Hash)
+	mu := &s.turns[f.Sum32()%uint32(len(s.turns))]
 	mu.Lock()
 	defer mu.Unlock()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.TurnTimeout)
