@@ -29,34 +29,52 @@ var streamHeartbeat = 25 * time.Second
 // new event (added here, or announced by another process) is passed on.
 type hub struct {
 	mu      sync.Mutex
-	waiters map[string]map[chan struct{}]struct{} // by token hash
+	waiters map[string][]*waiter // by token hash, oldest first
 	total   int
 }
 
-func newHub() *hub { return &hub{waiters: map[string]map[chan struct{}]struct{}{}} }
+// waiter is one open stream: wake tells it to read, and kick, closed,
+// ends it to make room for a newer stream of its session.
+type waiter struct {
+	wake chan struct{}
+	kick chan struct{}
+}
 
-// join registers a stream of the session, within the caps on streams per
-// session and in all; ok is false over them.
-func (h *hub) join(hash string, perSession, total int) (ch chan struct{}, leave func(), ok bool) {
+func newHub() *hub { return &hub{waiters: map[string][]*waiter{}} }
+
+// join registers a stream of the session. Over the cap on streams per
+// session, the session's oldest stream is ended to make room: a phone
+// that changed networks leaves half-open streams behind, and its newest
+// one is the one being read. Over the cap in all, ok is false.
+func (h *hub) join(hash string, perSession, total int) (w *waiter, leave func(), ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.waiters[hash]) >= perSession || h.total >= total {
+	for len(h.waiters[hash]) >= perSession && len(h.waiters[hash]) > 0 {
+		old := h.waiters[hash][0]
+		close(old.kick)
+		h.waiters[hash] = h.waiters[hash][1:]
+		h.total--
+	}
+	if h.total >= total {
 		return nil, nil, false
 	}
-	ch = make(chan struct{}, 1)
-	if h.waiters[hash] == nil {
-		h.waiters[hash] = map[chan struct{}]struct{}{}
-	}
-	h.waiters[hash][ch] = struct{}{}
+	w = &waiter{wake: make(chan struct{}, 1), kick: make(chan struct{})}
+	h.waiters[hash] = append(h.waiters[hash], w)
 	h.total++
-	return ch, func() {
+	return w, func() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		delete(h.waiters[hash], ch)
+		ws := h.waiters[hash]
+		for n, x := range ws {
+			if x == w {
+				h.waiters[hash] = append(ws[:n:n], ws[n+1:]...)
+				h.total--
+				break
+			}
+		}
 		if len(h.waiters[hash]) == 0 {
 			delete(h.waiters, hash)
 		}
-		h.total--
 	}, true
 }
 
@@ -64,9 +82,9 @@ func (h *hub) join(hash string, perSession, total int) (ch chan struct{}, leave 
 func (h *hub) wake(hash string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.waiters[hash] {
+	for _, w := range h.waiters[hash] {
 		select {
-		case ch <- struct{}{}:
+		case w.wake <- struct{}{}:
 		default: // already woken
 		}
 	}
@@ -81,7 +99,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if ss == nil {
 		return
 	}
-	wake, leave, ok := s.hub.join(ss.Hash, s.cfg.StreamsPerChat, s.cfg.Streams)
+	waiter, leave, ok := s.hub.join(ss.Hash, s.cfg.StreamsPerChat, s.cfg.Streams)
 	if !ok {
 		w.Header().Set("Retry-After", "5")
 		jsonError(w, http.StatusTooManyRequests, "too many open streams")
@@ -127,7 +145,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-s.closing:
 			return
-		case <-wake:
+		case <-waiter.kick:
+			return // a newer stream of the chat took this one's place
+		case <-waiter.wake:
 		case <-poll.C:
 		case <-heartbeat.C:
 			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
