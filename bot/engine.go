@@ -146,7 +146,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 		}
 		if conv != nil {
 			if seen, latest := conv.replayOf(msg); seen {
-				return duplicate(id, conv, latest), nil
+				return duplicate(id, conv, latest, e.now()), nil
 			}
 		}
 		earlier := conv.legacySeen()
@@ -188,14 +188,21 @@ func (e *Engine) replay(ctx context.Context, id ConversationID, msg string) (Res
 	if conv != nil {
 		_, latest = conv.replayOf(msg)
 	}
-	return duplicate(id, conv, latest), nil
+	return duplicate(id, conv, latest, e.now()), nil
 }
 
+// RedeliveryWindow is how long after a message its replies are sent again
+// to a redelivery of it (Twilio retrying a webhook whose answer it did not
+// get): past it, a repeat of even the latest message is answered with
+// nothing, so a replayed request cannot fetch what the tenant was told.
+const RedeliveryWindow = 15 * time.Minute
+
 // duplicate is the result for a message applied before: the replies it
-// got when it is the latest, nothing otherwise.
-func duplicate(id ConversationID, conv *Conversation, latest bool) Result {
+// got when it is the latest and within the RedeliveryWindow, nothing
+// otherwise.
+func duplicate(id ConversationID, conv *Conversation, latest bool, now time.Time) Result {
 	res := Result{Conversation: id, Duplicate: true}
-	if latest && conv != nil {
+	if latest && conv != nil && now.Sub(conv.Updated) <= RedeliveryWindow {
 		res.Replies = conv.LastReplies
 	}
 	return res

@@ -143,6 +143,14 @@ func testReplayLatest(t *testing.T, rigs func(*testing.T) *rig) {
 		assert.Empty(t, again.Events)
 	}
 	assert.Equal(t, before, r.snapshot(t))
+	// Past the redelivery window, a repeat of even the latest message
+	// fetches nothing: a replayed request cannot read what the tenant was
+	// told.
+	r.advance(bot.RedeliveryWindow + time.Minute)
+	late := r.send(t, r.engB, sid(1), "y")
+	assert.True(t, late.Duplicate)
+	assert.Empty(t, late.Replies, "no replies past the redelivery window")
+	assert.Equal(t, before, r.snapshot(t))
 	// Once another message is applied, it is an older one.
 	r.send(t, r.engA, sid(2), "no")
 	r.ignored(t, r.engB, sid(1), "y")
