@@ -1,25 +1,31 @@
-// Package keys derives safecontact's secrets from its one master key
-// (SAFECONTACT_KEY), and checks that a Redis holds data sealed with it.
+// Package keys derives safecontact's secrets, and keeps the data key they
+// come from in Redis, wrapped under the master key (SAFECONTACT_KEY) so
+// that the master can be changed without losing anything.
 //
 // Each secret is derived with HKDF-SHA256 under its own label, so that
 // one never stands in for another: changing a label changes the secret,
 // and data kept under the old one can no longer be read.
+//
+// Without Redis the secrets come from the master key itself (Derive).
+// With Redis they come from the data key (Open): 32 bytes kept in the
+// hash DataKey, once per master key that may open it, each sealed
+// (AES-256-GCM) under a key-encrypting key derived from that master. A
+// deployment older than the hash has its master as its data key, so that
+// its secrets, and so every conversation id and sealed value, stay the
+// same.
 package keys
 
 import (
-	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/safecontact/safecontact/bot/seal"
 )
 
-// Keys are the secrets derived from the master key.
+// Keys are the secrets derived from the data key (or, without Redis, the
+// master key).
 type Keys struct {
 	// Seal encrypts conversations, cases and events at rest.
 	Seal []byte
@@ -30,10 +36,10 @@ type Keys struct {
 }
 
 // Derive parses the master key (seal.ParseKey) and derives the keys from
-// it. An empty master generates a random one for this process, with a
-// warning to log: that suits only the in-memory store, where nothing
-// outlives the process anyway. A master key that does not parse is an
-// error naming SAFECONTACT_KEY.
+// it, for the in-memory store. An empty master generates a random one for
+// this process, with a warning to log: that suits only the in-memory
+// store, where nothing outlives the process anyway. A master key that
+// does not parse is an error naming SAFECONTACT_KEY.
 func Derive(master string, log *slog.Logger) (Keys, error) {
 	var secret []byte
 	var err error
@@ -45,7 +51,14 @@ func Derive(master string, log *slog.Logger) (Keys, error) {
 	} else if secret, err = seal.ParseKey(master); err != nil {
 		return Keys{}, fmt.Errorf("SAFECONTACT_KEY: %w", err)
 	}
+	return derive(secret)
+}
+
+// derive derives the keys from a secret: the master key without Redis,
+// the data key with it.
+func derive(secret []byte) (Keys, error) {
 	var k Keys
+	var err error
 	if k.Seal, err = hkdf.Key(sha256.New, secret, nil, "safecontact seal v1", 32); err != nil {
 		return Keys{}, err
 	}
@@ -56,32 +69,4 @@ func Derive(master string, log *slog.Logger) (Keys, error) {
 		return Keys{}, err
 	}
 	return k, nil
-}
-
-// CheckKey names the Redis key that holds a value sealed with the key the
-// data in that Redis was written with.
-const CheckKey = "sc:keycheck"
-
-// ErrWrongKey is returned by Check when the Redis's data was sealed with
-// another master key.
-var ErrWrongKey = errors.New("SAFECONTACT_KEY is not the key this Redis's data was written with: every process must have the same key (refusing to start rather than lose cases it could not read)")
-
-// Check refuses (ErrWrongKey) a Redis whose data was sealed with another
-// SAFECONTACT_KEY: a process with it could read nothing, and the officer
-// queue would pass over every case it could not open. The first process
-// on a new Redis writes the check, at key: CheckKey, or a test's own.
-func Check(ctx context.Context, rdb redis.UniversalClient, sealer *seal.Sealer, key string) error {
-	const plain = "safecontact key check v1"
-	sealed := sealer.Seal([]byte(plain), []byte(key))
-	if err := rdb.SetNX(ctx, key, sealed, 0).Err(); err != nil {
-		return fmt.Errorf("redis: key check: %w", err)
-	}
-	stored, err := rdb.Get(ctx, key).Bytes()
-	if err != nil {
-		return fmt.Errorf("redis: key check: %w", err)
-	}
-	if got, err := sealer.Open(stored, []byte(key)); err != nil || string(got) != plain {
-		return ErrWrongKey
-	}
-	return nil
 }

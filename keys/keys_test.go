@@ -2,7 +2,6 @@ package keys_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"log/slog"
 	"testing"
@@ -10,8 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/safecontact/safecontact/bot/seal"
-	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/keys"
 )
 
@@ -48,23 +45,4 @@ func TestDeriveRefusesABadKey(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "SAFECONTACT_KEY: ")
 	assert.NotContains(t, err.Error(), "not a key", "the key is never repeated")
-}
-
-func TestCheck(t *testing.T) {
-	rdb := storetest.Redis(t)
-	key := storetest.Prefix(t) + "keycheck"
-	t.Cleanup(func() { rdb.Del(context.Background(), key) })
-	ctx := context.Background()
-	sealerOf := func(master string) *seal.Sealer {
-		k, err := keys.Derive(master, discard())
-		require.NoError(t, err)
-		s, err := seal.New(k.Seal)
-		require.NoError(t, err)
-		return s
-	}
-	require.NoError(t, keys.Check(ctx, rdb, sealerOf(master), key), "the first process writes the check")
-	require.NoError(t, keys.Check(ctx, rdb, sealerOf(master), key), "the same key passes")
-	other := "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100"
-	assert.ErrorIs(t, keys.Check(ctx, rdb, sealerOf(other), key), keys.ErrWrongKey)
-	require.NoError(t, keys.Check(ctx, rdb, sealerOf(master), key), "a refused process writes nothing")
 }

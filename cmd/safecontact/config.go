@@ -21,10 +21,16 @@ type Config struct {
 	FlowsDir string
 	// RedisURL switches the store from memory to Redis (REDIS_URL).
 	RedisURL string
-	// Key is the master secret, base64 or hex of 32 bytes, from which the
-	// encryption and conversation-id keys are derived (SAFECONTACT_KEY).
-	// Required with Redis; generated at start otherwise.
+	// Key is the master secret, base64 or hex of 32 bytes
+	// (SAFECONTACT_KEY). With Redis it opens the data key kept there,
+	// from which the encryption and conversation-id keys are derived;
+	// without, they are derived from it. Required with Redis; generated
+	// at start otherwise.
 	Key string
+	// KeyPrevious is the old master key while changing Key
+	// (SAFECONTACT_KEY_PREVIOUS): it still opens the data key, which is
+	// wrapped under Key as well. Only with Redis.
+	KeyPrevious string
 	// Retention: how long each kind of record is kept (README, "Data
 	// and retention"; docs/data-protection.md). Zero takes the default.
 	Retention Retention
@@ -180,6 +186,7 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 	}
 	var errs []error
 	c.Retention, errs = parseRetention(getenv)
+	c.KeyPrevious = getenv("SAFECONTACT_KEY_PREVIOUS")
 	c.ExportURL, c.ExportSecret = getenv("SAFECONTACT_EXPORT_URL"), getenv("SAFECONTACT_EXPORT_SECRET")
 	c.LockScreenWords = splitList(getenv("SAFECONTACT_LOCKSCREEN_WORDS"))
 	c.Slack = SlackConfig{
@@ -221,6 +228,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 		if err := export.CheckSecret([]byte(c.ExportSecret)); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.KeyPrevious != "" && c.RedisURL == "" {
+		errs = append(errs, errors.New("SAFECONTACT_KEY_PREVIOUS is for changing the key of the data in Redis: without REDIS_URL there is none; unset it"))
 	}
 	if c.RedisURL != "" && c.Key == "" {
 		errs = append(errs, errors.New("SAFECONTACT_KEY is required with REDIS_URL: without it, stored conversations could not be read after a restart (generate one with: safecontact key)"))

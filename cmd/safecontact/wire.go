@@ -42,13 +42,13 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 	if errs := problems.Errors(); len(errs) > 0 {
 		return nil, fmt.Errorf("flows:\n%w", errs)
 	}
-	k, err := keys.Derive(cfg.Key, log)
-	if err != nil {
-		return nil, err
-	}
-	s := &stack{bundle: bundle, keys: k}
+	s := &stack{bundle: bundle}
 	var store bot.Store
+	var err error
 	if cfg.RedisURL == "" {
+		if s.keys, err = keys.Derive(cfg.Key, log); err != nil {
+			return nil, err
+		}
 		s.mem = memstore.New(now)
 		store = s.mem
 		log.Info("store: in memory; conversations end with the process")
@@ -65,10 +65,14 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 			s.redis.Close()
 			return nil, fmt.Errorf("redis: %w", err)
 		}
-		if s.sealer, err = seal.New(k.Seal); err != nil {
+		// The keys come from the data key kept in Redis, wrapped under
+		// the master key: README, "Changing the key".
+		s.keys, err = keys.Open(ctx, s.redis, keys.Masters{Current: cfg.Key, Previous: cfg.KeyPrevious}, keys.Prefix, log)
+		if err != nil {
+			s.redis.Close()
 			return nil, err
 		}
-		if err := keys.Check(ctx, s.redis, s.sealer, keys.CheckKey); err != nil {
+		if s.sealer, err = seal.New(s.keys.Seal); err != nil {
 			s.redis.Close()
 			return nil, err
 		}
@@ -78,7 +82,7 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 	}
 	s.engine, err = bot.New(bot.Config{
 		Flow: bundle.Flow, Store: store, Directory: bundle.Directory, Hours: bundle.Hours,
-		Keyer: bot.NewKeyer(k.ID), Now: now,
+		Keyer: bot.NewKeyer(s.keys.ID), Now: now,
 		Options: bot.Options{IdleTTL: cfg.Retention.Idle, CaseTTL: cfg.Retention.Conversation, LockScreenWords: cfg.LockScreenWords},
 	})
 	if err != nil {
