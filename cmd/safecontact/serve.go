@@ -223,13 +223,26 @@ func (m *Main) Wait(ctx context.Context) error {
 
 // Close stops the server, letting requests in flight finish for a few
 // seconds, then closes the store.
+// workersGrace is how long Close waits for the background workers (the
+// outbox, the queue, the console feed) to finish what they are doing.
+const workersGrace = 10 * time.Second
+
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := m.srv.Shutdown(ctx)
 	if m.stopWorkers != nil {
 		m.stopWorkers()
-		m.workers.Wait()
+		// A worker blocked where cancelling cannot reach (a console
+		// writing to a full pipe) must not keep the process from ending.
+		stopped := make(chan struct{})
+		go func() { m.workers.Wait(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(workersGrace):
+			m.log.Error("shutdown: background workers did not stop in time; exiting without them", "waited", workersGrace)
+			err = errors.Join(err, errors.New("shutdown: background workers did not stop in time"))
+		}
 	}
 	if m.slack != nil {
 		m.slack.Close()
