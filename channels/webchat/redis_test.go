@@ -144,12 +144,19 @@ func TestRedisPushReachesAStreamOnAnotherProcess(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // the rest of the handoff's replies
 	start := time.Now()
-	require.NoError(t, b.chat.Push(context.Background(), conv, "Hello, I'm Sam."))
+	require.NoError(t, b.chat.Push(context.Background(), conv, "slack:1", "Hello, I'm Sam."))
 	var e event
 	for e = next(); e.From != "officer"; e = next() {
 	}
 	took := time.Since(start)
 	assert.Equal(t, "Hello, I'm Sam.", e.Text)
+	// Sent again through the other process after a lost answer: shown
+	// once.
+	require.NoError(t, a.chat.Push(context.Background(), conv, "slack:1", "Hello, I'm Sam."))
+	require.NoError(t, a.chat.Push(context.Background(), conv, "slack:9", "Is now a good time?"))
+	for e = next(); e.From != "officer"; e = next() {
+	}
+	assert.Equal(t, "Is now a good time?", e.Text, "the repeated reply was not shown again")
 	assert.Less(t, took, 2*time.Second, "woken by the notification, not the poll")
 	t.Logf("pushed on one process, shown by the other in %s", took)
 	ids := map[string]bool{}
@@ -157,7 +164,7 @@ func TestRedisPushReachesAStreamOnAnotherProcess(t *testing.T) {
 		assert.False(t, ids[e.ID], "event %s twice", e.ID)
 		ids[e.ID] = true
 	}
-	assert.ErrorIs(t, b.chat.Push(context.Background(), "nobody", "hi"), webchat.ErrNoSession)
+	assert.ErrorIs(t, b.chat.Push(context.Background(), "nobody", "slack:2", "hi"), webchat.ErrNoSession)
 }
 
 // The rate limits count across processes.

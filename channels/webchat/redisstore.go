@@ -2,7 +2,9 @@ package webchat
 
 import (
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,7 +208,12 @@ func (s *RedisStore) Append(ctx context.Context, hash string, e Event, ttl time.
 	if live {
 		liveArg = "1"
 	}
-	id, err := appendScript.Run(ctx, s.rdb, []string{s.sessionKey(hash), key},
+	keys := []string{s.sessionKey(hash), key}
+	if e.Key != "" {
+		sum := sha256.Sum256([]byte(e.Key))
+		keys = append(keys, s.prefix+"{"+hash+"}:k:"+hex.EncodeToString(sum[:12]))
+	}
+	id, err := appendScript.Run(ctx, s.rdb, keys,
 		s.sealer.Seal(plain, []byte(key)), maxEvents, ttl.Milliseconds(), liveArg, s.wakeChannel(), hash, endedKeep.Milliseconds()).Text()
 	if errors.Is(err, redis.Nil) {
 		return "", ErrNoSession

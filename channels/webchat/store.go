@@ -73,6 +73,10 @@ type Event struct {
 	// Choices are the answers a bot message's question takes, in order,
 	// which the page offers as buttons; absent when there are none.
 	Choices []Choice `json:"choices,omitempty"`
+	// Key, when set, names the event once: an event whose key the
+	// session's events already had is not added again (an officer's reply
+	// sent again after an answer was lost). Never sent to the page.
+	Key string `json:"-"`
 }
 
 // Choice is one answer the page offers as a button: Label is its text,
@@ -113,6 +117,7 @@ type memSession struct {
 	expires time.Time
 	events  []Event
 	next    int
+	keys    map[string]string // Event.Key → its id
 }
 
 var _ Store = (*memStore)(nil)
@@ -205,8 +210,17 @@ func (m *memStore) Append(_ context.Context, hash string, e Event, _ time.Durati
 	if ss == nil {
 		return "", ErrNoSession
 	}
+	if id, ok := ss.keys[e.Key]; ok && e.Key != "" {
+		return id, nil // added already
+	}
 	e.ID = strconv.Itoa(ss.next)
 	ss.next++
+	if e.Key != "" {
+		if ss.keys == nil {
+			ss.keys = map[string]string{}
+		}
+		ss.keys[e.Key] = e.ID
+	}
 	ss.events = append(ss.events, e)
 	if len(ss.events) > maxEvents {
 		ss.events = ss.events[len(ss.events)-maxEvents:]

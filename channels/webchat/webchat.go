@@ -450,12 +450,14 @@ var ErrNoSession = errors.New("webchat: no open chat for that conversation")
 // Push shows an officer's message in the tenant's open chat, live,
 // whichever process holds its stream; ErrNoSession when the chat is not
 // open.
-func (s *Server) Push(ctx context.Context, conv bot.ConversationID, text string) error {
+// key names the message once: pushing it again (after an answer was
+// lost) shows nothing more.
+func (s *Server) Push(ctx context.Context, conv bot.ConversationID, key, text string) error {
 	hash, err := s.store.ByConversation(ctx, conv)
 	if err != nil {
 		return err
 	}
-	return s.add(ctx, &Session{Hash: hash, Conv: conv}, Event{From: "officer", Text: text}, true)
+	return s.add(ctx, &Session{Hash: hash, Conv: conv}, Event{From: "officer", Text: text, Key: key}, true)
 }
 
 // readJSON decodes a small JSON body. An empty body is allowed when

@@ -218,11 +218,14 @@ func TestChatAndReconnect(t *testing.T) {
 	require.Positive(t, n, "the handoff is answered")
 	handoff := r.stream(t, token, cy[0].ID, n)
 	require.Len(t, handoff, n)
-	require.NoError(t, r.chat.Push(context.Background(), conv, "Hello, I'm Sam."))
-	off := r.stream(t, token, handoff[n-1].ID, 1)
-	require.Len(t, off, 1)
+	require.NoError(t, r.chat.Push(context.Background(), conv, "slack:1", "Hello, I'm Sam."))
+	require.NoError(t, r.chat.Push(context.Background(), conv, "slack:1", "Hello, I'm Sam."), "sent again after a lost answer")
+	require.NoError(t, r.chat.Push(context.Background(), conv, "slack:3", "Is now a good time?"))
+	off := r.stream(t, token, handoff[n-1].ID, 2)
+	require.Len(t, off, 2)
 	assert.Equal(t, "officer", off[0].From)
 	assert.Equal(t, "Hello, I'm Sam.", off[0].Text)
+	assert.Equal(t, "Is now a good time?", off[1].Text, "the same reply is shown once")
 }
 
 // conversationOf finds the session's conversation: the one the engine
@@ -361,7 +364,7 @@ func TestRefused(t *testing.T) {
 
 func TestPushToNoSession(t *testing.T) {
 	r := newRig(t, "")
-	assert.ErrorIs(t, r.chat.Push(context.Background(), "nobody", "hi"), webchat.ErrNoSession)
+	assert.ErrorIs(t, r.chat.Push(context.Background(), "nobody", "slack:2", "hi"), webchat.ErrNoSession)
 }
 
 func TestChoicesOnTheWire(t *testing.T) {

@@ -29,7 +29,7 @@ type Outbox interface {
 // Chat shows a message in a tenant's open web chat (webchat.Server). It
 // returns webchat.ErrNoSession when the chat is closed.
 type Chat interface {
-	Push(ctx context.Context, id bot.ConversationID, text string) error
+	Push(ctx context.Context, id bot.ConversationID, key, text string) error
 }
 
 // Queue is what the relay and Texts tell the officer queue
@@ -74,7 +74,7 @@ func (r Relay) Send(ctx context.Context, c *handoff.Case, key, text string) erro
 		}
 		return r.Outbox.Enqueue(ctx, sms.OutMessage{Key: key, Conversation: c.ID, To: c.Address, Body: text})
 	case bot.ChannelWebChat:
-		if err := r.Chat.Push(ctx, c.ID, text); errors.Is(err, webchat.ErrNoSession) {
+		if err := r.Chat.Push(ctx, c.ID, key, text); errors.Is(err, webchat.ErrNoSession) {
 			return errors.New("the tenant's web chat is closed; they can only be reached if they open it again")
 		} else if err != nil {
 			return err

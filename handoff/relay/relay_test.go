@@ -37,7 +37,7 @@ func (f *fakes) Enqueue(_ context.Context, m sms.OutMessage) error {
 	return nil
 }
 
-func (f *fakes) Push(_ context.Context, id bot.ConversationID, text string) error {
+func (f *fakes) Push(_ context.Context, id bot.ConversationID, _, text string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.pushErr != nil {

@@ -12,6 +12,9 @@
 -- ARGV[7]  how long an ended session's stream is kept at most, in
 --          milliseconds: an event added after the end never keeps it
 --          longer (a quick exit leaves nothing for an hour)
+-- KEYS[3]  (optional) the event's key: names it once, so that adding it
+--          again (an officer's reply sent again after an answer was
+--          lost) returns the first one's id and adds nothing
 --
 -- Returns the event's stream id, or false when there is no such session.
 
@@ -21,7 +24,12 @@ if not open then
     return false
   end
 end
+if KEYS[3] then
+  local first = redis.call('GET', KEYS[3])
+  if first then return first end
+end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'd', ARGV[1])
+if KEYS[3] then redis.call('SET', KEYS[3], id, 'PX', ARGV[3]) end
 if open then
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 else
