@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -105,6 +107,23 @@ var createSource string
 
 var createScript = redis.NewScript(createSource)
 
+// addScript adds a master's wrap and names it the newest in one step, so
+// that a process with only the older master never sees the new wrap
+// without knowing it is the newest (and prunes it).
+var addScript = redis.NewScript(`
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[1])
+return 1`)
+
+// pruneScript removes the wraps named in ARGV[3..] only while ARGV[2]
+// (the current master) is still the newest, or none is named: a newer
+// master's wrap added meanwhile is never removed.
+var pruneScript = redis.NewScript(`
+local newest = redis.call('HGET', KEYS[1], ARGV[1])
+if newest and newest ~= ARGV[2] then return 0 end
+for i = 3, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+return 1`)
+
 // Open reads the data key from rdb (at prefix+DataKey: Prefix, or a
 // test's own) with the master keys, and returns the keys derived from it.
 // On the way it:
@@ -181,8 +200,23 @@ func create(ctx context.Context, rdb redis.UniversalClient, dataName, checkName 
 	var dk []byte
 	var args []any
 	var note string // logged once the hash is ours
+	missing, used := errors.Is(err, redis.Nil), false
+	if missing {
+		// No key check: a new Redis, or one written before the key check
+		// existed. Only an empty one gets a random data key: data written
+		// without a check was sealed with keys from the master itself.
+		if used, err = holdsData(ctx, rdb, prefixOf(dataName), dataName, checkName); err != nil {
+			return nil, false, err
+		}
+	}
 	switch {
-	case errors.Is(err, redis.Nil):
+	case missing && used && prev != nil:
+		return nil, false, errors.New("redis: this Redis holds safecontact's data but no key check, so it cannot tell which key wrote it: start once with SAFECONTACT_KEY alone (the key it was written with), then change the key")
+	case missing && used:
+		dk = cur.secret
+		args = append(args, cur.id, cur.wrap(dk), newest, cur.id)
+		note = "keys: this Redis's data was written before the key check: SAFECONTACT_KEY is kept as its data key, wrapped under itself"
+	case missing:
 		if dk, err = seal.GenerateKey(); err != nil {
 			return nil, false, err
 		}
@@ -231,10 +265,14 @@ func unwrap(ctx context.Context, rdb redis.UniversalClient, dataName string, wra
 		case wraps[newest] != "" && wraps[newest] != cur.id:
 			log.Warn("keys: the data key is also wrapped under a newer key than SAFECONTACT_KEY: a change of key is under way, and this process has only the old key; it removes nothing (README, \"Changing the key\")")
 		default:
-			if err := rdb.HDel(ctx, dataName, old...).Err(); err != nil {
+			args := append([]any{newest, cur.id}, toAny(old)...)
+			done, err := pruneScript.Run(ctx, rdb, []string{dataName}, args...).Int()
+			if err != nil {
 				return nil, fmt.Errorf("redis: data key: removing old wraps: %w", err)
 			}
-			log.Info("keys: SAFECONTACT_KEY_PREVIOUS is not set: removed the data key's wraps under every other key", "removed", len(old))
+			if done == 1 {
+				log.Info("keys: SAFECONTACT_KEY_PREVIOUS is not set: removed the data key's wraps under every other key", "removed", len(old))
+			}
 		}
 		return dk, nil
 	}
@@ -244,10 +282,7 @@ func unwrap(ctx context.Context, rdb redis.UniversalClient, dataName string, wra
 			if err != nil {
 				return nil, err
 			}
-			if err := rdb.HSetNX(ctx, dataName, cur.id, cur.wrap(dk)).Err(); err != nil {
-				return nil, fmt.Errorf("redis: data key: adding the new key's wrap: %w", err)
-			}
-			if err := rdb.HSet(ctx, dataName, newest, cur.id).Err(); err != nil {
+			if err := addScript.Run(ctx, rdb, []string{dataName}, cur.id, cur.wrap(dk), newest).Err(); err != nil {
 				return nil, fmt.Errorf("redis: data key: adding the new key's wrap: %w", err)
 			}
 			log.Info("keys: the data key is now wrapped under the new SAFECONTACT_KEY as well as SAFECONTACT_KEY_PREVIOUS")
@@ -303,4 +338,35 @@ func check(ctx context.Context, rdb redis.UniversalClient, checkName string, k K
 		return fmt.Errorf("%w: the data key opens with it, but %s was sealed with another (is another deployment's data in this Redis?); %s", ErrWrongKey, checkName, refusing)
 	}
 	return nil
+}
+
+// holdsData reports whether the Redis holds any key under prefix besides
+// the data key's and the key check's: safecontact has written there.
+func holdsData(ctx context.Context, rdb redis.UniversalClient, prefix string, skip ...string) (bool, error) {
+	var cursor uint64
+	for {
+		keys, next, err := rdb.Scan(ctx, cursor, prefix+"*", 1000).Result()
+		if err != nil {
+			return false, fmt.Errorf("redis: looking for existing data: %w", err)
+		}
+		for _, k := range keys {
+			if !slices.Contains(skip, k) {
+				return true, nil
+			}
+		}
+		if cursor = next; cursor == 0 {
+			return false, nil
+		}
+	}
+}
+
+// prefixOf is the key prefix of the data key's name.
+func prefixOf(dataName string) string { return strings.TrimSuffix(dataName, DataKey) }
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

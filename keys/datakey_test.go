@@ -362,3 +362,21 @@ func TestOpenAtOnceAgrees(t *testing.T) {
 	assert.Equal(t, 1, r.wraps())
 	assert.Equal(t, 1, strings.Count(r.logs.String(), "new data key"), "one process made it")
 }
+
+// A deployment from before the key check (data, but no check) keeps its
+// keys too: data written without a check was sealed with the master's own
+// keys, and a random data key would make all of it unreadable.
+func TestOpenUpgradesADeploymentFromBeforeTheKeyCheck(t *testing.T) {
+	t.Parallel()
+	r := newRedisRig(t)
+	before, err := keys.Derive(master, discard())
+	require.NoError(t, err)
+	r.seal(before, "conversation", "what the tenant wrote")
+	_, err = r.open(master, newMaster)
+	require.Error(t, err, "with two keys it cannot tell which wrote the data")
+	assert.Contains(t, err.Error(), "start once with SAFECONTACT_KEY alone")
+	after := r.mustOpen(master, "")
+	assert.Equal(t, before, after, "every derived key is the same")
+	assert.Equal(t, "what the tenant wrote", r.unseal(after, "conversation"))
+	r.noKeyMaterial()
+}
