@@ -197,6 +197,14 @@ func create(ctx context.Context, rdb redis.UniversalClient, dataName, checkName 
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, false, fmt.Errorf("redis: key check: %w", err)
 	}
+	// Another process may have made the data key (and then its key check)
+	// since this one found no data key: read that one instead of taking
+	// its key check for another key's.
+	if n, err := rdb.Exists(ctx, dataName).Result(); err != nil {
+		return nil, false, fmt.Errorf("redis: data key: %w", err)
+	} else if n == 1 {
+		return nil, false, nil
+	}
 	var dk []byte
 	var args []any
 	var note string // logged once the hash is ours
