@@ -127,10 +127,29 @@ local function unschedule(id)
   redis.call('ZREM', key('timers'), 'warn|' .. id, 'due|' .. id)
 end
 
+-- contactClocks sets the case's contact clocks: at three quarters of
+-- its time, and at its deadline.
+local function contactClocks(id, warn, due)
+  redis.call('ZADD', key('timers'), warn, 'warn|' .. id, due, 'due|' .. id)
+end
+
 -- schedule sets the case's contact clocks and its place in the queue.
 local function schedule(id, score, warn, due)
   redis.call('ZADD', key('open'), score, id)
-  redis.call('ZADD', key('timers'), warn, 'warn|' .. id, due, 'due|' .. id)
+  contactClocks(id, warn, due)
+end
+
+-- dutyClock names a duty's timer: kind 'dwarn' or 'ddue'.
+local function dutyClock(kind, duty, id) return kind .. '|' .. duty .. '|' .. id end
+
+-- dutyClocks sets a duty's clocks (d: its stored JSON, decoded).
+local function dutyClocks(d, id)
+  redis.call('ZADD', key('timers'), d.warn, dutyClock('dwarn', d.id, id), d.due, dutyClock('ddue', d.id, id))
+end
+
+-- stopDutyClocks removes a duty's clocks.
+local function stopDutyClocks(duty, id)
+  redis.call('ZREM', key('timers'), dutyClock('dwarn', duty, id), dutyClock('ddue', duty, id))
 end
 
 -- addDuties adds the duties (a JSON array of {id, due, warn, rem, ...})
@@ -143,9 +162,7 @@ local function addDuties(c, id, list)
       added = added + 1
       if not d.rem then
         -- A duty due before closing has no time on the clock.
-        if d.due then
-          redis.call('ZADD', key('timers'), d.warn, 'dwarn|' .. d.id .. '|' .. id, d.due, 'ddue|' .. d.id .. '|' .. id)
-        end
+        if d.due then dutyClocks(d, id) end
         ledgerAdd(c, 'dut', d.id)
       end
     end
@@ -162,9 +179,9 @@ local function rescheduleDuties(id, now)
     local d = cjson.decode(raw)
     if not d.by and not d.rem and d.due then
       if tonumber(d.due) > tonumber(now) then
-        redis.call('ZADD', key('timers'), d.warn, 'dwarn|' .. d.id .. '|' .. id, d.due, 'ddue|' .. d.id .. '|' .. id)
+        dutyClocks(d, id)
       else
-        redis.call('ZADD', key('timers'), now, 'ddue|' .. d.id .. '|' .. id)
+        redis.call('ZADD', key('timers'), now, dutyClock('ddue', d.id, id))
       end
     end
   end
@@ -177,15 +194,13 @@ local function resume(c, id, warn, due, now)
   if redis.call('HGET', c, 'er') ~= '1' then return end
   if redis.call('HEXISTS', c, 'cot') == 0 then
     redis.call('HSET', c, 'dl', due)
-    redis.call('ZADD', key('timers'), warn, 'warn|' .. id, due, 'due|' .. id)
+    contactClocks(id, warn, due)
   end
   rescheduleDuties(id, now)
 end
 
 local function unscheduleDuties(id)
-  for _, d in ipairs(redis.call('HKEYS', key('d:' .. id))) do
-    redis.call('ZREM', key('timers'), 'dwarn|' .. d .. '|' .. id, 'ddue|' .. d .. '|' .. id)
-  end
+  for _, d in ipairs(redis.call('HKEYS', key('d:' .. id))) do stopDutyClocks(d, id) end
 end
 
 -- holder checks that user may act on a claimed case: its claimer, or a
@@ -392,7 +407,7 @@ if op == 'duty' then
   if d.by then return {0, 'done', d.by} end
   d.by, d.at, d.v = user, now, ARGV[7]
   redis.call('HSET', key('d:' .. id), duty, cjson.encode(d))
-  redis.call('ZREM', key('timers'), 'dwarn|' .. duty .. '|' .. id, 'ddue|' .. duty .. '|' .. id)
+  stopDutyClocks(duty, id)
   if not d.rem then
     if not d.due or now <= tonumber(d.due) then ledgerAdd(c, 'dok', duty) else ledgerAdd(c, 'dlate', duty) end
   end
