@@ -294,10 +294,13 @@ func (s *Slack) submit(ctx context.Context, cb slack.InteractionCallback) *slack
 	refuse := func(block, why string) *slack.ViewSubmissionResponse {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{block: why})
 	}
+	// first is the form's first input, where a refusal about the whole
+	// form is shown.
 	var do func(context.Context) error
-	var what string
+	var what, first string
 	switch cb.View.CallbackID {
 	case callbackContacted:
+		first = blockHow
 		how := stateValue(cb, blockHow)
 		if how == "" {
 			return refuse(blockHow, "Say how you reached the tenant.")
@@ -306,6 +309,7 @@ func (s *Slack) submit(ctx context.Context, cb slack.InteractionCallback) *slack
 			return s.cfg.Queue.Contacted(ctx, m.Case, user, strings.ToLower(how))
 		}
 	case callbackClose:
+		first = blockOutcome
 		outcome, discussed := stateValue(cb, blockOutcome), stateValue(cb, blockDiscussed)
 		if outcome == "" {
 			return refuse(blockOutcome, "Choose the outcome.")
@@ -316,6 +320,7 @@ func (s *Slack) submit(ctx context.Context, cb slack.InteractionCallback) *slack
 		}
 		what, do = "close", func(ctx context.Context) error { return s.cfg.Queue.CloseWith(ctx, m.Case, user, cl) }
 	case callbackDASH:
+		first = blockScore
 		score, err := strconv.Atoi(stateValue(cb, blockScore))
 		if err != nil || score < 0 || score > maxDASH {
 			return refuse(blockScore, fmt.Sprintf("Write the number of ticks, 0 to %d.", maxDASH))
@@ -323,6 +328,7 @@ func (s *Slack) submit(ctx context.Context, cb slack.InteractionCallback) *slack
 		rec := handoff.DutyRecord{Score: score, Judgement: stateValue(cb, blockJudgement) == "Yes"}
 		what, do = "DASH", func(ctx context.Context) error { return s.cfg.Queue.DoDuty(ctx, m.Case, user, m.Duty, rec) }
 	case callbackRepairs:
+		first = blockRepairs
 		text := stateValue(cb, blockRepairs)
 		if text == "" {
 			return refuse(blockRepairs, "Say what needs securing.")
@@ -334,25 +340,11 @@ func (s *Slack) submit(ctx context.Context, cb slack.InteractionCallback) *slack
 	}
 	c, err := s.cfg.Queue.Get(ctx, m.Case)
 	if err != nil {
-		return refuse(firstBlock(cb), "The case could not be read. Please try again.")
+		return refuse(first, "The case could not be read. Please try again.")
 	}
 	if why := s.may(c, user); why != "" {
-		return refuse(firstBlock(cb), "Not done: "+why)
+		return refuse(first, "Not done: "+why)
 	}
 	s.later(func(ctx context.Context) { s.acted(ctx, m.Channel, user, m.Case, what, do(ctx)) })
 	return nil
-}
-
-// firstBlock is the form's first input, where a refusal about the whole
-// form is shown.
-func firstBlock(cb slack.InteractionCallback) string {
-	switch cb.View.CallbackID {
-	case callbackContacted:
-		return blockHow
-	case callbackClose:
-		return blockOutcome
-	case callbackDASH:
-		return blockScore
-	}
-	return blockRepairs
 }
