@@ -12,10 +12,10 @@ import (
 
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/bot/memstore"
-	"github.com/safecontact/safecontact/bot/redisstore"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/flows"
+	"github.com/safecontact/safecontact/redisstore"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // intake is a whole conversation, first message to handoff (DESIGN §6).

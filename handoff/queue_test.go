@@ -15,11 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/redisstore"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/redisstore"
+	"github.com/safecontact/safecontact/seal"
 )
 
 var london = func() *time.Location {

@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/keys"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // The masters of the tests: the deployment's first, the one it changes

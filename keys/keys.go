@@ -21,7 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // Keys are the secrets derived from the data key (or, without Redis, the

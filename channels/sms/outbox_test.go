@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/seal"
 )
 
 const accountSID = "AC00000000000000000000000000000001"

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/redisstore"
 	"github.com/safecontact/safecontact/channels/sms"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/redisstore"
 )
 
 // transcripts are the engine's golden transcripts, played here over the

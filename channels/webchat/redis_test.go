@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot/memstore"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/channels/webchat"
 	"github.com/safecontact/safecontact/flows/flowstest"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // redisPair starts two web chat servers, as two serve processes would be,

@@ -15,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // RedisStore keeps the web chat in Redis, so that any serve process

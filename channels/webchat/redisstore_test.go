@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/channels/webchat"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // After the quick exit, what the chat showed is kept only the minute an

@@ -30,9 +30,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/channels/sms"
 	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // deployRepoFile reads a file by its path from the repository's root.

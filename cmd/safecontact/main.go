@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/seal"
 )
 
 const usage = `usage: safecontact <command>

@@ -15,10 +15,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/seal"
 )
 
 func scrape(t *testing.T, m *metrics) string {

@@ -11,11 +11,11 @@ import (
 
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/bot/memstore"
-	"github.com/safecontact/safecontact/bot/redisstore"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/channels/webchat"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/keys"
+	"github.com/safecontact/safecontact/redisstore"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // stack is the engine and what it runs on, built from a Config.

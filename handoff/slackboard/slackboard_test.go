@@ -16,12 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/seal"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/handoff"
 	"github.com/safecontact/safecontact/handoff/slackboard"
 	"github.com/safecontact/safecontact/handoff/slackboard/slackfake"
+	"github.com/safecontact/safecontact/seal"
 )
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5"

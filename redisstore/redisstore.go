@@ -39,7 +39,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/safecontact/safecontact/bot"
-	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/seal"
 )
 
 // Options tune the store. The zero value is usable.

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/safecontact/safecontact/bot/seal"
+	"github.com/safecontact/safecontact/seal"
 )
 
 func newSealer(t testing.TB) *seal.Sealer {
