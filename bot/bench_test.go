@@ -40,7 +40,7 @@ func benchEngine(b testing.TB, store bot.Store) *bot.Engine {
 	return eng
 }
 
-func redisStore(b *testing.B) (*redisstore.Store, *redis.Client) {
+func redisStore(b *testing.B) (*redisstore.Store, redis.UniversalClient) {
 	if os.Getenv("REDIS_URL") == "" {
 		b.Skip("REDIS_URL is not set; scripts/test starts a Redis server")
 	}

@@ -136,7 +136,7 @@ func (r retryAfter) Error() string             { return "rate limited" }
 func (r retryAfter) RetryAfter() time.Duration { return time.Duration(r) }
 
 type fixture struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	sealer *seal.Sealer
 	hours  *flows.Hours
 	prefix string

@@ -33,7 +33,7 @@ const (
 // Open, checked for key material at the end of the test.
 type redisRig struct {
 	t      *testing.T
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 	logs   *syncBuffer
 	errs   []string

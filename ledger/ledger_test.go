@@ -35,7 +35,7 @@ var (
 
 // ledgerRedis is a client and a key prefix of this test's own, whose keys
 // are deleted when the test ends.
-func ledgerRedis(t *testing.T) (*redis.Client, string) {
+func ledgerRedis(t *testing.T) (redis.UniversalClient, string) {
 	t.Helper()
 	rdb, prefix := storetest.Redis(t), storetest.Prefix(t)
 	t.Cleanup(func() {

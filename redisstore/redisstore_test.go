@@ -30,11 +30,9 @@ func sealer(t testing.TB) *seal.Sealer {
 	return s
 }
 
-// second returns another client on the same server as rdb.
-func second(t testing.TB, rdb *redis.Client) *redis.Client {
-	c := redis.NewClient(rdb.Options())
-	t.Cleanup(func() { c.Close() })
-	return c
+// second returns another client on the same Redis as rdb.
+func second(t testing.TB, _ redis.UniversalClient) redis.UniversalClient {
+	return storetest.Redis(t)
 }
 
 func TestConformance(t *testing.T) {
@@ -158,7 +156,7 @@ func newRig(t *testing.T) *rig {
 	}
 }
 
-func (r *rig) engine(t *testing.T, rdb *redis.Client) (*bot.Engine, *redisstore.Store) {
+func (r *rig) engine(t *testing.T, rdb redis.UniversalClient) (*bot.Engine, *redisstore.Store) {
 	store := redisstore.New(rdb, r.sealer, redisstore.Options{Prefix: r.prefix})
 	eng, err := bot.New(bot.Config{
 		Flow: r.bundle.Flow, Store: store, Directory: r.bundle.Directory, Hours: r.bundle.Hours,
@@ -217,7 +215,7 @@ func TestConversationLeavesNothingInClear(t *testing.T) {
 }
 
 // valueOf returns everything stored under key, whatever its type.
-func valueOf(t *testing.T, rdb *redis.Client, key string) string {
+func valueOf(t *testing.T, rdb redis.UniversalClient, key string) string {
 	typ, err := rdb.Type(ctx, key).Result()
 	require.NoError(t, err)
 	switch typ {

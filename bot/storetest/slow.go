@@ -3,20 +3,29 @@ package storetest
 import (
 	"io"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/safecontact/safecontact/redisconn"
 )
 
 // SlowRedis returns a client on rdb's server through a loopback proxy that
 // holds every command for the current delay before passing it on, as a
 // slow network or an overloaded Redis would. Unlike CLIENT PAUSE it slows
 // only this client, so tests sharing the server are not disturbed. Set the
-// delay with the returned function; it starts at zero.
-func SlowRedis(t testing.TB, rdb *redis.Client, opts func(*redis.Options)) (*redis.Client, func(time.Duration)) {
+// delay with the returned function; it starts at zero. The proxy fronts
+// one server: on a cluster or sentinel set (REDIS_MODE) the test is
+// skipped, as what it checks does not depend on the shape.
+func SlowRedis(t testing.TB, urdb redis.UniversalClient, opts func(*redis.Options)) (*redis.Client, func(time.Duration)) {
 	t.Helper()
+	if m := os.Getenv("REDIS_MODE"); m != "" && m != redisconn.Single {
+		t.Skipf("a slow proxy fronts one Redis server, not REDIS_MODE=%s", m)
+	}
+	rdb := urdb.(*redis.Client)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func sign(authToken, fullURL string, form url.Values) string {
 // shared is what every server instance of one test shares: the Redis
 // server, the keys and the key prefix, as two serve processes would.
 type shared struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	sealer *seal.Sealer
 	prefix string
 	bundle *flows.Bundle
@@ -89,10 +89,9 @@ type server struct {
 }
 
 // start runs one server instance with its own Redis client.
-func (sh *shared) start(t testing.TB, rdb *redis.Client, cfg sms.Config) *server {
+func (sh *shared) start(t testing.TB, rdb redis.UniversalClient, cfg sms.Config) *server {
 	if rdb == nil {
-		rdb = redis.NewClient(sh.rdb.Options())
-		t.Cleanup(func() { rdb.Close() })
+		rdb = storetest.Redis(t)
 	}
 	store := redisstore.New(rdb, sh.sealer, redisstore.Options{Prefix: sh.prefix, EventLog: sh.prefix + "events"})
 	eng, err := bot.New(bot.Config{

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/safecontact/safecontact/export"
+	"github.com/safecontact/safecontact/redisconn"
 )
 
 // Config is everything safecontact reads from its environment, parsed once
@@ -21,6 +22,9 @@ type Config struct {
 	FlowsDir string
 	// RedisURL switches the store from memory to Redis (REDIS_URL).
 	RedisURL string
+	// RedisMode says what REDIS_URL names (REDIS_MODE): single (the
+	// default), sentinel or cluster; see package redisconn.
+	RedisMode string
 	// Key is the master secret, base64 or hex of 32 bytes
 	// (SAFECONTACT_KEY). With Redis it opens the data key kept there,
 	// from which the encryption and conversation-id keys are derived;
@@ -168,6 +172,7 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 		Addr:      or(getenv("SAFECONTACT_ADDR"), ":8080"),
 		FlowsDir:  getenv("SAFECONTACT_FLOWS"),
 		RedisURL:  getenv("REDIS_URL"),
+		RedisMode: getenv("REDIS_MODE"),
 		Key:       getenv("SAFECONTACT_KEY"),
 		LogFormat: or(getenv("SAFECONTACT_LOG_FORMAT"), "json"),
 
@@ -231,6 +236,14 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (Co
 	}
 	if c.KeyPrevious != "" && c.RedisURL == "" {
 		errs = append(errs, errors.New("SAFECONTACT_KEY_PREVIOUS is for changing the key of the data in Redis: without REDIS_URL there is none; unset it"))
+	}
+	switch strings.ToLower(c.RedisMode) {
+	case "", redisconn.Single, redisconn.Sentinel, redisconn.Cluster:
+		if c.RedisMode != "" && c.RedisURL == "" {
+			errs = append(errs, fmt.Errorf("REDIS_MODE=%s needs REDIS_URL naming the Redis", c.RedisMode))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("REDIS_MODE=%q: want single, sentinel or cluster", c.RedisMode))
 	}
 	if c.RedisURL != "" && c.Key == "" {
 		errs = append(errs, errors.New("SAFECONTACT_KEY is required with REDIS_URL: without it, stored conversations could not be read after a restart (generate one with: safecontact key)"))

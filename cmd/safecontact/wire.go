@@ -14,6 +14,7 @@ import (
 	"github.com/safecontact/safecontact/channels/webchat"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/keys"
+	"github.com/safecontact/safecontact/redisconn"
 	"github.com/safecontact/safecontact/redisstore"
 	"github.com/safecontact/safecontact/seal"
 )
@@ -53,17 +54,8 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 		store = s.mem
 		log.Info("store: in memory; conversations end with the process")
 	} else {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
-		}
-		// A turn's context deadline must bound its Redis calls, so that
-		// a slow Redis gets the tenant a fallback reply in time.
-		opts.ContextTimeoutEnabled = true
-		s.redis = redis.NewClient(opts)
-		if err := s.redis.Ping(ctx).Err(); err != nil {
-			s.redis.Close()
-			return nil, fmt.Errorf("redis: %w", err)
+		if s.redis, err = redisconn.Open(ctx, cfg.RedisMode, cfg.RedisURL); err != nil {
+			return nil, err
 		}
 		// The keys come from the data key kept in Redis, wrapped under
 		// the master key: README, "Changing the key".

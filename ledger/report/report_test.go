@@ -50,7 +50,7 @@ func quarter(t *testing.T) []ledger.Entry {
 	return entries
 }
 
-func deleteAll(rdb *redis.Client, prefix string) {
+func deleteAll(rdb redis.UniversalClient, prefix string) {
 	ctx := context.Background()
 	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
 	for iter.Next(ctx) {
