@@ -88,11 +88,15 @@ type SummaryLine struct {
 	Action string
 }
 
-// LoggedEvent is an event as a store's event log holds it: ID orders the
-// log (a Redis stream id, "1764500000000-0").
+// LoggedEvent is an event as a store's event log holds it. ID orders the
+// events of its conversation (a Redis stream id, "1764500000000-0"), not
+// the whole log.
 type LoggedEvent struct {
-	ID    string
-	Event Event
+	ID string
+	// Conversation is the conversation the event belongs to, known even
+	// when the event cannot be read.
+	Conversation ConversationID
+	Event        Event
 	// Err is set when the entry could not be read (sealed with another
 	// key, or damaged): it is passed over, not allowed to stop the rest.
 	Err error

@@ -51,7 +51,7 @@ func TestConsoleFeedPrintsEachLoggedEventOnce(t *testing.T) {
 	require.NoError(t, feed.Take(context.Background()))
 	require.NoError(t, feed.Take(context.Background()))
 	assert.Equal(t, "=== Case abcdefgh: tenant ended the chat. Do not text unless they write again ===\n", out.String())
-	left, err := s.Events(context.Background(), "", 10)
+	left, err := s.Events(context.Background(), 10)
 	require.NoError(t, err)
 	assert.Empty(t, left, "what was shown is trimmed from the log")
 

@@ -153,10 +153,11 @@ type Options struct {
 
 // EventLog is where the store writes each turn's events with the turn.
 type EventLog interface {
-	// Events returns up to n events after the id ("" for the first).
-	Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error)
-	// TrimEvents drops the events up to and including the id.
-	TrimEvents(ctx context.Context, through string) error
+	// Events returns up to n events not yet taken; each conversation's
+	// come in the order they were logged.
+	Events(ctx context.Context, n int) ([]bot.LoggedEvent, error)
+	// Taken drops events the caller has applied (all from Events).
+	Taken(ctx context.Context, evs []bot.LoggedEvent) error
 }
 
 // Queue is the officer queue in Redis. It takes every turn's events from

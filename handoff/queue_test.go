@@ -411,10 +411,7 @@ func TestRateLimitedLaneWaitsAndEveryPostGoesOnce(t *testing.T) {
 // event once.
 type replayLog struct{ *redisstore.Store }
 
-func (r replayLog) Events(ctx context.Context, _ string, n int64) ([]bot.LoggedEvent, error) {
-	return r.Store.Events(ctx, "", n)
-}
-func (r replayLog) TrimEvents(context.Context, string) error { return errors.New("not trimmed") }
+func (r replayLog) Taken(context.Context, []bot.LoggedEvent) error { return errors.New("not trimmed") }
 
 func TestEventsFromTheStoreAreTakenOnce(t *testing.T) {
 	f := newFixture(t, at(2026, 12, 1, 10, 0))
@@ -435,7 +432,7 @@ func TestEventsFromTheStoreAreTakenOnce(t *testing.T) {
 		if v == 0 {
 			// An entry that cannot be opened is passed over, not allowed
 			// to hold back the rest.
-			require.NoError(t, f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: f.prefix + "events", Values: []any{"e", "damaged"}}).Err())
+			require.NoError(t, f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: store.EventKey(id), Values: []any{"e", "damaged"}}).Err())
 		}
 	}
 

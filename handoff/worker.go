@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 
 	"github.com/safecontact/safecontact/bot"
 )
@@ -69,11 +68,7 @@ func (q *Queue) takeEvents(ctx context.Context) error {
 		return nil
 	}
 	for {
-		pos, err := q.rdb.Get(ctx, q.opts.Prefix+"evpos").Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("queue: event position: %w", err)
-		}
-		evs, err := q.opts.Events.Events(ctx, pos, 100)
+		evs, err := q.opts.Events.Events(ctx, 100)
 		if err != nil {
 			return fmt.Errorf("queue: events: %w", err)
 		}
@@ -92,7 +87,7 @@ func (q *Queue) takeEvents(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := q.opts.Events.TrimEvents(ctx, evs[len(evs)-1].ID); err != nil {
+		if err := q.opts.Events.Taken(ctx, evs); err != nil {
 			q.opts.Log.Warn("queue: event log not trimmed", "err", err)
 		}
 		if len(evs) < 100 {

@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,14 +48,21 @@ type Options struct {
 	// MaxTranscript is how many transcript lines a conversation keeps,
 	// newest last; default 500. An intake is about 40 lines.
 	MaxTranscript int
-	// EventLog names a Redis stream that receives each turn's events,
-	// sealed, in the same script as the turn: a handoff is then never
-	// lost between the turn and its delivery. Empty: events are not
-	// logged. The stream is one key, so the store with an event log needs
-	// a single Redis, not a cluster.
+	// EventLog names the log of every turn's events, which the officer
+	// queue takes (Events, Taken). Empty: events are not logged. Each
+	// turn's events are written, sealed, with the turn into the
+	// conversation's own stream, and the conversation is marked in an
+	// index whose keys are named by EventLog inside a hash tag
+	// ("{sc:events}:due"): a handoff is never lost between the turn and
+	// its delivery (events.go). Earlier versions used one stream of this
+	// name; what they left in it is taken first.
 	EventLog string
-	// MaxEvents is roughly how many events the log keeps; default 100,000.
-	// The officer queue trims what it has taken.
+	// LegacyTaken names the key where the officer queue of earlier
+	// versions kept the id of the last event it took from the stream
+	// EventLog named: events at or before it are not taken again.
+	LegacyTaken string
+	// MaxEvents is roughly how many events a conversation's stream keeps;
+	// default 10,000. The officer queue trims what it has taken.
 	MaxEvents int
 }
 
@@ -65,6 +71,7 @@ type Store struct {
 	rdb    redis.UniversalClient
 	sealer *seal.Sealer
 	opts   Options
+	marks  marks
 }
 
 //go:embed save.lua
@@ -81,7 +88,7 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, opts Options) *Store {
 		opts.MaxTranscript = 500
 	}
 	if opts.MaxEvents <= 0 {
-		opts.MaxEvents = 100_000
+		opts.MaxEvents = 10_000
 	}
 	return &Store{rdb: rdb, sealer: sealer, opts: opts}
 }
@@ -108,60 +115,6 @@ var _ bot.Store = (*Store)(nil)
 // as state, does not open.
 func stateAD(id bot.ConversationID) []byte { return []byte("state\x00" + string(id)) }
 func lineAD(id bot.ConversationID) []byte  { return []byte("line\x00" + string(id)) }
-
-var eventAD = []byte("event")
-
-// eventKey is the event log's key. Without a log it names a key the save
-// script is given but never writes.
-func (s *Store) eventKey() string {
-	if s.opts.EventLog == "" {
-		return s.opts.Prefix + "events"
-	}
-	return s.opts.EventLog
-}
-
-// Events returns up to n logged events after the id ("" for the start),
-// oldest first. An entry that cannot be read comes back with Err set.
-func (s *Store) Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error) {
-	start := "-"
-	if after != "" {
-		start = "(" + after
-	}
-	msgs, err := s.rdb.XRangeN(ctx, s.eventKey(), start, "+", n).Result()
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: events: %w", err)
-	}
-	out := make([]bot.LoggedEvent, 0, len(msgs))
-	for _, m := range msgs {
-		le := bot.LoggedEvent{ID: m.ID}
-		sealed, _ := m.Values["e"].(string)
-		plain, err := s.sealer.Open([]byte(sealed), eventAD)
-		if err == nil {
-			err = json.Unmarshal(plain, &le.Event)
-		}
-		if err != nil {
-			le.Err = fmt.Errorf("redisstore: event %s: %w", m.ID, err)
-		}
-		out = append(out, le)
-	}
-	return out, nil
-}
-
-// TrimEvents drops the logged events up to and including the id: they
-// have been taken.
-func (s *Store) TrimEvents(ctx context.Context, through string) error {
-	// MINID keeps ids >= its argument; everything before the next
-	// possible id goes.
-	ms, seq, ok := strings.Cut(through, "-")
-	if !ok {
-		return fmt.Errorf("redisstore: trim events: bad id %q", through)
-	}
-	n, err := strconv.ParseUint(seq, 10, 64)
-	if err != nil {
-		return fmt.Errorf("redisstore: trim events: bad id %q", through)
-	}
-	return s.rdb.XTrimMinID(ctx, s.eventKey(), ms+"-"+strconv.FormatUint(n+1, 10)).Err()
-}
 
 // Load implements bot.Store.
 func (s *Store) Load(ctx context.Context, id bot.ConversationID) (*bot.Conversation, int64, error) {
@@ -198,48 +151,44 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
-	erase := "0"
-	if c.Conversation.Erased {
-		erase = "1"
+	a := &saveArgs{
+		version: version, state: s.sealer.Seal(state, stateAD(id)), ttl: c.TTL,
+		erase: c.Conversation.Erased, keepLines: s.opts.MaxTranscript, keepEvents: s.opts.MaxEvents,
+		seenID: c.Seen.ID, seenEarlier: c.Seen.Earlier, keepSeen: bot.MaxSeen,
 	}
-	var deadline int64
 	if d, ok := ctx.Deadline(); ok {
-		deadline = d.UnixMilli()
+		a.deadline = d.UnixMilli()
 	}
-	var events []any
 	if s.opts.EventLog != "" {
 		for _, ev := range c.Events {
 			b, err := json.Marshal(ev)
 			if err != nil {
 				return fmt.Errorf("redisstore: save: %w", err)
 			}
-			events = append(events, s.sealer.Seal(b, eventAD))
+			a.events = append(a.events, s.sealer.Seal(b, eventAD(id)))
 		}
 	}
-	var window, at int64
 	if c.Seen.Window > 0 {
 		// Whole seconds: the scores stay small integers, which Redis
 		// stores in a few bytes.
-		window, at = max(int64(c.Seen.Window/time.Second), 1), c.Seen.At.Unix()
+		a.window, a.seenAt = max(int64(c.Seen.Window/time.Second), 1), c.Seen.At.Unix()
 	}
-	args := make([]any, 0, 13+len(c.Seen.Earlier)+len(events)+len(c.Append))
-	args = append(args, version, s.sealer.Seal(state, stateAD(id)), c.TTL.Milliseconds(), erase, s.opts.MaxTranscript, deadline,
-		len(events), s.opts.MaxEvents, c.Seen.ID, at, window, bot.MaxSeen, len(c.Seen.Earlier))
-	for _, d := range c.Seen.Earlier {
-		args = append(args, d)
-	}
-	args = append(args, events...)
 	if !c.Conversation.Erased {
 		for _, l := range c.Append {
 			line, err := encodeLine(l)
 			if err != nil {
 				return fmt.Errorf("redisstore: save: %w", err)
 			}
-			args = append(args, s.sealer.Seal(line, lineAD(id)))
+			a.lines = append(a.lines, s.sealer.Seal(line, lineAD(id)))
 		}
 	}
-	keys := []string{s.StateKey(id), s.LogKey(id), s.eventKey(), s.SeenKey(id)}
-	n, err := saveScript.Run(ctx, s.rdb, keys, args...).Int64()
+	keys := []string{s.StateKey(id), s.LogKey(id), s.EventKey(id), s.SeenKey(id)}
+	var n int64
+	if len(a.events) > 0 {
+		n, err = s.saveWithEvents(ctx, id, keys, a)
+	} else {
+		n, err = saveScript.Run(ctx, s.rdb, keys, a.list()...).Int64()
+	}
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
@@ -252,6 +201,44 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 		return bot.ErrDuplicate
 	}
 	return nil
+}
+
+// saveArgs are save.lua's arguments (its header says what each is).
+type saveArgs struct {
+	version     int64
+	state       []byte
+	ttl         time.Duration
+	erase       bool
+	keepLines   int
+	deadline    int64 // Unix ms; 0: none
+	events      [][]byte
+	keepEvents  int
+	seenID      string
+	seenAt      int64 // Unix seconds
+	window      int64 // seconds; 0: no replay check
+	keepSeen    int
+	seenEarlier []string
+	lines       [][]byte
+}
+
+func (a *saveArgs) list() []any {
+	erase := "0"
+	if a.erase {
+		erase = "1"
+	}
+	args := make([]any, 0, 13+len(a.seenEarlier)+len(a.events)+len(a.lines))
+	args = append(args, a.version, a.state, a.ttl.Milliseconds(), erase, a.keepLines, a.deadline,
+		len(a.events), a.keepEvents, a.seenID, a.seenAt, a.window, a.keepSeen, len(a.seenEarlier))
+	for _, d := range a.seenEarlier {
+		args = append(args, d)
+	}
+	for _, e := range a.events {
+		args = append(args, e)
+	}
+	for _, l := range a.lines {
+		args = append(args, l)
+	}
+	return args
 }
 
 // Transcript implements bot.Store.

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -133,7 +134,9 @@ func TestWrongKeyDoesNotOpen(t *testing.T) {
 	assert.ErrorIs(t, err, seal.ErrOpen)
 
 	// A state copied under another conversation's key does not open either.
-	require.NoError(t, rdb.Copy(ctx, s.StateKey("k"), s.StateKey("moved"), 0, false).Err())
+	state, err := rdb.HGetAll(ctx, s.StateKey("k")).Result()
+	require.NoError(t, err)
+	require.NoError(t, rdb.HSet(ctx, s.StateKey("moved"), state).Err())
 	_, _, err = s.Load(ctx, "moved")
 	assert.ErrorIs(t, err, seal.ErrOpen)
 }
@@ -192,12 +195,7 @@ func TestConversationLeavesNothingInClear(t *testing.T) {
 	require.NotEmpty(t, lines)
 
 	// Every key and every value on the server, not just this test's.
-	var keys []string
-	iter := rdb.Scan(ctx, 0, "*", 100).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	require.NoError(t, iter.Err())
+	keys := storetest.Keys(t, rdb, "*")
 	mine := 0
 	for _, key := range keys {
 		if strings.HasPrefix(key, r.prefix) {
@@ -403,10 +401,97 @@ func TestEventsAreSealed(t *testing.T) {
 	handoff := bot.Event{Kind: bot.EventHandoff, Conversation: id, Handoff: &bot.Handoff{Area: "shropshire", Address: "+447700900123"}}
 	require.NoError(t, s.Save(ctx, id, 0, bot.Commit{Conversation: conv, TTL: time.Hour, Events: []bot.Event{handoff}}))
 
-	raw, err := rdb.XRange(ctx, prefix+"events", "-", "+").Result()
+	raw, err := rdb.XRange(ctx, s.EventKey(id), "-", "+").Result()
 	require.NoError(t, err)
 	require.Len(t, raw, 1)
 	for _, m := range raw {
 		assert.NotContains(t, fmt.Sprint(m.Values), "7700900123", "events are sealed")
 	}
+
+	// An event copied into another conversation's stream does not open.
+	other := bot.ConversationID("events-0002")
+	require.NoError(t, rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.EventKey(other), Values: raw[0].Values}).Err())
+	require.NoError(t, s.Save(ctx, other, 0, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventExited, Conversation: other}}}))
+	evs, err := s.Events(ctx, 10)
+	require.NoError(t, err)
+	var moved []bot.LoggedEvent
+	for _, le := range evs {
+		if le.Conversation == other {
+			moved = append(moved, le)
+		}
+	}
+	require.Len(t, moved, 2)
+	assert.Error(t, moved[0].Err, "the copied event")
+	assert.NoError(t, moved[1].Err)
+}
+
+// A conversation's events live on its own cluster slot, the index of
+// conversations with events waiting on another: the three steps of a
+// turn with events (events.go) leave nothing behind when one is cut short.
+func TestEventsSurviveAStepCutShort(t *testing.T) {
+	rdb := storetest.Redis(t)
+	prefix := storetest.Prefix(t)
+	s := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: prefix, EventLog: prefix + "events"})
+	conv := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off"}
+
+	// A save refused (its deadline passed) after the mark: the mark
+	// finds no events, and is forgotten once no save can still write.
+	late, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	err := s.Save(late, "cut-0001", 0, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventExited, Conversation: "cut-0001"}}})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	evs, err := s.Events(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, evs)
+
+	// Events written and marked, but the reader's settle raced a save
+	// that marked before the read and wrote after it: the second mark
+	// makes it due again, and its events are taken at once.
+	require.NoError(t, s.Save(ctx, "cut-0002", 0, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventTenantMessage, Conversation: "cut-0002", Text: "one"}}}))
+	evs, err = s.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.NoError(t, s.Save(ctx, "cut-0002", 1, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventTenantMessage, Conversation: "cut-0002", Text: "two"}}}))
+	require.NoError(t, s.Taken(ctx, evs))
+	evs, err = s.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "two", evs[0].Event.Text)
+}
+
+// An upgrade from the single event stream of earlier versions loses no
+// event and takes none twice: what the earlier officer queue had taken
+// (its position in LegacyTaken) is dropped, the rest is taken first.
+func TestEventsLeftByAnEarlierVersionAreTaken(t *testing.T) {
+	rdb := storetest.Redis(t)
+	if _, cluster := rdb.(*redis.ClusterClient); cluster {
+		t.Skip("earlier versions ran on one Redis server, not a cluster")
+	}
+	prefix := storetest.Prefix(t)
+	sl := sealer(t)
+	s := redisstore.New(rdb, sl, redisstore.Options{Prefix: prefix, EventLog: prefix + "events", LegacyTaken: prefix + "evpos"})
+	legacy := func(text string) string {
+		b, err := json.Marshal(bot.Event{Kind: bot.EventTenantMessage, Conversation: "old-0001", Text: text})
+		require.NoError(t, err)
+		id, err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: prefix + "events", Values: []any{"e", sl.Seal(b, []byte("event"))}}).Result()
+		require.NoError(t, err)
+		return id
+	}
+	taken := legacy("taken before the upgrade")
+	require.NoError(t, rdb.Set(ctx, prefix+"evpos", taken, 0).Err())
+	legacy("waiting at the upgrade")
+
+	evs, err := s.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "waiting at the upgrade", evs[0].Event.Text)
+	assert.Equal(t, bot.ConversationID("old-0001"), evs[0].Conversation)
+	require.NoError(t, s.Taken(ctx, evs))
+	evs, err = s.Events(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, evs)
 }

@@ -1,9 +1,11 @@
 -- Applies one turn of a conversation if nobody else has since it was read
--- and its message was not applied before.
+-- and its message was not applied before. Every key is the
+-- conversation's own, on one cluster slot.
 --
 -- KEYS[1]  the conversation's state hash: v (version), d (sealed state)
 -- KEYS[2]  the conversation's transcript list of sealed lines
--- KEYS[3]  the event log stream (used only when ARGV[7] > 0)
+-- KEYS[3]  the conversation's events waiting for the officer queue: a
+--          stream of sealed events, field e (used only when ARGV[7] > 0)
 -- KEYS[4]  the conversation's seen message ids: a sorted set, member = id
 --          digest, score = Unix seconds when seen
 -- ARGV[1]  the version the turn was computed from (0: absent)
@@ -14,7 +16,8 @@
 -- ARGV[5]  how many transcript lines to keep at most
 -- ARGV[6]  the caller's deadline in Unix milliseconds, or 0 for none
 -- ARGV[7]  how many sealed events follow the earlier ids, n
--- ARGV[8]  how many entries the event log keeps at most (approximately)
+-- ARGV[8]  how many events the conversation's stream keeps at most
+--          (approximately); it lives as long as the state
 -- ARGV[9]  the digest of the message id the turn applies, or "" for none
 -- ARGV[10] when it is seen, Unix seconds (the caller's clock)
 -- ARGV[11] the replay window in seconds: ids seen that long before
@@ -76,6 +79,9 @@ local events = tonumber(ARGV[7])
 local first = 14 + earlier
 for i = first, first + events - 1 do
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'e', ARGV[i])
+end
+if events > 0 then
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
 end
 first = first + events
 

@@ -3,7 +3,7 @@
 // and nothing is shared between processes. Production runs on redisstore.
 //
 // Like redisstore with an event log, the store logs every turn's events
-// with the turn (Events, TrimEvents): the officer queue takes them from
+// with the turn (Events, Taken): the officer queue takes them from
 // there, and the channels deliver nothing themselves.
 package memstore
 
@@ -46,6 +46,7 @@ const MaxEvents = 100_000
 // it with the engine.
 type loggedEvent struct {
 	seq   uint64
+	conv  bot.ConversationID
 	event []byte
 }
 
@@ -232,19 +233,19 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	} else {
 		e.lines = append(e.lines, c.Append...)
 	}
-	s.log(events)
+	s.log(id, events)
 	return nil
 }
 
 // log appends a turn's events to the event log and wakes whoever waits
 // on Logged. Callers hold mu.
-func (s *Store) log(events [][]byte) {
+func (s *Store) log(id bot.ConversationID, events [][]byte) {
 	if len(events) == 0 {
 		return
 	}
 	for _, b := range events {
 		s.lastEvent++
-		s.events = append(s.events, loggedEvent{seq: s.lastEvent, event: b})
+		s.events = append(s.events, loggedEvent{seq: s.lastEvent, conv: id, event: b})
 	}
 	if over := len(s.events) - MaxEvents; over > 0 {
 		s.events = append([]loggedEvent(nil), s.events[over:]...)
@@ -253,30 +254,17 @@ func (s *Store) log(events [][]byte) {
 	s.logged = make(chan struct{})
 }
 
-// Events returns up to n logged events after the id ("" for the start),
-// oldest first, as redisstore's Events does. An id is a decimal number.
-func (s *Store) Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error) {
+// Events returns up to n events not yet taken, oldest first, as
+// redisstore's Events does. An id is a decimal number.
+func (s *Store) Events(ctx context.Context, n int) ([]bot.LoggedEvent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
-	}
-	var from uint64
-	if after != "" {
-		var err error
-		if from, err = strconv.ParseUint(after, 10, 64); err != nil {
-			return nil, fmt.Errorf("memstore: events: bad id %q", after)
-		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []bot.LoggedEvent
-	for _, le := range s.events {
-		if int64(len(out)) >= n {
-			break
-		}
-		if le.seq <= from {
-			continue
-		}
-		ev := bot.LoggedEvent{ID: strconv.FormatUint(le.seq, 10)}
+	for _, le := range s.events[:min(n, len(s.events))] {
+		ev := bot.LoggedEvent{ID: strconv.FormatUint(le.seq, 10), Conversation: le.conv}
 		if err := json.Unmarshal(le.event, &ev.Event); err != nil {
 			ev.Err = fmt.Errorf("memstore: event %s: %w", ev.ID, err)
 		}
@@ -285,23 +273,24 @@ func (s *Store) Events(ctx context.Context, after string, n int64) ([]bot.Logged
 	return out, nil
 }
 
-// TrimEvents drops the logged events up to and including the id: they
-// have been taken.
-func (s *Store) TrimEvents(ctx context.Context, through string) error {
+// Taken drops events the caller has applied.
+func (s *Store) Taken(ctx context.Context, evs []bot.LoggedEvent) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	seq, err := strconv.ParseUint(through, 10, 64)
-	if err != nil {
-		return fmt.Errorf("memstore: trim events: bad id %q", through)
+	taken := make(map[string]bool, len(evs))
+	for _, le := range evs {
+		taken[le.ID] = true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := 0
-	for i < len(s.events) && s.events[i].seq <= seq {
-		i++
+	left := s.events[:0:0]
+	for _, le := range s.events {
+		if !taken[strconv.FormatUint(le.seq, 10)] {
+			left = append(left, le)
+		}
 	}
-	s.events = append([]loggedEvent(nil), s.events[i:]...)
+	s.events = left
 	return nil
 }
 

@@ -96,7 +96,7 @@ func TestEventLogIsBounded(t *testing.T) {
 		events[i] = bot.Event{Kind: bot.EventTenantMessage, Conversation: "busy", Text: strconv.Itoa(i)}
 	}
 	require.NoError(t, s.Save(ctx, "busy", 0, bot.Commit{Conversation: &bot.Conversation{State: "safe"}, TTL: time.Minute, Events: events}))
-	first, err := s.Events(ctx, "", 1)
+	first, err := s.Events(ctx, 1)
 	require.NoError(t, err)
 	require.Len(t, first, 1)
 	assert.Equal(t, "5", first[0].Event.Text, "the oldest events past MaxEvents are dropped")

@@ -32,7 +32,7 @@ func Engine(t testing.TB, store bot.Store, now time.Time) *bot.Engine {
 // EventLog is a store's log of every turn's events (memstore, redisstore
 // with an event log).
 type EventLog interface {
-	Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error)
+	Events(ctx context.Context, n int) ([]bot.LoggedEvent, error)
 }
 
 // Events reads the events a store logged with its turns, for tests that
@@ -48,30 +48,28 @@ func EventsIn(t testing.TB, log EventLog) *Events {
 	return &Events{t: t, log: log}
 }
 
-// All returns the events so far, oldest first.
+// All returns the events so far, oldest conversation first and each
+// conversation's in order.
 func (e *Events) All() []bot.Event {
 	e.t.Helper()
-	var out []bot.Event
-	after := ""
-	for {
-		evs, err := e.log.Events(context.Background(), after, 1000)
-		if err != nil {
-			e.t.Errorf("event log: %v", err)
-			return out
-		}
-		if len(evs) == 0 {
-			return out
-		}
-		for _, le := range evs {
-			if le.Err != nil {
-				e.t.Errorf("event log: %v", le.Err)
-				continue
-			}
-			out = append(out, le.Event)
-		}
-		after = evs[len(evs)-1].ID
+	evs, err := e.log.Events(context.Background(), maxEvents)
+	if err != nil {
+		e.t.Errorf("event log: %v", err)
+		return nil
 	}
+	out := make([]bot.Event, 0, len(evs))
+	for _, le := range evs {
+		if le.Err != nil {
+			e.t.Errorf("event log: %v", le.Err)
+			continue
+		}
+		out = append(out, le.Event)
+	}
+	return out
 }
+
+// maxEvents is more events than any test logs.
+const maxEvents = 100_000
 
 // Kinds returns the kinds of the events so far, oldest first.
 func (e *Events) Kinds() []bot.EventKind {

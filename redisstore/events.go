@@ -1,0 +1,394 @@
+package redisstore
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/safecontact/safecontact/bot"
+)
+
+// The events of a turn are written with the turn into the conversation's
+// own stream (sc:{id}:ev), on the conversation's cluster slot, and the
+// conversation is marked in an index every process reads, on the index's
+// own slot. No script can change both slots at once, so a turn with events
+// takes three steps, each safe to repeat:
+//
+//  1. mark.lua: the conversation joins the index (due now), with the
+//     deadline of the save about to run;
+//  2. save.lua: the turn and its events, refused after that deadline;
+//  3. mark.lua again: a reader that looked between 1 and 2 looks again.
+//
+// A crash after 1 leaves a mark with no events: the reader finds none and
+// forgets it. A crash after 2 leaves events with their mark: they are
+// taken. A crash after 3 loses nothing. The reader (Events, Taken) takes
+// a conversation's events, trims them, and then settles its mark
+// (settle.lua): it is forgotten only once no save that marked it can still
+// write, and set aside until then. On one server the three steps go in one
+// pipeline (one round trip, run in order); on a cluster, one after another.
+
+//go:embed mark.lua
+var markSource string
+
+//go:embed settle.lua
+var settleSource string
+
+var (
+	markScript   = redis.NewScript(markSource)
+	settleScript = redis.NewScript(settleSource)
+)
+
+// settleMargin is how long after a save's deadline its mark may be
+// forgotten: Redis has by then applied or refused the save, even with the
+// processes' and Redis's clocks a few seconds apart.
+const settleMargin = 10 * time.Second
+
+// eventSaveLimit bounds a save with events whose caller set no deadline:
+// a mark must know when its save can no longer write.
+const eventSaveLimit = 30 * time.Second
+
+// EventKey names a conversation's stream of events waiting for the queue.
+func (s *Store) EventKey(id bot.ConversationID) string {
+	return s.opts.Prefix + "{" + string(id) + "}:ev"
+}
+
+// indexKeys are the index of conversations with waiting events and its
+// hash, both under one hash tag made from Options.EventLog.
+func (s *Store) indexKeys() []string {
+	tag := "{" + strings.Trim(s.opts.EventLog, "{}") + "}"
+	return []string{tag + ":due", tag + ":marks"}
+}
+
+// An event is sealed bound to its conversation: one copied into another
+// conversation's stream does not open.
+func eventAD(id bot.ConversationID) []byte { return []byte("event\x00" + string(id)) }
+
+// legacyEventAD is what events in the single event stream of earlier
+// versions were sealed with (Options.EventLog named that stream).
+var legacyEventAD = []byte("event")
+
+// marks remembers, per conversation, the mark count the reader saw when it
+// last read the index: Taken settles with it. It also remembers which ids
+// Events returned from an earlier version's stream. Their ids are stream
+// ids of the same server, in time order with the conversations' own.
+type marks struct {
+	mu      sync.Mutex
+	seen    map[bot.ConversationID]string
+	legacys map[string]bool
+}
+
+func (m *marks) legacy(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.legacys == nil {
+		m.legacys = make(map[string]bool)
+	}
+	m.legacys[id] = true
+}
+
+func (m *marks) wasLegacy(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ok := m.legacys[id]
+	delete(m.legacys, id)
+	return ok
+}
+
+func (m *marks) set(id bot.ConversationID, w string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil {
+		m.seen = make(map[bot.ConversationID]string)
+	}
+	m.seen[id] = w
+}
+
+func (m *marks) take(id bot.ConversationID) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w, ok := m.seen[id]
+	delete(m.seen, id)
+	return w, ok
+}
+
+// markArgs are mark.lua's arguments.
+func (s *Store) markArgs(id bot.ConversationID, now time.Time, deadline int64) []any {
+	return []any{string(id), now.UnixMilli(), deadline}
+}
+
+// saveWithEvents runs a save whose turn has events: mark, save, mark.
+func (s *Store) saveWithEvents(ctx context.Context, id bot.ConversationID, keys []string, a *saveArgs) (int64, error) {
+	now := time.Now()
+	if a.deadline == 0 {
+		a.deadline = now.Add(eventSaveLimit).UnixMilli()
+	}
+	mark := s.markArgs(id, now, a.deadline)
+	if _, ok := s.rdb.(*redis.ClusterClient); ok {
+		if err := markScript.Run(ctx, s.rdb, s.indexKeys(), mark...).Err(); err != nil {
+			return 0, fmt.Errorf("redisstore: mark events: %w", err)
+		}
+		n, err := saveScript.Run(ctx, s.rdb, keys, a.list()...).Int64()
+		if err != nil {
+			return 0, err
+		}
+		if n > 0 {
+			// The events are safe with their mark; a failure here
+			// only delays them (settle.lua).
+			markScript.Run(ctx, s.rdb, s.indexKeys(), mark...)
+		}
+		return n, nil
+	}
+	return s.pipelined(ctx, id, mark, keys, a)
+}
+
+// pipelined runs the three steps in one pipeline. Scripts are called by
+// their digest; a Redis that does not know them (restarted, failed over)
+// refuses the save with NOSCRIPT without running it: they are loaded and
+// the pipeline sent again. A mark refused around a save that ran is made
+// again.
+func (s *Store) pipelined(ctx context.Context, id bot.ConversationID, mark []any, keys []string, a *saveArgs) (int64, error) {
+	for attempt := 0; ; attempt++ {
+		var marks [2]*redis.Cmd
+		var save *redis.Cmd
+		s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			marks[0] = markScript.EvalSha(ctx, p, s.indexKeys(), mark...)
+			save = saveScript.EvalSha(ctx, p, keys, a.list()...)
+			marks[1] = markScript.EvalSha(ctx, p, s.indexKeys(), mark...)
+			return nil
+		})
+		if err := save.Err(); err != nil {
+			if attempt == 0 && redis.HasErrorPrefix(err, "NOSCRIPT") {
+				if err := s.loadScripts(ctx); err != nil {
+					return 0, err
+				}
+				continue
+			}
+			return 0, err
+		}
+		n, err := save.Int64()
+		if err == nil && n > 0 && (marks[0].Err() != nil || marks[1].Err() != nil) {
+			if err := markScript.Run(ctx, s.rdb, s.indexKeys(), mark...).Err(); err != nil {
+				// The turn is saved and cannot be taken back:
+				// its events wait for the next mark or a later turn.
+				return n, fmt.Errorf("redisstore: mark events of %s: %w", id, err)
+			}
+		}
+		return n, err
+	}
+}
+
+func (s *Store) loadScripts(ctx context.Context) error {
+	for _, sc := range []*redis.Script{markScript, saveScript} {
+		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+			return fmt.Errorf("redisstore: load scripts: %w", err)
+		}
+	}
+	return nil
+}
+
+// Events returns up to n events waiting for the officer queue, oldest
+// conversation first and each conversation's in order. Each has its
+// conversation; its ID orders it within that conversation only. An entry
+// that cannot be read comes back with Err set, to be passed over.
+// Events also settles the marks of conversations with none waiting.
+func (s *Store) Events(ctx context.Context, n int) ([]bot.LoggedEvent, error) {
+	out, err := s.legacyEvents(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	keys := s.indexKeys()
+	now := time.Now()
+	// Conversations are read a batch at a time until n events are found
+	// or none is due.
+	var offset int64
+	const batch = 100
+	for len(out) < n {
+		ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+			Key: keys[0], Start: "-inf", Stop: strconv.FormatInt(now.UnixMilli(), 10),
+			ByScore: true, Offset: offset, Count: batch,
+		}).Result()
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: events: %w", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		offset += int64(len(ids))
+		fields := make([]string, len(ids))
+		for i, id := range ids {
+			fields[i] = id + ":w"
+		}
+		ws, err := s.rdb.HMGet(ctx, keys[1], fields...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: events: %w", err)
+		}
+		streams := make([]*redis.XMessageSliceCmd, len(ids))
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range ids {
+				streams[i] = p.XRange(ctx, s.EventKey(bot.ConversationID(id)), "-", "+")
+			}
+			return nil
+		}); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("redisstore: events: %w", err)
+		}
+		for i, raw := range ids {
+			id := bot.ConversationID(raw)
+			w, _ := ws[i].(string)
+			msgs := streams[i].Val()
+			if len(msgs) == 0 {
+				if err := s.settle(ctx, id, w); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			s.marks.set(id, w)
+			for _, m := range msgs {
+				out = append(out, s.openEvent(id, m, eventAD(id)))
+			}
+		}
+		if len(ids) < batch {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) openEvent(id bot.ConversationID, m redis.XMessage, ad []byte) bot.LoggedEvent {
+	le := bot.LoggedEvent{ID: m.ID, Conversation: id}
+	sealed, _ := m.Values["e"].(string)
+	plain, err := s.sealer.Open([]byte(sealed), ad)
+	if err == nil {
+		err = json.Unmarshal(plain, &le.Event)
+	}
+	if err != nil {
+		le.Err = fmt.Errorf("redisstore: event %s of %s: %w", m.ID, id, err)
+	} else if le.Conversation == "" {
+		le.Conversation = le.Event.Conversation
+	}
+	return le
+}
+
+// Taken drops events the caller has applied, all of them from Events, and
+// settles the marks of conversations left with none waiting.
+func (s *Store) Taken(ctx context.Context, evs []bot.LoggedEvent) error {
+	last := make(map[bot.ConversationID]string)
+	var order []bot.ConversationID
+	var legacy string
+	for _, le := range evs {
+		if s.marks.wasLegacy(le.ID) {
+			legacy = le.ID
+			continue
+		}
+		if _, ok := last[le.Conversation]; !ok {
+			order = append(order, le.Conversation)
+		}
+		last[le.Conversation] = le.ID
+	}
+	if legacy != "" {
+		if err := s.trimStream(ctx, s.opts.EventLog, legacy); err != nil {
+			return err
+		}
+	}
+	for _, id := range order {
+		if err := s.trimStream(ctx, s.EventKey(id), last[id]); err != nil {
+			return err
+		}
+		left, err := s.rdb.XLen(ctx, s.EventKey(id)).Result()
+		if err != nil {
+			return fmt.Errorf("redisstore: events taken: %w", err)
+		}
+		w, ok := s.marks.take(id)
+		if left == 0 && ok {
+			if err := s.settle(ctx, id, w); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) settle(ctx context.Context, id bot.ConversationID, w string) error {
+	err := settleScript.Run(ctx, s.rdb, s.indexKeys(), string(id), w, time.Now().UnixMilli(), settleMargin.Milliseconds()).Err()
+	if err != nil {
+		return fmt.Errorf("redisstore: settle events of %s: %w", id, err)
+	}
+	return nil
+}
+
+// trimStream drops a stream's entries up to and including the id.
+func (s *Store) trimStream(ctx context.Context, key, through string) error {
+	// MINID keeps ids >= its argument; everything before the next
+	// possible id goes.
+	ms, seq, ok := strings.Cut(through, "-")
+	if !ok {
+		return fmt.Errorf("redisstore: events taken: bad id %q", through)
+	}
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if err != nil {
+		return fmt.Errorf("redisstore: events taken: bad id %q", through)
+	}
+	if err := s.rdb.XTrimMinID(ctx, key, ms+"-"+strconv.FormatUint(n+1, 10)).Err(); err != nil {
+		return fmt.Errorf("redisstore: events taken: %w", err)
+	}
+	return nil
+}
+
+// legacyEvents returns what an earlier version left in its single event
+// stream (named Options.EventLog), so that an upgrade loses none: written
+// before the upgrade, or by a process of the earlier version during a
+// rolling one. Entries at or before LegacyTaken's position had been taken
+// and are dropped without being returned.
+func (s *Store) legacyEvents(ctx context.Context, n int) ([]bot.LoggedEvent, error) {
+	key := s.opts.EventLog
+	msgs, err := s.rdb.XRangeN(ctx, key, "-", "+", int64(n)).Result()
+	if err != nil {
+		if redis.HasErrorPrefix(err, "WRONGTYPE") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("redisstore: events: %w", err)
+	}
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	var taken string
+	if s.opts.LegacyTaken != "" {
+		taken, err = s.rdb.Get(ctx, s.opts.LegacyTaken).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("redisstore: events: %w", err)
+		}
+	}
+	var out []bot.LoggedEvent
+	for _, m := range msgs {
+		if taken != "" && !streamIDAfter(m.ID, taken) {
+			if err := s.trimStream(ctx, key, m.ID); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		s.marks.legacy(m.ID)
+		out = append(out, s.openEvent("", m, legacyEventAD))
+	}
+	return out, nil
+}
+
+// streamIDAfter reports whether stream id a comes after b.
+func streamIDAfter(a, b string) bool {
+	ams, aseq, _ := strings.Cut(a, "-")
+	bms, bseq, _ := strings.Cut(b, "-")
+	am, _ := strconv.ParseUint(ams, 10, 64)
+	bm, _ := strconv.ParseUint(bms, 10, 64)
+	if am != bm {
+		return am > bm
+	}
+	as, _ := strconv.ParseUint(aseq, 10, 64)
+	bs, _ := strconv.ParseUint(bseq, 10, 64)
+	return as > bs
+}
