@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/safecontact/safecontact/bot"
 )
 
