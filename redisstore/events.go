@@ -41,9 +41,13 @@ var markSource string
 //go:embed settle.lua
 var settleSource string
 
+//go:embed trim.lua
+var trimSource string
+
 var (
 	markScript   = redis.NewScript(markSource)
 	settleScript = redis.NewScript(settleSource)
+	trimScript   = redis.NewScript(trimSource)
 )
 
 // settleMargin is how long after a save's deadline its mark may be
@@ -298,10 +302,11 @@ func (s *Store) Taken(ctx context.Context, evs []bot.LoggedEvent) error {
 		}
 	}
 	for _, id := range order {
-		if err := s.trimStream(ctx, s.EventKey(id), last[id]); err != nil {
+		next, err := nextStreamID(last[id])
+		if err != nil {
 			return err
 		}
-		left, err := s.rdb.XLen(ctx, s.EventKey(id)).Result()
+		left, err := trimScript.Run(ctx, s.rdb, []string{s.EventKey(id)}, next).Int64()
 		if err != nil {
 			return fmt.Errorf("redisstore: events taken: %w", err)
 		}
@@ -325,20 +330,25 @@ func (s *Store) settle(ctx context.Context, id bot.ConversationID, w string) err
 
 // trimStream drops a stream's entries up to and including the id.
 func (s *Store) trimStream(ctx context.Context, key, through string) error {
-	// MINID keeps ids >= its argument; everything before the next
-	// possible id goes.
-	ms, seq, ok := strings.Cut(through, "-")
-	if !ok {
-		return fmt.Errorf("redisstore: events taken: bad id %q", through)
-	}
-	n, err := strconv.ParseUint(seq, 10, 64)
+	next, err := nextStreamID(through)
 	if err != nil {
-		return fmt.Errorf("redisstore: events taken: bad id %q", through)
+		return err
 	}
-	if err := s.rdb.XTrimMinID(ctx, key, ms+"-"+strconv.FormatUint(n+1, 10)).Err(); err != nil {
+	if err := s.rdb.XTrimMinID(ctx, key, next).Err(); err != nil {
 		return fmt.Errorf("redisstore: events taken: %w", err)
 	}
 	return nil
+}
+
+// nextStreamID returns the least stream id after the given one: XTRIM
+// MINID with it keeps what comes after.
+func nextStreamID(id string) (string, error) {
+	ms, seq, ok := strings.Cut(id, "-")
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if !ok || err != nil {
+		return "", fmt.Errorf("redisstore: events taken: bad id %q", id)
+	}
+	return ms + "-" + strconv.FormatUint(n+1, 10), nil
 }
 
 // legacyEvents returns what an earlier version left in its single event

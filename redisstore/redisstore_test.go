@@ -461,6 +461,10 @@ func TestEventsSurviveAStepCutShort(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
 	assert.Equal(t, "two", evs[0].Event.Text)
+	require.NoError(t, s.Taken(ctx, evs))
+	n, err := rdb.Exists(ctx, s.EventKey("cut-0002")).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "a stream whose events were all taken is deleted, not kept empty")
 }
 
 // An upgrade from the single event stream of earlier versions loses no
