@@ -88,11 +88,17 @@ type SummaryLine struct {
 	Action string
 }
 
-// LoggedEvent is an event as a store's event log holds it: ID orders the
-// log (a Redis stream id, "1764500000000-0").
+// LoggedEvent is an event as a store's event log holds it.
 type LoggedEvent struct {
-	ID    string
-	Event Event
+	// ID is the event's id in the log ("ms-seq", a Redis stream id such
+	// as "1764500000000-0"). It orders the events of its conversation
+	// only: two conversations' ids say nothing about which came first.
+	ID string
+	// Conversation is the conversation the event belongs to, set even
+	// when Err is: a reader that records how far it got, per
+	// conversation, passes over an unreadable entry all the same.
+	Conversation ConversationID
+	Event        Event
 	// Err is set when the entry could not be read (sealed with another
 	// key, or damaged): it is passed over, not allowed to stop the rest.
 	Err error
