@@ -2,6 +2,7 @@ package handoff_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/ledger"
 )
 
 // A standard case handed off Tue 1 Dec 10:00 is due one working day on,
@@ -249,21 +251,50 @@ func TestTheLedgerKeepsNoPersonalData(t *testing.T) {
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventExited, Conversation: id}))
 	require.NoError(t, q.CloseWith(ctx, id, "U-ALICE", handoff.Closure{Outcome: "Contacted: safety plan agreed", Discussed: "yes"}))
 
-	lids, err := f.rdb.ZRange(ctx, f.prefix+"ledger", 0, -1).Result()
+	keys := ledger.KeysFor(f.prefix)
+	lids, err := f.rdb.ZRange(ctx, keys.Index, 0, -1).Result()
 	require.NoError(t, err)
 	require.Len(t, lids, 1)
 	assert.NotContains(t, lids[0], "ledger-0001", "the ledger id is not the conversation's")
-	e, err := f.rdb.HGetAll(ctx, f.prefix+"led:"+lids[0]).Result()
+	raw, err := f.rdb.HGet(ctx, keys.Entries, lids[0]).Result()
 	require.NoError(t, err)
+	var e map[string]string
+	require.NoError(t, json.Unmarshal([]byte(raw), &e))
 	assert.Equal(t, map[string]string{
 		"hr": msString(at(2026, 12, 1, 19, 0)), "ar": "shropshire", "ch": "sms", "lg": "en", "pr": "1", "why": "answers",
 		"rs": "complete", "ooh": "1", "dlm": "1278", // to Wed 2 Dec 17:00
 		"tcl": "828", "tco": "873", "dut": "dash children_referral", "dok": "dash", "left": "1",
 		"out": "Contacted: safety plan agreed", "disc": "yes",
 	}, e)
-	ttl, err := f.rdb.PTTL(ctx, f.prefix+"led:"+lids[0]).Result()
+	expires, err := f.rdb.ZScore(ctx, keys.Expiry, lids[0]).Result()
 	require.NoError(t, err)
-	assert.Greater(t, ttl, 700*24*time.Hour, "kept for two years by default")
+	assert.Greater(t, time.UnixMilli(int64(expires)).Sub(f.rdb.Time(ctx).Val()), 700*24*time.Hour, "kept for two years by default")
+	got, err := ledger.Read(ctx, f.rdb, f.prefix, at(2026, 12, 1, 0, 0), at(2026, 12, 2, 0, 0))
+	require.NoError(t, err)
+	require.Len(t, got, 1, "the report reads what the queue wrote")
+	assert.Equal(t, "Contacted: safety plan agreed", got[0].Outcome)
+}
+
+// A ledger entry is removed once its time to live has run out, as a key
+// with a TTL would be.
+func TestExpiredLedgerEntriesAreRemoved(t *testing.T) {
+	f := newFixture(t, handedOff)
+	q := f.queue()
+	ctx := context.Background()
+	from := at(2026, 11, 1, 0, 0)
+	require.NoError(t, ledger.Write(ctx, f.rdb, f.prefix, ledger.Fixture(1, from, handedOff, 3), time.Millisecond))
+	require.NoError(t, ledger.Write(ctx, f.rdb, f.prefix, ledger.Fixture(2, from, handedOff, 2), time.Hour))
+	time.Sleep(5 * time.Millisecond) // Redis's clock
+	f.stepAt(t, q, handedOff)
+	keys := ledger.KeysFor(f.prefix)
+	for _, k := range []string{keys.Index, keys.Expiry} {
+		n, err := f.rdb.ZCard(ctx, k).Result()
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), n, k)
+	}
+	n, err := f.rdb.HLen(ctx, keys.Entries).Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n, "only the entries still in their time are kept")
 }
 
 func TestEraseRemovesTheTenantsWords(t *testing.T) {

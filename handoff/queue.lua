@@ -20,8 +20,12 @@
 --   card:<ts>   the case id of the card posted at Slack timestamp ts
 --   lease       the owner of the lease to run the clocks and jobs (expires)
 --   evpos       the id of the last event taken from the store's event log
---   ledger      zset of ledger ids, by the hour their case opened (ms)
---   led:<lid>   hash, one case's anonymous ledger entry (see ledger/)
+--   {queue}:ledger          zset of ledger ids, by the hour their case
+--                           opened (ms)
+--   {queue}:ledger:entries  hash, ledger id -> one case's anonymous
+--                           entry, a JSON object of strings (see ledger/)
+--   {queue}:ledger:expiry   zset of ledger ids, by when the entry expires
+--                           (ms, Redis's clock)
 --
 -- Case fields: st state, pr priority (0-2), ar area, ch channel, lg language,
 -- rs reason, op opened (ms), dl deadline (ms), sec sealed summary and
@@ -84,32 +88,58 @@ local function export(c, id, event)
   enqueue('export', id, '', '', '', '', '', event .. '|' .. v)
 end
 
--- ledger writes fields of the case's anonymous ledger entry.
-local function ledger(c, ...)
+-- nowMS is Redis's clock, in ms: ledger entries expire by it, as keys
+-- with a TTL do.
+local function nowMS()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- ledgerOf returns the case's ledger id, its entry's time to live (ms)
+-- and the entry, decoded; nothing when the case has no ledger id.
+local function ledgerOf(c)
   local lid, ttl = unpack(redis.call('HMGET', c, 'lid', 'lttl'))
-  if not lid or lid == '' then return end
-  local k = key('led:' .. lid)
-  redis.call('HSET', k, ...)
-  redis.call('PEXPIRE', k, tonumber(ttl))
+  if not lid or lid == '' then return nil end
+  local raw = redis.call('HGET', key('{queue}:ledger:entries'), lid)
+  local e = {}
+  if raw then e = cjson.decode(raw) end
+  return lid, tonumber(ttl), e
+end
+
+-- ledgerSave stores the entry and keeps it ttl ms from now.
+local function ledgerSave(lid, ttl, e)
+  redis.call('HSET', key('{queue}:ledger:entries'), lid, cjson.encode(e))
+  if ttl then redis.call('ZADD', key('{queue}:ledger:expiry'), nowMS() + ttl, lid) end
+end
+
+-- ledger writes fields (name, value, ...) of the case's anonymous ledger
+-- entry. Every value is kept as a string.
+local function ledger(c, ...)
+  local lid, ttl, e = ledgerOf(c)
+  if not lid then return end
+  local kv = {...}
+  for i = 1, #kv, 2 do e[kv[i]] = tostring(kv[i + 1]) end
+  ledgerSave(lid, ttl, e)
 end
 
 -- ledgerFirst writes a ledger field only the first time: the first claim,
 -- the first contact.
 local function ledgerFirst(c, field, value)
-  local lid, ttl = unpack(redis.call('HMGET', c, 'lid', 'lttl'))
-  if not lid or lid == '' then return end
-  local k = key('led:' .. lid)
-  if redis.call('HSETNX', k, field, value) == 1 then redis.call('PEXPIRE', k, tonumber(ttl)) end
+  local lid, ttl, e = ledgerOf(c)
+  if not lid or e[field] then return end
+  e[field] = tostring(value)
+  ledgerSave(lid, ttl, e)
 end
 
 -- ledgerAdd adds a word to a space-separated ledger field, once.
 local function ledgerAdd(c, field, word)
-  local lid = redis.call('HGET', c, 'lid')
-  if not lid or lid == '' then return end
-  local cur = redis.call('HGET', key('led:' .. lid), field) or ''
+  local lid, ttl, e = ledgerOf(c)
+  if not lid then return end
+  local cur = e[field] or ''
   if string.find(' ' .. cur .. ' ', ' ' .. word .. ' ', 1, true) then return end
   if cur ~= '' then cur = cur .. ' ' end
-  ledger(c, field, cur .. word)
+  e[field] = cur .. word
+  ledgerSave(lid, ttl, e)
 end
 
 -- minutes since the case opened.
@@ -270,7 +300,7 @@ if op == 'open' then
     redis.call('HSET', c, 'ro', 1)
   else
     redis.call('HSET', c, 'lid', ARGV[20], 'lttl', ARGV[21])
-    redis.call('ZADD', key('ledger'), cjson.decode(ARGV[22]).hr, ARGV[20])
+    redis.call('ZADD', key('{queue}:ledger'), cjson.decode(ARGV[22]).hr, ARGV[20])
     local fields = {}
     for f, v in pairs(cjson.decode(ARGV[22])) do
       table.insert(fields, f)
@@ -553,8 +583,8 @@ if op == 'raise' then
       ledger(c, 'why', 'danger')
     else
       -- Raised by the answers or risk words, not by words of danger.
-      local lid = redis.call('HGET', c, 'lid')
-      if lid and (redis.call('HGET', key('led:' .. lid), 'why') or '') == '' then ledger(c, 'why', 'answers') end
+      local lid, _, e = ledgerOf(c)
+      if lid and (e.why or '') == '' then ledger(c, 'why', 'answers') end
     end
     if st == 'queued' then redis.call('ZADD', key('open'), ARGV[5], id) end
     enqueue('update', id)
@@ -685,6 +715,18 @@ if op == 'stats' then
     end
   end
   return out
+end
+
+if op == 'prune' then
+  -- ARGV: the most to remove. Removes ledger entries whose time to live
+  -- has run out (on Redis's clock). Returns how many.
+  local gone = redis.call('ZRANGEBYSCORE', key('{queue}:ledger:expiry'), '-inf', nowMS(), 'LIMIT', 0, tonumber(ARGV[3]))
+  for _, lid in ipairs(gone) do
+    redis.call('HDEL', key('{queue}:ledger:entries'), lid)
+    redis.call('ZREM', key('{queue}:ledger'), lid)
+    redis.call('ZREM', key('{queue}:ledger:expiry'), lid)
+  end
+  return #gone
 end
 
 if op == 'lease' then

@@ -59,8 +59,14 @@ func (q *Queue) WorkOnce(ctx context.Context) (bool, error) {
 		q.opts.Log.Info("queue: escalations due", "count", n)
 	}
 	errs = append(errs, q.jobs(ctx, now))
+	if err := q.eval(ctx, "prune", pruneBatch).Err(); err != nil {
+		errs = append(errs, fmt.Errorf("queue: ledger: %w", err))
+	}
 	return true, errors.Join(errs...)
 }
+
+// pruneBatch is how many expired ledger entries one pass removes at most.
+const pruneBatch = 100
 
 // takeEvents applies the events the store logged since the last taken,
 // each once: the script that applies one also records its id.
