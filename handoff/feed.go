@@ -26,9 +26,6 @@ type ConsoleFeed struct {
 	log     FeedLog
 	console *Console
 	slog    *slog.Logger
-	// pos is the id of the last event taken; only Take changes it, one
-	// call at a time.
-	pos string
 }
 
 // NewConsoleFeed returns a feed from the events to the console, logging
@@ -63,12 +60,12 @@ func (f *ConsoleFeed) take(ctx context.Context) {
 	}
 }
 
-// Take prints every event logged since the last taken and trims them
-// from the log. Run calls it; the terminal chat calls it once more at the
+// Take prints every event logged and not yet taken, and drops them from
+// the log. Run calls it; the terminal chat calls it once more at the
 // end. Calls must not overlap.
 func (f *ConsoleFeed) Take(ctx context.Context) error {
 	for {
-		evs, err := f.log.Events(ctx, f.pos, 100)
+		evs, err := f.log.Events(ctx, 100)
 		if err != nil {
 			return fmt.Errorf("console feed: %w", err)
 		}
@@ -86,8 +83,7 @@ func (f *ConsoleFeed) Take(ctx context.Context) error {
 				f.slog.Error("console feed: event not shown", "conversation", le.Event.Conversation, "event", string(le.Event.Kind), "err", err)
 			}
 		}
-		f.pos = evs[len(evs)-1].ID
-		if err := f.log.TrimEvents(ctx, f.pos); err != nil {
+		if err := f.log.Taken(ctx, evs); err != nil {
 			return fmt.Errorf("console feed: %w", err)
 		}
 	}

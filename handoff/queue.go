@@ -152,12 +152,20 @@ type Options struct {
 }
 
 // EventLog is where the store writes each turn's events with the turn.
+// The queue applies each event once however often Events returns it: it
+// records, per conversation, the id of the last event applied, in the
+// same step as the change.
 type EventLog interface {
-	// Events returns up to n events after the id ("" for the first).
-	Events(ctx context.Context, after string, n int64) ([]bot.LoggedEvent, error)
-	// TrimEvents drops the events up to and including the id.
-	TrimEvents(ctx context.Context, through string) error
+	// Events returns up to n events not yet taken; each conversation's
+	// come in the order they were logged.
+	Events(ctx context.Context, n int) ([]bot.LoggedEvent, error)
+	// Taken drops events the caller has applied (all from Events).
+	Taken(ctx context.Context, evs []bot.LoggedEvent) error
 }
+
+// positionTTL is how long a conversation's event position is kept after
+// its last event: far longer than an event can wait in the store's log.
+const positionTTL = 30 * 24 * time.Hour
 
 // Queue is the officer queue in Redis. It takes every turn's events from
 // the store's event log (Options.Events): every handoff becomes a case,
@@ -302,26 +310,26 @@ func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
 		err = q.eval(ctx, "tenant", string(id), q.sealText("Tenant: "+ev.Text, id), q.opts.TTL.Milliseconds(),
 			score(ev.Priority, now), ms(q.warnAt(now)), ms(dl), ms(now), ms(dl),
 			q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id),
-			flag(q.onCall(ev.Priority, now)), evid).Err()
+			flag(q.onCall(ev.Priority, now)), evid, positionTTL.Milliseconds()).Err()
 	case bot.EventExited:
-		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant ended the chat — do not text unless they write again.", id), evid).Err()
+		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant ended the chat — do not text unless they write again.", id), evid, positionTTL.Milliseconds()).Err()
 	case bot.EventErased:
 		err = q.erase(ctx, id, evid)
 	case bot.EventOptedOut:
-		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id), evid).Err()
+		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id), evid, positionTTL.Milliseconds()).Err()
 	case bot.EventEmergency, bot.EventPriorityRaised:
 		note, danger := "", ev.Kind == bot.EventEmergency
 		if danger {
 			note = q.sealText("Tenant wrote words of danger and was told to call 999.", id)
 		}
 		err = q.eval(ctx, "raise", string(id), int(ev.Priority), score(ev.Priority, now),
-			flag(q.onCall(ev.Priority, now)), note, ms(now), flag(danger), DangerRealert.Milliseconds(), evid).Err()
+			flag(q.onCall(ev.Priority, now)), note, ms(now), flag(danger), DangerRealert.Milliseconds(), evid, positionTTL.Milliseconds()).Err()
 	case bot.EventCaseUpdated:
 		var sealed string
 		if sealed, err = q.seal(secret{Summary: ev.Handoff.Summary, Address: ev.Handoff.Address}, id); err != nil {
 			return err
 		}
-		err = q.eval(ctx, "summary", string(id), sealed, ev.Handoff.Area, q.duties(ev.Handoff.Summary, now), evid).Err()
+		err = q.eval(ctx, "summary", string(id), sealed, ev.Handoff.Area, q.duties(ev.Handoff.Summary, now), evid, positionTTL.Milliseconds()).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("queue: %s event: %w", ev.Kind, err)
@@ -350,7 +358,7 @@ func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff,
 	res, err := q.eval(ctx, "open", string(id), q.opts.TTL.Milliseconds(), int(h.Priority), score(h.Priority, h.At),
 		ms(q.warnAt(h.At)), ms(h.Deadline), flag(q.onCall(h.Priority, now)), sealed,
 		h.Area, string(h.Channel), h.Lang, h.Reason, opened(h), ms(h.Deadline), q.sealText(again.String(), id), ms(now),
-		q.duties(h.Summary, now), newLedgerID(), q.opts.LedgerTTL.Milliseconds(), q.ledgerEntry(h), flag(q.opts.Exporter != nil), evid).Text()
+		q.duties(h.Summary, now), newLedgerID(), q.opts.LedgerTTL.Milliseconds(), q.ledgerEntry(h), flag(q.opts.Exporter != nil), evid, positionTTL.Milliseconds()).Text()
 	if err != nil {
 		return fmt.Errorf("queue: open case: %w", err)
 	}
@@ -635,7 +643,7 @@ func (q *Queue) erase(ctx context.Context, id bot.ConversationID, evid string) e
 		return err
 	}
 	note := q.sealText("The tenant asked for their words to be erased: their answers and messages are removed, and their contact details are gone. Do not try to contact them unless they write again.", id)
-	return q.eval(ctx, "erase", string(id), sealed, note, flag(q.opts.Exporter != nil), q.opts.Now().Unix(), evid).Err()
+	return q.eval(ctx, "erase", string(id), sealed, note, flag(q.opts.Exporter != nil), q.opts.Now().Unix(), evid, positionTTL.Milliseconds()).Err()
 }
 
 // Removed stands in for the tenant's words once they asked for them to be

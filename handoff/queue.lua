@@ -19,7 +19,8 @@
 --   seq         the last job number
 --   card:<ts>   the case id of the card posted at Slack timestamp ts
 --   lease       the owner of the lease to run the clocks and jobs (expires)
---   evpos       the id of the last event taken from the store's event log
+--   pos:<id>    the id of the conversation's last event applied from the
+--               store's event log, kept 30 days
 --   {queue}:ledger          zset of ledger ids, by the hour their case
 --                           opened (ms)
 --   {queue}:ledger:entries  hash, ledger id -> one case's anonymous
@@ -44,28 +45,32 @@ local op, prefix = ARGV[1], ARGV[2]
 
 local function key(s) return prefix .. s end
 
--- The operations that apply a tenant's event take the event's id in the
--- store's event log as their last argument ('' when it came directly).
--- An event at or before the position reached is not applied again, and
--- the position moves with the change itself: each event counts once.
+-- The operations that apply a tenant's event take the conversation's id
+-- as ARGV[3], and as their last two arguments the event's id in the
+-- store's event log ('' when it came directly) and how long to keep the
+-- conversation's position (ms). Ids order one conversation's events
+-- only, so each conversation has its own position: an event at or
+-- before it is not applied again, and the position moves with the
+-- change itself, so each event counts once.
 local function streamID(s)
   local ms, seq = string.match(s, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
 end
 
 if op == 'open' or op == 'tenant' or op == 'exited' or op == 'erase' or op == 'raise' or op == 'summary' or op == 'skip' then
-  local evid = ARGV[#ARGV]
+  local evid, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
   if evid ~= '' then
     local ms, seq = streamID(evid)
     if not ms then return redis.error_reply('queue: bad event id ' .. evid) end
-    local pos = redis.call('GET', key('evpos'))
+    local pk = key('pos:' .. ARGV[3])
+    local pos = redis.call('GET', pk)
     if pos then
       local pms, pseq = streamID(pos)
-      if ms < pms or (ms == pms and seq <= pseq) then return 'seen' end
+      if pms and (ms < pms or (ms == pms and seq <= pseq)) then return 'seen' end
     end
-    redis.call('SET', key('evpos'), evid)
+    redis.call('SET', pk, evid, 'PX', tonumber(ttl))
   end
-  -- skip: an event that cannot be read is passed over, once.
+  -- skip: an event that cannot be read is passed over, once. ARGV: id.
   if op == 'skip' then return 1 end
 end
 

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/safecontact/safecontact/bot"
 )
 
@@ -68,43 +66,65 @@ func (q *Queue) WorkOnce(ctx context.Context) (bool, error) {
 // pruneBatch is how many expired ledger entries one pass removes at most.
 const pruneBatch = 100
 
-// takeEvents applies the events the store logged since the last taken,
-// each once: the script that applies one also records its id.
+// eventBatch is how many events are asked of the log at once.
+const eventBatch = 100
+
+// takeEvents applies the events the store logged and not yet taken, then
+// tells the log they were taken. Each is applied once: the script that
+// applies one also records its id as its conversation's position, so an
+// event the log returns again (Taken failed, or the process stopped
+// between applying and Taken) is passed over.
 func (q *Queue) takeEvents(ctx context.Context) error {
 	if q.opts.Events == nil {
 		return nil
 	}
 	for {
-		pos, err := q.rdb.Get(ctx, q.opts.Prefix+"evpos").Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("queue: event position: %w", err)
-		}
-		evs, err := q.opts.Events.Events(ctx, pos, 100)
+		evs, err := q.opts.Events.Events(ctx, eventBatch)
 		if err != nil {
 			return fmt.Errorf("queue: events: %w", err)
 		}
 		if len(evs) == 0 {
 			return nil
 		}
+		// A failure stops the pass there: a conversation's later events
+		// must not be applied before the one that failed, which the log
+		// returns again.
+		done, failed := 0, error(nil)
 		for _, le := range evs {
-			if le.Err != nil {
-				q.opts.Log.Error("queue: an event could not be read and is passed over", "event", le.ID, "err", le.Err)
-				if err := q.eval(ctx, "skip", le.ID).Err(); err != nil {
-					return fmt.Errorf("queue: skip event: %w", err)
-				}
-				continue
+			if failed = q.take(ctx, le); failed != nil {
+				break
 			}
-			if err := q.apply(ctx, le.Event, le.ID); err != nil {
-				return err
+			done++
+		}
+		if done > 0 {
+			if err := q.opts.Events.Taken(ctx, evs[:done]); err != nil {
+				// They are applied, and passed over when returned again;
+				// this pass stops rather than read them again at once.
+				q.opts.Log.Warn("queue: events not marked taken; they will be passed over", "err", err)
+				return failed
 			}
 		}
-		if err := q.opts.Events.TrimEvents(ctx, evs[len(evs)-1].ID); err != nil {
-			q.opts.Log.Warn("queue: event log not trimmed", "err", err)
-		}
-		if len(evs) < 100 {
-			return nil
+		if failed != nil || len(evs) < eventBatch {
+			return failed
 		}
 	}
+}
+
+// take applies one logged event. One that cannot be read is passed over,
+// once.
+func (q *Queue) take(ctx context.Context, le bot.LoggedEvent) error {
+	if le.Err == nil {
+		return q.apply(ctx, le.Event, le.ID)
+	}
+	q.opts.Log.Error("queue: an event could not be read and is passed over",
+		"case", ShortRef(le.Conversation), "event", le.ID, "err", le.Err)
+	if le.Conversation == "" {
+		return nil // no position to record: Taken drops it
+	}
+	if err := q.eval(ctx, "skip", string(le.Conversation), le.ID, positionTTL.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("queue: skip event: %w", err)
+	}
+	return nil
 }
 
 // renew takes or renews the lease, and reports whether this process
