@@ -2,6 +2,7 @@ package handoff_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/handoff"
 	"github.com/safecontact/safecontact/ledger"
 )
@@ -322,17 +324,28 @@ func TestEraseRemovesTheTenantsWords(t *testing.T) {
 	for _, l := range c.Summary {
 		assert.Equal(t, handoff.Removed, l.Value)
 	}
-	// Nothing sealed with the tenant's words is left in Redis for the case.
-	keys, err := f.rdb.Keys(ctx, f.prefix+"*").Result()
-	require.NoError(t, err)
-	for _, k := range keys {
+	// Nothing sealed with the tenant's words is left in Redis for the case:
+	// not in a case, nor in a job (JSON, its text sealed in base64).
+	opened := 0
+	for _, k := range storetest.Keys(t, f.rdb, f.prefix+"*") {
+		assert.True(t, strings.HasPrefix(k, f.key("")), "%s carries the queue's hash tag", k)
 		if typ, _ := f.rdb.Type(ctx, k).Result(); typ == "hash" {
 			m, err := f.rdb.HGetAll(ctx, k).Result()
 			require.NoError(t, err)
 			for field, v := range m {
-				if strings.HasPrefix(field, "sec") || field == "t" {
-					plain, err := f.sealer.Open([]byte(v), []byte(id))
+				var sealed []string
+				var job map[string]string
+				if strings.HasPrefix(field, "sec") {
+					sealed = append(sealed, v)
+				} else if json.Unmarshal([]byte(v), &job) == nil && job["t"] != "" {
+					b, err := base64.StdEncoding.DecodeString(job["t"])
+					require.NoError(t, err, "key %s field %s", k, field)
+					sealed = append(sealed, string(b))
+				}
+				for _, s := range sealed {
+					plain, err := f.sealer.Open([]byte(s), []byte(id))
 					if err == nil {
+						opened++
 						assert.NotContains(t, string(plain), "07700", "key %s field %s", k, field)
 						assert.NotContains(t, string(plain), "+4477", "key %s field %s", k, field)
 					}
@@ -340,6 +353,7 @@ func TestEraseRemovesTheTenantsWords(t *testing.T) {
 			}
 		}
 	}
+	assert.Positive(t, opened, "the case and its jobs were found and read")
 }
 
 // exporter records each record it is given, and fails on demand.
@@ -440,7 +454,7 @@ func TestEraseReachesOldCardsAndExpiredCases(t *testing.T) {
 	gone := bot.ConversationID("case-gone-0001")
 	f.handoff(t, q, string(gone), bot.Standard)
 	f.stepAt(t, q, dueTime.Add(time.Hour+time.Minute))
-	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:"+string(gone), f.prefix+"d:"+string(gone)).Err())
+	require.NoError(t, f.rdb.Del(ctx, f.key("c:"+string(gone)), f.key("d:"+string(gone))).Err())
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventErased, Conversation: gone}))
 	f.stepAt(t, q, dueTime.Add(time.Hour+2*time.Minute))
 	assert.Contains(t, f.board.Posts(), "redact case-gon 1 lines", "the expired case's card")
@@ -492,7 +506,7 @@ func TestFailingRedactionBlocksNothingAndExpiredCasesAreExported(t *testing.T) {
 	f.handoff(t, q, string(id), bot.Standard)
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: id, Text: "he is out"}))
 	f.stepAt(t, q, at(2026, 12, 1, 10, 1))
-	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:"+string(id), f.prefix+"d:"+string(id)).Err()) // expired
+	require.NoError(t, f.rdb.Del(ctx, f.key("c:"+string(id)), f.key("d:"+string(id))).Err()) // expired
 	f.board.mu.Lock()
 	f.board.fail = func(what string) error {
 		if strings.HasPrefix(what, "redact") {

@@ -18,6 +18,7 @@ import (
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/ledger"
 	"github.com/safecontact/safecontact/seal"
 )
 
@@ -154,6 +155,9 @@ func newFixture(t *testing.T, start time.Time) *fixture {
 		clock: &clock{t: start}, board: &board{},
 	}
 }
+
+// key is the queue's key named, under the fixture's prefix.
+func (f *fixture) key(name string) string { return ledger.Base(f.prefix) + name }
 
 // queue returns a queue on the fixture's Redis: call it again for a
 // second process. Its lease lasts a real 15 seconds, or lease.
@@ -444,9 +448,24 @@ func TestLoggedEventsAreAppliedOnceEach(t *testing.T) {
 		"card logged-0 standard", "thread logged-0 [tenant] Tenant: three",
 	}, f.board.Posts())
 	assert.Zero(t, log.left(), "every event taken in the end")
-	pos, err := f.rdb.PTTL(context.Background(), f.prefix+"pos:"+string(first)).Result()
+	pos, err := f.rdb.PTTL(context.Background(), f.key("pos:"+string(first))).Result()
 	require.NoError(t, err)
 	assert.InDelta(t, 30*24*time.Hour, pos, float64(time.Minute), "a conversation's position is kept 30 days")
+}
+
+// A job that cannot be read is dropped, not allowed to stop the rest.
+func TestADamagedJobIsDroppedAndTheRestDone(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	ctx := context.Background()
+	require.NoError(t, f.rdb.HSet(ctx, f.key("job"), "0", "damaged").Err())
+	require.NoError(t, f.rdb.ZAdd(ctx, f.key("jobs"), redis.Z{Score: 0, Member: "0"}).Err())
+	f.handoff(t, q, "damaged-0001", bot.Standard)
+	f.stepAt(t, q, at(2026, 12, 1, 10, 0))
+	assert.Equal(t, []string{"card damaged- standard"}, f.board.Posts())
+	n, err := f.rdb.ZCard(ctx, f.key("jobs")).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the damaged job is gone with the rest done")
 }
 
 // An event that cannot be applied stops the pass there: its
@@ -465,7 +484,7 @@ func TestAnEventThatFailsHoldsBackItsConversationsLaterEvents(t *testing.T) {
 	assert.True(t, held)
 	require.ErrorContains(t, err, "bad event id")
 	assert.Equal(t, 2, log.left(), "nothing taken")
-	pos, err := f.rdb.Exists(ctx, f.prefix+"pos:"+string(id)).Result()
+	pos, err := f.rdb.Exists(ctx, f.key("pos:"+string(id))).Result()
 	require.NoError(t, err)
 	assert.Zero(t, pos, "the later event was not applied either")
 }
@@ -547,11 +566,11 @@ func TestStats(t *testing.T) {
 	assert.Equal(t, int64(5), st.Jobs, "three cards, the urgent case's on-call alert and the claim's update")
 
 	// A case that expired while open leaves the counts, and the queue.
-	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:stats-2").Err())
+	require.NoError(t, f.rdb.Del(ctx, f.key("c:stats-2")).Err())
 	st, err = q.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, map[bot.Priority]int{bot.Urgent: 1}, st.Open[handoff.StateQueued])
-	n, err := f.rdb.ZCard(ctx, f.prefix+"open").Result()
+	n, err := f.rdb.ZCard(ctx, f.key("open")).Result()
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n)
 }
