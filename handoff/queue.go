@@ -180,6 +180,11 @@ type Queue struct {
 	owner  string
 	// paused holds back a rate-limited lane until then.
 	paused map[string]time.Time
+	// migrated is set once the old layout has been looked for and moved
+	// (migrate); after a failure the next try is not before migrateNext.
+	// Only WorkOnce uses them.
+	migrated    bool
+	migrateNext time.Time
 }
 
 // New returns the queue on rdb. Summaries, addresses and the tenant's

@@ -52,9 +52,20 @@ func (q *Queue) WorkOnce(ctx context.Context) (bool, error) {
 	if held, err := q.renew(ctx); !held || err != nil {
 		return false, err
 	}
+	var errs []error
+	if !q.migrated && !now.Before(q.migrateNext) {
+		// The queue works on whatever was moved: a case not moved yet
+		// waits for the next try.
+		if err := q.migrate(ctx); err != nil {
+			q.migrateNext = now.Add(migrateRetry)
+			errs = append(errs, err)
+		} else {
+			q.migrated = true
+		}
+	}
 	// Each part runs whatever befell the one before: a Redis error in
 	// taking events must not stop the clocks or the posts.
-	errs := []error{q.takeEvents(ctx)}
+	errs = append(errs, q.takeEvents(ctx))
 	n, err := q.fire(ctx, now)
 	if n > 0 {
 		q.opts.Log.Info("queue: escalations due", "count", n)
