@@ -88,13 +88,15 @@ type SummaryLine struct {
 	Action string
 }
 
-// LoggedEvent is an event as a store's event log holds it. ID orders the
-// events of its conversation (a Redis stream id, "1764500000000-0"), not
-// the whole log.
+// LoggedEvent is an event as a store's event log holds it.
 type LoggedEvent struct {
+	// ID is the event's id in the log ("ms-seq", a Redis stream id such
+	// as "1764500000000-0"). It orders the events of its conversation
+	// only: two conversations' ids say nothing about which came first.
 	ID string
-	// Conversation is the conversation the event belongs to, known even
-	// when the event cannot be read.
+	// Conversation is the conversation the event belongs to, set even
+	// when Err is: a reader that records how far it got, per
+	// conversation, passes over an unreadable entry all the same.
 	Conversation ConversationID
 	Event        Event
 	// Err is set when the entry could not be read (sealed with another

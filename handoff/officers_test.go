@@ -2,6 +2,8 @@ package handoff_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -13,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/handoff"
+	"github.com/safecontact/safecontact/ledger"
 )
 
 // A standard case handed off Tue 1 Dec 10:00 is due one working day on,
@@ -249,21 +253,50 @@ func TestTheLedgerKeepsNoPersonalData(t *testing.T) {
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventExited, Conversation: id}))
 	require.NoError(t, q.CloseWith(ctx, id, "U-ALICE", handoff.Closure{Outcome: "Contacted: safety plan agreed", Discussed: "yes"}))
 
-	lids, err := f.rdb.ZRange(ctx, f.prefix+"ledger", 0, -1).Result()
+	keys := ledger.KeysFor(f.prefix)
+	lids, err := f.rdb.ZRange(ctx, keys.Index, 0, -1).Result()
 	require.NoError(t, err)
 	require.Len(t, lids, 1)
 	assert.NotContains(t, lids[0], "ledger-0001", "the ledger id is not the conversation's")
-	e, err := f.rdb.HGetAll(ctx, f.prefix+"led:"+lids[0]).Result()
+	raw, err := f.rdb.HGet(ctx, keys.Entries, lids[0]).Result()
 	require.NoError(t, err)
+	var e map[string]string
+	require.NoError(t, json.Unmarshal([]byte(raw), &e))
 	assert.Equal(t, map[string]string{
 		"hr": msString(at(2026, 12, 1, 19, 0)), "ar": "shropshire", "ch": "sms", "lg": "en", "pr": "1", "why": "answers",
 		"rs": "complete", "ooh": "1", "dlm": "1278", // to Wed 2 Dec 17:00
 		"tcl": "828", "tco": "873", "dut": "dash children_referral", "dok": "dash", "left": "1",
 		"out": "Contacted: safety plan agreed", "disc": "yes",
 	}, e)
-	ttl, err := f.rdb.PTTL(ctx, f.prefix+"led:"+lids[0]).Result()
+	expires, err := f.rdb.ZScore(ctx, keys.Expiry, lids[0]).Result()
 	require.NoError(t, err)
-	assert.Greater(t, ttl, 700*24*time.Hour, "kept for two years by default")
+	assert.Greater(t, time.UnixMilli(int64(expires)).Sub(f.rdb.Time(ctx).Val()), 700*24*time.Hour, "kept for two years by default")
+	got, err := ledger.Read(ctx, f.rdb, f.prefix, at(2026, 12, 1, 0, 0), at(2026, 12, 2, 0, 0))
+	require.NoError(t, err)
+	require.Len(t, got, 1, "the report reads what the queue wrote")
+	assert.Equal(t, "Contacted: safety plan agreed", got[0].Outcome)
+}
+
+// A ledger entry is removed once its time to live has run out, as a key
+// with a TTL would be.
+func TestExpiredLedgerEntriesAreRemoved(t *testing.T) {
+	f := newFixture(t, handedOff)
+	q := f.queue()
+	ctx := context.Background()
+	from := at(2026, 11, 1, 0, 0)
+	require.NoError(t, ledger.Write(ctx, f.rdb, f.prefix, ledger.Fixture(1, from, handedOff, 3), time.Millisecond))
+	require.NoError(t, ledger.Write(ctx, f.rdb, f.prefix, ledger.Fixture(2, from, handedOff, 2), time.Hour))
+	time.Sleep(5 * time.Millisecond) // Redis's clock
+	f.stepAt(t, q, handedOff)
+	keys := ledger.KeysFor(f.prefix)
+	for _, k := range []string{keys.Index, keys.Expiry} {
+		n, err := f.rdb.ZCard(ctx, k).Result()
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), n, k)
+	}
+	n, err := f.rdb.HLen(ctx, keys.Entries).Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n, "only the entries still in their time are kept")
 }
 
 func TestEraseRemovesTheTenantsWords(t *testing.T) {
@@ -291,17 +324,28 @@ func TestEraseRemovesTheTenantsWords(t *testing.T) {
 	for _, l := range c.Summary {
 		assert.Equal(t, handoff.Removed, l.Value)
 	}
-	// Nothing sealed with the tenant's words is left in Redis for the case.
-	keys, err := f.rdb.Keys(ctx, f.prefix+"*").Result()
-	require.NoError(t, err)
-	for _, k := range keys {
+	// Nothing sealed with the tenant's words is left in Redis for the case:
+	// not in a case, nor in a job (JSON, its text sealed in base64).
+	opened := 0
+	for _, k := range storetest.Keys(t, f.rdb, f.prefix+"*") {
+		assert.True(t, strings.HasPrefix(k, f.key("")), "%s carries the queue's hash tag", k)
 		if typ, _ := f.rdb.Type(ctx, k).Result(); typ == "hash" {
 			m, err := f.rdb.HGetAll(ctx, k).Result()
 			require.NoError(t, err)
 			for field, v := range m {
-				if strings.HasPrefix(field, "sec") || field == "t" {
-					plain, err := f.sealer.Open([]byte(v), []byte(id))
+				var sealed []string
+				var job map[string]string
+				if strings.HasPrefix(field, "sec") {
+					sealed = append(sealed, v)
+				} else if json.Unmarshal([]byte(v), &job) == nil && job["t"] != "" {
+					b, err := base64.StdEncoding.DecodeString(job["t"])
+					require.NoError(t, err, "key %s field %s", k, field)
+					sealed = append(sealed, string(b))
+				}
+				for _, s := range sealed {
+					plain, err := f.sealer.Open([]byte(s), []byte(id))
 					if err == nil {
+						opened++
 						assert.NotContains(t, string(plain), "07700", "key %s field %s", k, field)
 						assert.NotContains(t, string(plain), "+4477", "key %s field %s", k, field)
 					}
@@ -309,6 +353,7 @@ func TestEraseRemovesTheTenantsWords(t *testing.T) {
 			}
 		}
 	}
+	assert.Positive(t, opened, "the case and its jobs were found and read")
 }
 
 // exporter records each record it is given, and fails on demand.
@@ -409,7 +454,7 @@ func TestEraseReachesOldCardsAndExpiredCases(t *testing.T) {
 	gone := bot.ConversationID("case-gone-0001")
 	f.handoff(t, q, string(gone), bot.Standard)
 	f.stepAt(t, q, dueTime.Add(time.Hour+time.Minute))
-	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:"+string(gone), f.prefix+"d:"+string(gone)).Err())
+	require.NoError(t, f.rdb.Del(ctx, f.key("c:"+string(gone)), f.key("d:"+string(gone))).Err())
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventErased, Conversation: gone}))
 	f.stepAt(t, q, dueTime.Add(time.Hour+2*time.Minute))
 	assert.Contains(t, f.board.Posts(), "redact case-gon 1 lines", "the expired case's card")
@@ -461,7 +506,7 @@ func TestFailingRedactionBlocksNothingAndExpiredCasesAreExported(t *testing.T) {
 	f.handoff(t, q, string(id), bot.Standard)
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: id, Text: "he is out"}))
 	f.stepAt(t, q, at(2026, 12, 1, 10, 1))
-	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:"+string(id), f.prefix+"d:"+string(id)).Err()) // expired
+	require.NoError(t, f.rdb.Del(ctx, f.key("c:"+string(id)), f.key("d:"+string(id))).Err()) // expired
 	f.board.mu.Lock()
 	f.board.fail = func(what string) error {
 		if strings.HasPrefix(what, "redact") {

@@ -3,7 +3,7 @@ package handoff
 import (
 	"context"
 	"crypto/rand"
-	_ "embed"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -105,7 +105,9 @@ type Exporter interface {
 
 // Options tune a Queue. The zero value is usable.
 type Options struct {
-	Prefix string // key prefix; default "sc:case:"
+	// Prefix begins every key of the queue, before its hash tag:
+	// "<Prefix>{queue}:…"; default "sc:case:".
+	Prefix string
 	// Tick is how often Run checks clocks and jobs; default 1s.
 	Tick time.Duration
 	// Lease is how long one process holds the clocks after it last
@@ -152,6 +154,9 @@ type Options struct {
 }
 
 // EventLog is where the store writes each turn's events with the turn.
+// The queue applies each event once however often Events returns it: it
+// records, per conversation, the id of the last event applied, in the
+// same step as the change.
 type EventLog interface {
 	// Events returns up to n events not yet taken; each conversation's
 	// come in the order they were logged.
@@ -171,15 +176,16 @@ type Queue struct {
 	hours  Hours
 	board  Board
 	opts   Options
+	keys   keys
 	owner  string
 	// paused holds back a rate-limited lane until then.
 	paused map[string]time.Time
+	// migrated is set once the old layout has been looked for and moved
+	// (migrate); after a failure the next try is not before migrateNext.
+	// Only WorkOnce uses them.
+	migrated    bool
+	migrateNext time.Time
 }
-
-//go:embed queue.lua
-var queueSource string
-
-var queueScript = redis.NewScript(queueSource)
 
 // New returns the queue on rdb. Summaries, addresses and the tenant's
 // words are sealed at rest with sealer.
@@ -223,7 +229,7 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, hours Hours, board Boar
 	var b [8]byte
 	rand.Read(b[:])
 	return &Queue{
-		rdb: rdb, sealer: sealer, hours: hours, board: board, opts: opts,
+		rdb: rdb, sealer: sealer, hours: hours, board: board, opts: opts, keys: newKeys(opts.Prefix),
 		owner: hex.EncodeToString(b[:]), paused: map[string]time.Time{},
 	}
 }
@@ -250,10 +256,6 @@ func (q *Queue) Offered() []DutyRule {
 	return q.opts.Policy.Offered()
 }
 
-func (q *Queue) eval(ctx context.Context, op string, args ...any) *redis.Cmd {
-	return queueScript.Run(ctx, q.rdb, []string{q.opts.Prefix + "lease"}, append([]any{op, q.opts.Prefix}, args...)...)
-}
-
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // score orders the open cases: priority first, then age.
@@ -275,8 +277,10 @@ func (q *Queue) seal(v any, id bot.ConversationID) (string, error) {
 	return string(q.sealer.Seal(b, []byte(id))), nil
 }
 
+// sealText seals a thread line's text for a job: base64, since a job is
+// kept as JSON.
 func (q *Queue) sealText(text string, id bot.ConversationID) string {
-	return string(q.sealer.Seal([]byte(text), []byte(id)))
+	return base64.StdEncoding.EncodeToString(q.sealer.Seal([]byte(text), []byte(id)))
 }
 
 // Deliver takes a turn's event: a handoff opens (or reopens) a case; the
@@ -284,11 +288,12 @@ func (q *Queue) sealText(text string, id bot.ConversationID) string {
 // The queue takes logged events itself (Options.Events); Deliver is for
 // events that come from elsewhere, such as an opt-out Twilio reports.
 func (q *Queue) Deliver(ctx context.Context, ev bot.Event) error {
-	return q.apply(ctx, ev, "")
+	return q.apply(ctx, ev, event{})
 }
 
-// apply applies an event; evid is its id in the event log, or "".
-func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
+// apply applies an event: from the store's log (e.ID set), or delivered
+// directly.
+func (q *Queue) apply(ctx context.Context, ev bot.Event, e event) error {
 	now := ev.At
 	if now.IsZero() {
 		now = q.opts.Now()
@@ -297,32 +302,36 @@ func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
 	var err error
 	switch ev.Kind {
 	case bot.EventHandoff:
-		return q.open(ctx, id, ev.Handoff, now, evid)
+		return q.open(ctx, id, ev.Handoff, now, e)
 	case bot.EventTenantMessage:
 		dl := q.hours.Add(now, q.hours.DayLength())
-		err = q.eval(ctx, "tenant", string(id), q.sealText("Tenant: "+ev.Text, id), q.opts.TTL.Milliseconds(),
-			score(ev.Priority, now), ms(q.warnAt(now)), ms(dl), ms(now), ms(dl),
-			q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id),
-			flag(q.onCall(ev.Priority, now)), evid).Err()
+		err = q.run(ctx, tenantCall{
+			ID: id, Event: e, Text: q.sealText("Tenant: "+ev.Text, id), TTL: q.opts.TTL,
+			Score: score(ev.Priority, now), Warn: q.warnAt(now), Deadline: dl, Now: now,
+			Reopened: q.sealText("The tenant wrote again after the case was closed: it is open again, due by "+q.when(dl)+".", id),
+			OnCall:   q.onCall(ev.Priority, now),
+		}).Err()
 	case bot.EventExited:
-		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant ended the chat — do not text unless they write again.", id), evid).Err()
+		err = q.run(ctx, exitedCall{ID: id, Event: e, Note: q.sealText("Tenant ended the chat — do not text unless they write again.", id)}).Err()
 	case bot.EventErased:
-		err = q.erase(ctx, id, evid)
+		err = q.erase(ctx, id, e)
 	case bot.EventOptedOut:
-		err = q.eval(ctx, "exited", string(id), q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id), evid).Err()
+		err = q.run(ctx, exitedCall{ID: id, Event: e, Note: q.sealText("Tenant texted STOP: texts to them are blocked until they text START. Do not text unless they write again.", id)}).Err()
 	case bot.EventEmergency, bot.EventPriorityRaised:
 		note, danger := "", ev.Kind == bot.EventEmergency
 		if danger {
 			note = q.sealText("Tenant wrote words of danger and was told to call 999.", id)
 		}
-		err = q.eval(ctx, "raise", string(id), int(ev.Priority), score(ev.Priority, now),
-			flag(q.onCall(ev.Priority, now)), note, ms(now), flag(danger), DangerRealert.Milliseconds(), evid).Err()
+		err = q.run(ctx, raiseCall{
+			ID: id, Event: e, Priority: ev.Priority, Score: score(ev.Priority, now), OnCall: q.onCall(ev.Priority, now),
+			Note: note, Now: now, Danger: danger, Realert: DangerRealert,
+		}).Err()
 	case bot.EventCaseUpdated:
 		var sealed string
 		if sealed, err = q.seal(secret{Summary: ev.Handoff.Summary, Address: ev.Handoff.Address}, id); err != nil {
 			return err
 		}
-		err = q.eval(ctx, "summary", string(id), sealed, ev.Handoff.Area, q.duties(ev.Handoff.Summary, now), evid).Err()
+		err = q.run(ctx, summaryCall{ID: id, Event: e, Sealed: sealed, Area: ev.Handoff.Area, Duties: q.duties(ev.Handoff.Summary, now)}).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("queue: %s event: %w", ev.Kind, err)
@@ -330,7 +339,7 @@ func (q *Queue) apply(ctx context.Context, ev bot.Event, evid string) error {
 	return nil
 }
 
-func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff, now time.Time, evid string) error {
+func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff, now time.Time, e event) error {
 	sealed, err := q.seal(secret{Summary: h.Summary, Address: h.Address}, id)
 	if err != nil {
 		return err
@@ -348,10 +357,13 @@ func (q *Queue) open(ctx context.Context, id bot.ConversationID, h *bot.Handoff,
 			fmt.Fprintf(&again, "\n• %s: %s", l.Label, l.Value)
 		}
 	}
-	res, err := q.eval(ctx, "open", string(id), q.opts.TTL.Milliseconds(), int(h.Priority), score(h.Priority, h.At),
-		ms(q.warnAt(h.At)), ms(h.Deadline), flag(q.onCall(h.Priority, now)), sealed,
-		h.Area, string(h.Channel), h.Lang, h.Reason, opened(h), ms(h.Deadline), q.sealText(again.String(), id), ms(now),
-		q.duties(h.Summary, now), newLedgerID(), q.opts.LedgerTTL.Milliseconds(), q.ledgerEntry(h), flag(q.opts.Exporter != nil), evid).Text()
+	res, err := q.run(ctx, openCall{
+		ID: id, Event: e, TTL: q.opts.TTL, Priority: h.Priority, Score: score(h.Priority, h.At),
+		Warn: q.warnAt(h.At), Deadline: h.Deadline, OnCall: q.onCall(h.Priority, now), Sealed: sealed,
+		Area: h.Area, Channel: string(h.Channel), Lang: h.Lang, Reason: h.Reason, Opened: time.UnixMilli(opened(h)),
+		Again: q.sealText(again.String(), id), Now: now, Duties: q.duties(h.Summary, now),
+		LedgerID: newLedgerID(), LedgerTTL: q.opts.LedgerTTL, Ledger: q.ledgerEntry(h), Export: q.opts.Exporter != nil,
+	}).Text()
 	if err != nil {
 		return fmt.Errorf("queue: open case: %w", err)
 	}
@@ -468,22 +480,17 @@ func refusal(res []any, claimed error) (string, error) {
 	return by, ErrNotQueued
 }
 
-// manager reports whether the officer is one of the managers, as the
-// scripts take it.
-func (q *Queue) manager(officer string) string {
-	return flag(slices.Contains(q.opts.Managers, officer))
-}
-
 // IsManager reports whether the officer is one of the managers.
-func (q *Queue) IsManager(officer string) bool { return q.manager(officer) == "1" }
+func (q *Queue) IsManager(officer string) bool { return slices.Contains(q.opts.Managers, officer) }
 
 // acted runs an officer's action on a claimed case, turning the script's
 // refusal into an error: ErrNotClaimer for someone else's case,
 // ErrNotClaimed for a case nobody holds.
-func (q *Queue) acted(ctx context.Context, what string, args ...any) error {
-	res, err := q.eval(ctx, what, args...).Slice()
+func (q *Queue) acted(ctx context.Context, c call) error {
+	res, err := q.run(ctx, c).Slice()
 	if err != nil {
-		return fmt.Errorf("queue: %s: %w", what, err)
+		s, _, _ := c.exec()
+		return fmt.Errorf("queue: %s: %w", s.name, err)
 	}
 	if _, err := refusal(res, ErrNotClaimer); errors.Is(err, ErrNotQueued) {
 		return ErrNotClaimed
@@ -497,14 +504,14 @@ func (q *Queue) acted(ctx context.Context, what string, args ...any) error {
 // it, or a manager. Its contact clocks run on.
 func (q *Queue) Unclaim(ctx context.Context, id bot.ConversationID, officer string) error {
 	note := q.sealText("{officer} unclaimed the case, held by {officer2}: it is waiting to be claimed again.", id)
-	return q.acted(ctx, "unclaim", string(id), officer, q.manager(officer), ms(q.opts.Now()), note)
+	return q.acted(ctx, unclaimCall{ID: id, Officer: officer, Manager: q.IsManager(officer), Now: q.opts.Now(), Note: note})
 }
 
 // Reassign gives the case to another officer: the officer holding it
 // passes it on, or a manager gives any open case to anyone on the list.
 func (q *Queue) Reassign(ctx context.Context, id bot.ConversationID, officer, to string) error {
 	note := q.sealText("{officer} gave the case to {officer2}.", id)
-	return q.acted(ctx, "reassign", string(id), officer, q.manager(officer), to, ms(q.opts.Now()), note)
+	return q.acted(ctx, reassignCall{ID: id, Officer: officer, Manager: q.IsManager(officer), To: to, Now: q.opts.Now(), Note: note})
 }
 
 // Contacted records that the officer holding the case (or a manager)
@@ -512,7 +519,7 @@ func (q *Queue) Reassign(ctx context.Context, id bot.ConversationID, officer, to
 // clocks. Only the first contact is recorded.
 func (q *Queue) Contacted(ctx context.Context, id bot.ConversationID, officer, how string) error {
 	note := q.sealText("{officer} made contact with the tenant ("+how+"). The contact deadline is met.", id)
-	return q.acted(ctx, "contacted", string(id), officer, q.manager(officer), how, ms(q.opts.Now()), note)
+	return q.acted(ctx, contactedCall{ID: id, Officer: officer, Manager: q.IsManager(officer), How: how, Now: q.opts.Now(), Note: note})
 }
 
 // Delivered records that an officer's message reached the tenant (Twilio
@@ -520,7 +527,7 @@ func (q *Queue) Contacted(ctx context.Context, id bot.ConversationID, officer, h
 // is the first contact, and stops the contact clocks.
 func (q *Queue) Delivered(ctx context.Context, id bot.ConversationID, how string) error {
 	note := q.sealText("First message delivered to the tenant ("+how+"). The contact deadline is met.", id)
-	res, err := q.eval(ctx, "contacted", string(id), "", "0", how, ms(q.opts.Now()), note).Slice()
+	res, err := q.run(ctx, contactedCall{ID: id, How: how, Now: q.opts.Now(), Note: note}).Slice()
 	if err != nil {
 		return fmt.Errorf("queue: delivered: %w", err)
 	}
@@ -549,8 +556,10 @@ func (q *Queue) CloseWith(ctx context.Context, id bot.ConversationID, officer st
 	case "no":
 		text += ". The closure was not discussed with the tenant."
 	}
-	return q.acted(ctx, "close", string(id), officer, q.manager(officer), cl.Outcome, cl.Discussed,
-		ms(q.opts.Now()), q.opts.ClosedTTL.Milliseconds(), q.sealText(text, id))
+	return q.acted(ctx, closeCall{
+		ID: id, Officer: officer, Manager: q.IsManager(officer), Outcome: cl.Outcome, Discussed: cl.Discussed,
+		Now: q.opts.Now(), TTL: q.opts.ClosedTTL, Note: q.sealText(text, id),
+	})
 }
 
 // DutyRecord is what an officer records when doing a duty: a DASH score
@@ -598,8 +607,10 @@ func (q *Queue) DoDuty(ctx context.Context, id bot.ConversationID, officer, duty
 		repairs = q.sealText(rec.Repairs, id)
 		text = "{officer} sent the repairs request: " + d.Title + "."
 	}
-	return q.acted(ctx, "duty", string(id), officer, q.manager(officer), duty, value, ms(now),
-		q.sealText(text, id), follow, repairs)
+	return q.acted(ctx, dutyCall{
+		ID: id, Officer: officer, Manager: q.IsManager(officer), Duty: duty, Value: value, Now: now,
+		Note: q.sealText(text, id), FollowUps: follow, Repairs: repairs,
+	})
 }
 
 // AddDuty adds one of the duties the policy leaves to an officer's
@@ -612,7 +623,7 @@ func (q *Queue) AddDuty(ctx context.Context, id bot.ConversationID, officer, dut
 		if r.ID == duty {
 			now := q.opts.Now()
 			note := q.sealText("{officer} added a duty: "+r.Title+".", id)
-			return q.acted(ctx, "addduty", string(id), officer, q.manager(officer), dutiesJSON([]DutyRule{r}, now), ms(now), note)
+			return q.acted(ctx, addDutyCall{ID: id, Officer: officer, Manager: q.IsManager(officer), Duties: dutiesJSON([]DutyRule{r}, now), Now: now, Note: note})
 		}
 	}
 	return ErrNoDuty
@@ -622,7 +633,7 @@ func (q *Queue) AddDuty(ctx context.Context, id bot.ConversationID, officer, dut
 // answers (the questions stay, so officers know what was asked), the
 // address, the thread lines that held their words and the lines not yet
 // posted.
-func (q *Queue) erase(ctx context.Context, id bot.ConversationID, evid string) error {
+func (q *Queue) erase(ctx context.Context, id bot.ConversationID, e event) error {
 	var s secret
 	if c, err := q.Get(ctx, id); err == nil {
 		for _, l := range c.Summary {
@@ -636,7 +647,7 @@ func (q *Queue) erase(ctx context.Context, id bot.ConversationID, evid string) e
 		return err
 	}
 	note := q.sealText("The tenant asked for their words to be erased: their answers and messages are removed, and their contact details are gone. Do not try to contact them unless they write again.", id)
-	return q.eval(ctx, "erase", string(id), sealed, note, flag(q.opts.Exporter != nil), q.opts.Now().Unix(), evid).Err()
+	return q.run(ctx, eraseCall{ID: id, Event: e, Summary: sealed, Note: note, Export: q.opts.Exporter != nil, Now: q.opts.Now()}).Err()
 }
 
 // Removed stands in for the tenant's words once they asked for them to be
@@ -646,7 +657,7 @@ const Removed = "[removed at the tenant's request]"
 // Claim gives the case to the officer if nobody has it. Two officers
 // claiming at once: one wins; the other gets ErrClaimed and the winner.
 func (q *Queue) Claim(ctx context.Context, id bot.ConversationID, officer string) (claimer string, err error) {
-	res, err := q.eval(ctx, "claim", string(id), officer, ms(q.opts.Now())).Slice()
+	res, err := q.run(ctx, claimCall{ID: id, Officer: officer, Now: q.opts.Now()}).Slice()
 	if err != nil {
 		return "", fmt.Errorf("queue: claim: %w", err)
 	}
@@ -661,7 +672,7 @@ func (q *Queue) Claim(ctx context.Context, id bot.ConversationID, officer string
 // case, and records that they saw it.
 func (q *Queue) ShowContact(ctx context.Context, id bot.ConversationID, officer string) (*Case, error) {
 	note := q.sealText("{officer} looked up the tenant's contact details.", id)
-	res, err := q.eval(ctx, "shown", string(id), officer, ms(q.opts.Now()), note).Slice()
+	res, err := q.run(ctx, shownCall{ID: id, Officer: officer, Now: q.opts.Now(), Note: note}).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("queue: show contact: %w", err)
 	}
@@ -675,7 +686,7 @@ func (q *Queue) ShowContact(ctx context.Context, id bot.ConversationID, officer 
 // Note adds a line to the case's thread, such as a text that did not
 // reach the tenant. A conversation with no case is ignored.
 func (q *Queue) Note(ctx context.Context, id bot.ConversationID, text string) error {
-	if err := q.eval(ctx, "note", string(id), q.sealText(text, id), "").Err(); err != nil {
+	if err := q.run(ctx, noteCall{ID: id, Text: q.sealText(text, id)}).Err(); err != nil {
 		return fmt.Errorf("queue: note: %w", err)
 	}
 	return nil
@@ -695,26 +706,54 @@ type Stats struct {
 	EarliestDue time.Time
 }
 
-// Stats counts the open cases and the waiting jobs, in one script.
+// Stats counts the open cases and the waiting jobs. It reads, and
+// changes nothing but the open cases' index, from which it takes a case
+// that expired while open: the counts are a moment's, not one atomic
+// snapshot, which monitoring does not need.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {
-	res, err := q.eval(ctx, "stats").Slice()
-	if err != nil {
+	pipe := q.rdb.Pipeline()
+	jobs := pipe.ZCard(ctx, q.keys.of("jobs"))
+	open := pipe.ZRange(ctx, q.keys.of("open"), 0, -1)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return Stats{}, fmt.Errorf("queue: stats: %w", err)
 	}
-	st := Stats{Open: map[State]map[bot.Priority]int{StateQueued: {}, StateClaimed: {}}, Jobs: res[0].(int64)}
-	for i := 1; i+3 < len(res); i += 4 {
-		state, _ := res[i].(string)
-		pr, _ := strconv.Atoi(fmt.Sprint(res[i+1]))
+	ids := open.Val()
+	pipe = q.rdb.Pipeline()
+	cases := make([]*redis.SliceCmd, len(ids))
+	for i, id := range ids {
+		cases[i] = pipe.HMGet(ctx, q.keys.caseKey(bot.ConversationID(id)), "st", "pr", "op", "dl", "cot")
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return Stats{}, fmt.Errorf("queue: stats: %w", err)
+		}
+	}
+	st := Stats{Open: map[State]map[bot.Priority]int{StateQueued: {}, StateClaimed: {}}, Jobs: jobs.Val()}
+	str := func(v any) string { s, _ := v.(string); return s }
+	for i, cmd := range cases {
+		f := cmd.Val()
+		state, ok := f[0].(string)
+		if !ok {
+			// The case expired while open: it leaves the queue too.
+			if err := q.run(ctx, unlistCall{ID: bot.ConversationID(ids[i])}).Err(); err != nil {
+				return Stats{}, fmt.Errorf("queue: stats: %w", err)
+			}
+			continue
+		}
+		pr, _ := strconv.Atoi(str(f[1]))
 		if st.Open[State(state)] == nil {
 			st.Open[State(state)] = map[bot.Priority]int{}
 		}
 		st.Open[State(state)][bot.Priority(pr)]++
 		if State(state) == StateQueued {
-			if t := fromMS(fmt.Sprint(res[i+2])); !t.IsZero() && (st.OldestQueued.IsZero() || t.Before(st.OldestQueued)) {
+			if t := fromMS(str(f[2])); !t.IsZero() && (st.OldestQueued.IsZero() || t.Before(st.OldestQueued)) {
 				st.OldestQueued = t
 			}
 		}
-		if t := fromMS(fmt.Sprint(res[i+3])); !t.IsZero() && (st.EarliestDue.IsZero() || t.Before(st.EarliestDue)) {
+		if f[4] != nil {
+			continue // contacted
+		}
+		if t := fromMS(str(f[3])); !t.IsZero() && (st.EarliestDue.IsZero() || t.Before(st.EarliestDue)) {
 			st.EarliestDue = t
 		}
 	}
@@ -723,7 +762,7 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 
 // Get returns the case, or ErrNoCase.
 func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
-	m, err := q.rdb.HGetAll(ctx, q.opts.Prefix+"c:"+string(id)).Result()
+	m, err := q.rdb.HGetAll(ctx, q.keys.caseKey(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("queue: get case: %w", err)
 	}
@@ -757,7 +796,7 @@ func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
 // dutiesOf reads the case's duties: the tasks by due time, then the
 // reminders.
 func (q *Queue) dutiesOf(ctx context.Context, id bot.ConversationID) ([]*Duty, error) {
-	m, err := q.rdb.HGetAll(ctx, q.opts.Prefix+"d:"+string(id)).Result()
+	m, err := q.rdb.HGetAll(ctx, q.keys.dutiesKey(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("queue: duties: %w", err)
 	}
@@ -807,7 +846,7 @@ func fromMS(s string) time.Time {
 
 // CaseByCard returns the id of the case whose card is at the timestamp.
 func (q *Queue) CaseByCard(ctx context.Context, ts string) (bot.ConversationID, error) {
-	id, err := q.rdb.Get(ctx, q.opts.Prefix+"card:"+ts).Result()
+	id, err := q.rdb.Get(ctx, q.keys.cardKey(ts)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", ErrNoCase
 	}
@@ -817,7 +856,7 @@ func (q *Queue) CaseByCard(ctx context.Context, ts string) (bot.ConversationID, 
 // List returns the open cases (queued or claimed), most urgent first, then
 // oldest first.
 func (q *Queue) List(ctx context.Context) ([]*Case, error) {
-	ids, err := q.rdb.ZRange(ctx, q.opts.Prefix+"open", 0, -1).Result()
+	ids, err := q.rdb.ZRange(ctx, q.keys.of("open"), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("queue: list: %w", err)
 	}

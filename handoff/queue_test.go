@@ -18,7 +18,7 @@ import (
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/handoff"
-	"github.com/safecontact/safecontact/redisstore"
+	"github.com/safecontact/safecontact/ledger"
 	"github.com/safecontact/safecontact/seal"
 )
 
@@ -155,6 +155,9 @@ func newFixture(t *testing.T, start time.Time) *fixture {
 		clock: &clock{t: start}, board: &board{},
 	}
 }
+
+// key is the queue's key named, under the fixture's prefix.
+func (f *fixture) key(name string) string { return ledger.Base(f.prefix) + name }
 
 // queue returns a queue on the fixture's Redis: call it again for a
 // second process. Its lease lasts a real 15 seconds, or lease.
@@ -406,44 +409,84 @@ func TestRateLimitedLaneWaitsAndEveryPostGoesOnce(t *testing.T) {
 	assert.Equal(t, []string{"alert case-rat oncall", "card case-rat urgent", "thread case-rat [tenant] Tenant: hello"}, f.board.Posts())
 }
 
-// replayLog hands the queue the whole log every time, as if trimming had
-// failed and the position were lost: the queue must still apply each
-// event once.
-type replayLog struct{ *redisstore.Store }
-
-func (r replayLog) Taken(context.Context, []bot.LoggedEvent) error { return errors.New("not trimmed") }
-
-func TestEventsFromTheStoreAreTakenOnce(t *testing.T) {
+// Events the store logged are applied once each, in each conversation's
+// order, however often the log returns them: here it returns its whole
+// contents every time and fails to take any, as if taking were lost, and
+// then another process reads it all again. Ids order events within
+// their conversation only: the second conversation's are older than the
+// first's and are applied all the same. An entry that cannot be read is
+// passed over, not allowed to hold back the rest.
+func TestLoggedEventsAreAppliedOnceEach(t *testing.T) {
 	f := newFixture(t, at(2026, 12, 1, 10, 0))
-	store := redisstore.New(f.rdb, f.sealer, redisstore.Options{Prefix: f.prefix + "conv:", EventLog: f.prefix + "events"})
-	ctx := context.Background()
-	id := bot.ConversationID("logged-0001")
 	now := f.clock.Now()
-	conv := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off"}
-	commits := [][]bot.Event{
-		{{Kind: bot.EventHandoff, Conversation: id, At: now, Handoff: &bot.Handoff{
+	log := newEventLog()
+	handoffOf := func(id bot.ConversationID) bot.Event {
+		return bot.Event{Kind: bot.EventHandoff, Conversation: id, At: now, Handoff: &bot.Handoff{
 			Reason: bot.ReasonComplete, Area: "shropshire", Channel: bot.ChannelSMS, At: now, Deadline: f.hours.Deadline(now),
-		}}},
-		{{Kind: bot.EventTenantMessage, Conversation: id, At: now, Text: "one"}},
-		{{Kind: bot.EventTenantMessage, Conversation: id, At: now, Text: "two"}},
+		}}
 	}
-	for v, evs := range commits {
-		require.NoError(t, store.Save(ctx, id, int64(v), bot.Commit{Conversation: conv, TTL: time.Hour, Events: evs}))
-		if v == 0 {
-			// An entry that cannot be opened is passed over, not allowed
-			// to hold back the rest.
-			require.NoError(t, f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: store.EventKey(id), Values: []any{"e", "damaged"}}).Err())
-		}
-	}
+	const first, second = bot.ConversationID("logged-0001"), bot.ConversationID("logged-0002")
+	ms := now.UnixMilli()
+	log.log(ms, handoffOf(first))
+	log.damaged(ms+1, first)
+	log.log(ms+2, bot.Event{Kind: bot.EventTenantMessage, Conversation: first, At: now, Text: "one"})
+	log.log(ms+3, bot.Event{Kind: bot.EventTenantMessage, Conversation: first, At: now, Text: "two"})
+	log.log(ms-60000, handoffOf(second))
+	log.log(ms-59000, bot.Event{Kind: bot.EventTenantMessage, Conversation: second, At: now, Text: "three"})
 
-	q := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: replayLog{store}})
+	log.setReplay(true)
+	const lease = 200 * time.Millisecond // real time: the lease is on Redis's clock
+	q := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: log, Lease: lease})
 	f.stepAt(t, q, now)
 	f.stepAt(t, q, now.Add(time.Second))
-	q2 := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: store})
-	f.clock.Set(now.Add(time.Minute))
-	_, err := q2.WorkOnce(ctx)
+	log.setReplay(false)
+	time.Sleep(lease + 100*time.Millisecond) // the first process stops
+	q2 := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: log})
+	f.stepAt(t, q2, now.Add(time.Minute))
+	assert.Equal(t, []string{
+		"card logged-0 standard", "thread logged-0 [tenant] Tenant: one", "thread logged-0 [tenant] Tenant: two",
+		"card logged-0 standard", "thread logged-0 [tenant] Tenant: three",
+	}, f.board.Posts())
+	assert.Zero(t, log.left(), "every event taken in the end")
+	pos, err := f.rdb.PTTL(context.Background(), f.key("pos:"+string(first))).Result()
 	require.NoError(t, err)
-	assert.Equal(t, []string{"card logged-0 standard", "thread logged-0 [tenant] Tenant: one", "thread logged-0 [tenant] Tenant: two"}, f.board.Posts())
+	assert.InDelta(t, 30*24*time.Hour, pos, float64(time.Minute), "a conversation's position is kept 30 days")
+}
+
+// A job that cannot be read is dropped, not allowed to stop the rest.
+func TestADamagedJobIsDroppedAndTheRestDone(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	q := f.queue()
+	ctx := context.Background()
+	require.NoError(t, f.rdb.HSet(ctx, f.key("job"), "0", "damaged").Err())
+	require.NoError(t, f.rdb.ZAdd(ctx, f.key("jobs"), redis.Z{Score: 0, Member: "0"}).Err())
+	f.handoff(t, q, "damaged-0001", bot.Standard)
+	f.stepAt(t, q, at(2026, 12, 1, 10, 0))
+	assert.Equal(t, []string{"card damaged- standard"}, f.board.Posts())
+	n, err := f.rdb.ZCard(ctx, f.key("jobs")).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the damaged job is gone with the rest done")
+}
+
+// An event that cannot be applied stops the pass there: its
+// conversation's later events wait for it, and none is taken.
+func TestAnEventThatFailsHoldsBackItsConversationsLaterEvents(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	ctx := context.Background()
+	now := f.clock.Now()
+	log := newEventLog()
+	const id = bot.ConversationID("failing-0001")
+	log.add(0, bot.LoggedEvent{Conversation: id, Event: bot.Event{Kind: bot.EventExited, Conversation: id, At: now}})
+	log.entries[0].ID = "not-a-stream-id" // the store's bug: the queue refuses it
+	log.log(now.UnixMilli(), bot.Event{Kind: bot.EventTenantMessage, Conversation: id, At: now, Text: "later"})
+	q := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: log})
+	held, err := q.WorkOnce(ctx)
+	assert.True(t, held)
+	require.ErrorContains(t, err, "bad event id")
+	assert.Equal(t, 2, log.left(), "nothing taken")
+	pos, err := f.rdb.Exists(ctx, f.key("pos:"+string(id))).Result()
+	require.NoError(t, err)
+	assert.Zero(t, pos, "the later event was not applied either")
 }
 
 func TestNoteGoesToTheCaseThreadOnly(t *testing.T) {
@@ -523,11 +566,11 @@ func TestStats(t *testing.T) {
 	assert.Equal(t, int64(5), st.Jobs, "three cards, the urgent case's on-call alert and the claim's update")
 
 	// A case that expired while open leaves the counts, and the queue.
-	require.NoError(t, f.rdb.Del(ctx, f.prefix+"c:stats-2").Err())
+	require.NoError(t, f.rdb.Del(ctx, f.key("c:stats-2")).Err())
 	st, err = q.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, map[bot.Priority]int{bot.Urgent: 1}, st.Open[handoff.StateQueued])
-	n, err := f.rdb.ZCard(ctx, f.prefix+"open").Result()
+	n, err := f.rdb.ZCard(ctx, f.key("open")).Result()
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n)
 }

@@ -2,11 +2,15 @@ package handoff
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/safecontact/safecontact/bot"
 )
@@ -35,7 +39,7 @@ func (q *Queue) Run(ctx context.Context) error {
 func (q *Queue) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	q.eval(ctx, "release", q.owner)
+	q.run(ctx, releaseCall{Owner: q.owner})
 }
 
 // WorkOnce runs the clocks and the jobs once, if this process holds the lease
@@ -48,57 +52,137 @@ func (q *Queue) WorkOnce(ctx context.Context) (bool, error) {
 	if held, err := q.renew(ctx); !held || err != nil {
 		return false, err
 	}
+	var errs []error
+	if !q.migrated && !now.Before(q.migrateNext) {
+		// The queue works on whatever was moved: a case not moved yet
+		// waits for the next try.
+		if err := q.migrate(ctx); err != nil {
+			q.migrateNext = now.Add(migrateRetry)
+			errs = append(errs, err)
+		} else {
+			q.migrated = true
+		}
+	}
 	// Each part runs whatever befell the one before: a Redis error in
 	// taking events must not stop the clocks or the posts.
-	errs := []error{q.takeEvents(ctx)}
-	if n, err := q.eval(ctx, "fire", ms(now)).Int(); err != nil {
-		errs = append(errs, fmt.Errorf("queue: clocks: %w", err))
-	} else if n > 0 {
+	errs = append(errs, q.takeEvents(ctx))
+	n, err := q.fire(ctx, now)
+	if n > 0 {
 		q.opts.Log.Info("queue: escalations due", "count", n)
 	}
-	errs = append(errs, q.jobs(ctx, now))
+	errs = append(errs, err, q.jobs(ctx, now))
+	if err := q.run(ctx, pruneCall{Max: pruneBatch}).Err(); err != nil {
+		errs = append(errs, fmt.Errorf("queue: ledger: %w", err))
+	}
 	return true, errors.Join(errs...)
 }
 
-// takeEvents applies the events the store logged since the last taken,
-// each once: the script that applies one also records its id.
+// Batches of one pass.
+const (
+	// eventBatch is how many events are asked of the log at once.
+	eventBatch = 100
+	// fireBatch is how many due timers one pass fires at most.
+	fireBatch = 100
+	// pruneBatch is how many expired ledger entries one pass removes at
+	// most.
+	pruneBatch = 100
+)
+
+// fire turns the due timers into alerts, and says how many alerts were
+// queued. It reads the due timers, then fires each with its case's keys
+// (lua/fire.lua), in one atomic step a timer: a timer fired already, or
+// moved later since it was read, is left alone, so a crash between two
+// leaves the rest for the next pass and fires none twice.
+func (q *Queue) fire(ctx context.Context, now time.Time) (int, error) {
+	due, err := q.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: q.keys.of("timers"), ByScore: true, Start: "-inf", Stop: strconv.FormatInt(ms(now), 10), Count: fireBatch,
+	}).Result()
+	if err != nil {
+		return 0, fmt.Errorf("queue: clocks: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, timer := range due {
+		i := strings.LastIndexByte(timer, '|')
+		if i < 0 {
+			q.opts.Log.Error("queue: a timer that names no case is dropped", "timer", timer)
+			if err := q.rdb.ZRem(ctx, q.keys.of("timers"), timer).Err(); err != nil {
+				errs = append(errs, fmt.Errorf("queue: clocks: %w", err))
+			}
+			continue
+		}
+		fired, err := q.run(ctx, fireCall{Timer: timer, ID: bot.ConversationID(timer[i+1:]), Now: now}).Int()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("queue: clocks: %w", err))
+			continue
+		}
+		n += fired
+	}
+	return n, errors.Join(errs...)
+}
+
+// takeEvents applies the events the store logged and not yet taken, then
+// tells the log they were taken. Each is applied once: the script that
+// applies one also records its id as its conversation's position, so an
+// event the log returns again (Taken failed, or the process stopped
+// between applying and Taken) is passed over.
 func (q *Queue) takeEvents(ctx context.Context) error {
 	if q.opts.Events == nil {
 		return nil
 	}
 	for {
-		evs, err := q.opts.Events.Events(ctx, 100)
+		evs, err := q.opts.Events.Events(ctx, eventBatch)
 		if err != nil {
 			return fmt.Errorf("queue: events: %w", err)
 		}
 		if len(evs) == 0 {
 			return nil
 		}
+		// A failure stops the pass there: a conversation's later events
+		// must not be applied before the one that failed, which the log
+		// returns again.
+		done, failed := 0, error(nil)
 		for _, le := range evs {
-			if le.Err != nil {
-				q.opts.Log.Error("queue: an event could not be read and is passed over", "event", le.ID, "err", le.Err)
-				if err := q.eval(ctx, "skip", le.ID).Err(); err != nil {
-					return fmt.Errorf("queue: skip event: %w", err)
-				}
-				continue
+			if failed = q.take(ctx, le); failed != nil {
+				break
 			}
-			if err := q.apply(ctx, le.Event, le.ID); err != nil {
-				return err
+			done++
+		}
+		if done > 0 {
+			if err := q.opts.Events.Taken(ctx, evs[:done]); err != nil {
+				// They are applied, and passed over when returned again;
+				// this pass stops rather than read them again at once.
+				q.opts.Log.Warn("queue: events not marked taken; they will be passed over", "err", err)
+				return failed
 			}
 		}
-		if err := q.opts.Events.Taken(ctx, evs); err != nil {
-			q.opts.Log.Warn("queue: event log not trimmed", "err", err)
-		}
-		if len(evs) < 100 {
-			return nil
+		if failed != nil || len(evs) < eventBatch {
+			return failed
 		}
 	}
+}
+
+// take applies one logged event. One that cannot be read is passed over,
+// once.
+func (q *Queue) take(ctx context.Context, le bot.LoggedEvent) error {
+	if le.Err == nil {
+		return q.apply(ctx, le.Event, event{ID: le.ID})
+	}
+	q.opts.Log.Error("queue: an event could not be read and is passed over",
+		"case", ShortRef(le.Conversation), "event", le.ID, "err", le.Err)
+	if le.Conversation == "" {
+		return nil // no position to record: Taken drops it
+	}
+	if err := q.run(ctx, skipCall{ID: le.Conversation, Event: event{ID: le.ID}}).Err(); err != nil {
+		return fmt.Errorf("queue: skip event: %w", err)
+	}
+	return nil
 }
 
 // renew takes or renews the lease, and reports whether this process
 // holds it.
 func (q *Queue) renew(ctx context.Context) (bool, error) {
-	held, err := q.eval(ctx, "lease", q.owner, q.opts.Lease.Milliseconds()).Int()
+	held, err := q.run(ctx, leaseCall{Owner: q.owner, For: q.opts.Lease}).Int()
 	if err != nil {
 		return false, fmt.Errorf("queue: lease: %w", err)
 	}
@@ -161,7 +245,7 @@ type job struct {
 func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 	// Up to 1,000 at a time: enough that alerts further down are not
 	// kept waiting behind a channel's blocked posts.
-	ns, err := q.rdb.ZRange(ctx, q.opts.Prefix+"jobs", 0, 999).Result()
+	ns, err := q.rdb.ZRange(ctx, q.keys.of("jobs"), 0, 999).Result()
 	if err != nil {
 		return fmt.Errorf("queue: jobs: %w", err)
 	}
@@ -229,7 +313,7 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 		// Slack accepted but the queue did not record would be posted
 		// again by the next lease holder. ctx is checked between jobs.
 		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.opts.JobTimeout)
-		jctx = withJob(jctx, Job{Key: q.opts.Prefix + "job:" + j.n, Attempt: j.attempts})
+		jctx = withJob(jctx, Job{Key: q.keys.of("job:" + j.n), Attempt: j.attempts})
 		stop := q.hold(jctx, cancel)
 		ref, err := q.do(jctx, c, j)
 		stop()
@@ -263,19 +347,50 @@ func (q *Queue) jobs(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// storedJob is a job as the queue keeps it, in the job hash (key job),
+// JSON: lua/helpers.lua's enqueue writes it, lua/retry.lua counts its
+// attempts.
+type storedJob struct {
+	Kind     string `json:"k"`
+	Case     string `json:"c"`
+	Text     string `json:"t"` // sealed, base64; "" for none
+	Alert    string `json:"a"`
+	Officer  string `json:"o"`
+	Tenant   string `json:"w"` // "1": the text is the tenant's words
+	Officer2 string `json:"o2"`
+	Extra    string `json:"x"`
+	Tries    string `json:"tries,omitempty"` // failed attempts
+	At       string `json:"at,omitempty"`    // not before, ms
+}
+
+// job reads a job just before it is done, so that one dropped meanwhile
+// (the tenant asked for their words to be erased) is not done; nil when
+// it is gone.
 func (q *Queue) job(ctx context.Context, n string) (*job, error) {
-	m, err := q.rdb.HGetAll(ctx, q.opts.Prefix+"job:"+n).Result()
+	raw, err := q.rdb.HGet(ctx, q.keys.of("job"), n).Result()
+	if errors.Is(err, redis.Nil) {
+		// Listed with no job: a job number is never used again, so the
+		// listing can go.
+		q.rdb.ZRem(ctx, q.keys.of("jobs"), n)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("queue: job: %w", err)
 	}
-	if len(m) == 0 {
-		q.rdb.ZRem(ctx, q.opts.Prefix+"jobs", n)
+	var s storedJob
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		// Damaged: dropped, rather than allowed to stop every other job.
+		q.opts.Log.Error("queue: a job cannot be read; dropped", "job", n, "err", err)
+		if err := q.rdb.HDel(ctx, q.keys.of("job"), n).Err(); err != nil {
+			return nil, fmt.Errorf("queue: job: %w", err)
+		}
+		q.rdb.ZRem(ctx, q.keys.of("jobs"), n)
 		return nil, nil
 	}
-	j := &job{n: n, kind: JobKind(m["k"]), id: bot.ConversationID(m["c"]), alert: Alert(m["a"]),
-		line: Line{Officer: m["o"], Officer2: m["o2"], Tenant: m["w"] == "1"}, sealed: m["t"], extra: m["x"]}
-	j.attempts, _ = strconv.Atoi(m["n"])
-	j.at = fromMS(m["at"])
+	j := &job{n: n, kind: JobKind(s.Kind), id: bot.ConversationID(s.Case), alert: Alert(s.Alert),
+		line: Line{Officer: s.Officer, Officer2: s.Officer2, Tenant: s.Tenant == "1"}, sealed: s.Text, extra: s.Extra}
+	j.attempts, _ = strconv.Atoi(s.Tries)
+	j.at = fromMS(s.At)
 	return j, nil
 }
 
@@ -298,7 +413,11 @@ func (q *Queue) unseal(j *job) error {
 	if j.sealed == "" {
 		return nil
 	}
-	plain, err := q.sealer.Open([]byte(j.sealed), []byte(j.id))
+	sealed, err := base64.StdEncoding.DecodeString(j.sealed)
+	if err != nil {
+		return fmt.Errorf("%w: job %s: %w", errUnreadable, j.n, err)
+	}
+	plain, err := q.sealer.Open(sealed, []byte(j.id))
 	if err != nil {
 		return fmt.Errorf("%w: job %s: %w", errUnreadable, j.n, err)
 	}
@@ -323,7 +442,7 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 		}
 		return Ref{}, q.board.Alert(ctx, c, j.alert, d)
 	case JobRedact:
-		list, err := q.rdb.LRange(ctx, q.opts.Prefix+"tl:"+string(c.ID), 0, -1).Result()
+		list, err := q.rdb.LRange(ctx, q.keys.refsKey(c.ID), 0, -1).Result()
 		if err != nil {
 			return Ref{}, err
 		}
@@ -354,8 +473,9 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 }
 
 func (q *Queue) done(ctx context.Context, j *job, ref Ref) error {
-	err := q.eval(ctx, "done", j.n, string(j.id), ref.Channel, ref.TS, q.opts.TTL.Milliseconds(), string(j.kind),
-		max(q.opts.TTL, q.opts.LedgerTTL).Milliseconds()).Err()
+	err := q.run(ctx, doneCall{
+		Job: j.n, ID: j.id, Posted: ref, CardTTL: q.opts.TTL, Kind: j.kind, RefsTTL: max(q.opts.TTL, q.opts.LedgerTTL),
+	}).Err()
 	if err != nil {
 		return fmt.Errorf("queue: job done: %w", err)
 	}
@@ -377,16 +497,16 @@ func (q *Queue) failed(ctx context.Context, c *Case, j *job, now time.Time, caus
 		log.Error("queue: giving up a job")
 		return q.done(ctx, j, Ref{})
 	}
-	alert := ""
+	alert := Alert("")
 	if j.kind == JobCard && n == q.opts.MaxAttempts {
 		// Officers cannot see the case where they look.
-		alert = string(AlertNoCard)
+		alert = AlertNoCard
 		log.Error("queue: a card cannot be posted; the managers are told, and it is still tried")
 	} else {
 		log.Warn("queue: job failed; will retry", "wait", q.backoff(j.attempts))
 	}
 	// One script: the attempt is counted and the alert queued together.
-	err := q.eval(ctx, "retry", j.n, n, ms(now.Add(q.backoff(j.attempts))), string(j.id), alert).Err()
+	err := q.run(ctx, retryCall{Job: j.n, Tries: n, At: now.Add(q.backoff(j.attempts)), ID: j.id, Alert: alert}).Err()
 	if err != nil {
 		return fmt.Errorf("queue: job retry: %w", err)
 	}

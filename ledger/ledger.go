@@ -4,11 +4,23 @@
 // and nothing that could name a tenant. An entry holds no phone number, no
 // words the tenant wrote, no Slack ids and no time finer than the hour.
 //
-// Under the queue's key prefix (handoff's default is "sc:case:"):
+// The ledger's keys are the queue's, after its key prefix (handoff's
+// default is "sc:case:") and the queue's hash tag, {queue} (Base): on a
+// Redis Cluster the whole queue lives on one slot, so that the script
+// that opens a case writes its ledger entry in the same atomic step.
 //
-//	<prefix>ledger     sorted set of ledger ids, score = the hour the case
-//	                   opened (Unix ms, truncated to the hour, UTC)
-//	<prefix>led:<lid>  hash, one case, every field a string, any absent:
+//	<prefix>{queue}:ledger          sorted set of ledger ids, score = the
+//	                                hour the case opened (Unix ms,
+//	                                truncated to the hour, UTC)
+//	<prefix>{queue}:ledger:entries  hash, ledger id -> one case's entry:
+//	                                a JSON object of strings, any absent
+//	<prefix>{queue}:ledger:expiry   sorted set of ledger ids, score = when
+//	                                the entry expires (Unix ms, Redis's
+//	                                clock); an id not in it never expires
+//
+// An entry expires its time to live after it last changed, as a key with
+// a TTL would; the queue removes expired entries from all three keys, and
+// Read passes over one not yet removed. The fields of an entry:
 //
 //	hr    opened hour, Unix ms truncated to the hour
 //	ar    area id (telford_wrekin, shropshire, …, elsewhere), "" not given
@@ -29,10 +41,11 @@
 //
 // For example:
 //
-//	hr 1793732400000  ar shropshire  ch sms  lg en  pr 1  why answers
-//	rs complete  tcl 12  tco 95  dlm 240  dut "dash children_referral"
-//	dok dash  dlate children_referral  out "Contacted: safety plan agreed"
-//	disc yes
+//	{"hr": "1793732400000", "ar": "shropshire", "ch": "sms", "lg": "en",
+//	 "pr": "1", "why": "answers", "rs": "complete", "tcl": "12", "tco": "95",
+//	 "dlm": "240", "dut": "dash children_referral", "dok": "dash",
+//	 "dlate": "children_referral", "out": "Contacted: safety plan agreed",
+//	 "disc": "yes"}
 //
 // Read takes the entries of a period back; Write puts entries in that
 // layout, for tests and for the generated Fixture.
@@ -48,6 +61,28 @@ import (
 
 // DefaultPrefix is the officer queue's default key prefix (handoff.Options).
 const DefaultPrefix = "sc:case:"
+
+// Base is where the officer queue's keys begin under its prefix: the
+// prefix and the queue's hash tag. Every key of the queue, the ledger's
+// included, begins with it, so that a Redis Cluster keeps them on one
+// slot (the first {…} in a key names its slot).
+func Base(prefix string) string { return prefix + "{queue}:" }
+
+// Keys are the ledger's keys (see the package comment).
+type Keys struct {
+	// Index: ledger ids by the hour their case opened.
+	Index string
+	// Entries: ledger id -> entry, a JSON object of strings.
+	Entries string
+	// Expiry: ledger ids by when their entry expires.
+	Expiry string
+}
+
+// KeysFor returns the ledger's keys under the queue's prefix.
+func KeysFor(prefix string) Keys {
+	b := Base(prefix)
+	return Keys{Index: b + "ledger", Entries: b + "ledger:entries", Expiry: b + "ledger:expiry"}
+}
 
 // Priorities as the ledger records them in Entry.Priority.
 const (
@@ -151,8 +186,8 @@ func ids(s string) []string {
 }
 
 // fields is e in the ledger's layout, leaving out what is absent.
-func (e Entry) fields() map[string]any {
-	f := map[string]any{
+func (e Entry) fields() map[string]string {
+	f := map[string]string{
 		"hr": strconv.FormatInt(e.Hour.UTC().Truncate(time.Hour).UnixMilli(), 10),
 		"pr": strconv.Itoa(e.Priority),
 	}

@@ -39,14 +39,8 @@ func ledgerRedis(t *testing.T) (redis.UniversalClient, string) {
 	t.Helper()
 	rdb, prefix := storetest.Redis(t), storetest.Prefix(t)
 	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
+		for _, k := range storetest.Keys(t, rdb, prefix+"*") {
+			rdb.Del(context.Background(), k)
 		}
 	})
 	return rdb, prefix
@@ -85,8 +79,10 @@ func TestWriteRead(t *testing.T) {
 	assert.Equal(t, canonical(want), canonical(got))
 	assert.NotEmpty(t, want)
 
-	ttl := rdb.PTTL(ctx, prefix+"led:"+rdb.ZRange(ctx, prefix+"ledger", 0, 0).Val()[0]).Val()
-	assert.InDelta(t, time.Hour, ttl, float64(time.Minute), "each hash expires after the ttl given")
+	keys := ledger.KeysFor(prefix)
+	lid := rdb.ZRange(ctx, keys.Index, 0, 0).Val()[0]
+	expires := time.UnixMilli(int64(rdb.ZScore(ctx, keys.Expiry, lid).Val()))
+	assert.WithinDuration(t, rdb.Time(ctx).Val().Add(time.Hour), expires, time.Minute, "each entry expires after the ttl given")
 }
 
 func TestReadSkipsExpired(t *testing.T) {
@@ -95,8 +91,11 @@ func TestReadSkipsExpired(t *testing.T) {
 	ctx := context.Background()
 	fx := ledger.Fixture(7, qFrom, qTo, 20)
 	require.NoError(t, ledger.Write(ctx, rdb, prefix, fx, 0))
-	ids := rdb.ZRange(ctx, prefix+"ledger", 0, -1).Val()
-	require.NoError(t, rdb.Del(ctx, prefix+"led:"+ids[3], prefix+"led:"+ids[11]).Err())
+	keys := ledger.KeysFor(prefix)
+	ids := rdb.ZRange(ctx, keys.Index, 0, -1).Val()
+	// One entry removed, one expired and not yet removed.
+	require.NoError(t, rdb.HDel(ctx, keys.Entries, ids[3]).Err())
+	require.NoError(t, rdb.ZAdd(ctx, keys.Expiry, redis.Z{Score: float64(rdb.Time(ctx).Val().Add(-time.Second).UnixMilli()), Member: ids[11]}).Err())
 
 	got, err := ledger.Read(ctx, rdb, prefix, qFrom, qTo)
 	require.NoError(t, err)
@@ -108,8 +107,9 @@ func TestReadHourFromScore(t *testing.T) {
 	rdb, prefix := ledgerRedis(t)
 	ctx := context.Background()
 	hour := time.Date(2026, 11, 3, 19, 0, 0, 0, time.UTC)
-	rdb.ZAdd(ctx, prefix+"ledger", redis.Z{Score: float64(hour.UnixMilli()), Member: "a"})
-	rdb.HSet(ctx, prefix+"led:a", "ar", "wales", "pr", "2")
+	keys := ledger.KeysFor(prefix)
+	rdb.ZAdd(ctx, keys.Index, redis.Z{Score: float64(hour.UnixMilli()), Member: "a"})
+	rdb.HSet(ctx, keys.Entries, "a", `{"ar": "wales", "pr": "2"}`)
 	got, err := ledger.Read(ctx, rdb, prefix, qFrom, qTo)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
@@ -121,12 +121,18 @@ func TestReadMalformed(t *testing.T) {
 	rdb, prefix := ledgerRedis(t)
 	ctx := context.Background()
 	hour := time.Date(2026, 11, 3, 19, 0, 0, 0, time.UTC)
-	rdb.ZAdd(ctx, prefix+"ledger", redis.Z{Score: float64(hour.UnixMilli()), Member: "bad1"})
-	rdb.HSet(ctx, prefix+"led:bad1", "hr", fmt.Sprint(hour.UnixMilli()), "tco", "soon")
+	keys := ledger.KeysFor(prefix)
+	rdb.ZAdd(ctx, keys.Index, redis.Z{Score: float64(hour.UnixMilli()), Member: "bad1"})
+	rdb.HSet(ctx, keys.Entries, "bad1", fmt.Sprintf(`{"hr": "%d", "tco": "soon"}`, hour.UnixMilli()))
 	_, err := ledger.Read(ctx, rdb, prefix, qFrom, qTo)
 	require.ErrorIs(t, err, ledger.ErrMalformed)
 	assert.Contains(t, err.Error(), "ledger bad1:")
 	assert.Contains(t, err.Error(), `tco "soon"`)
+
+	rdb.HSet(ctx, keys.Entries, "bad1", `{"hr": 1793732400000}`)
+	_, err = ledger.Read(ctx, rdb, prefix, qFrom, qTo)
+	require.ErrorIs(t, err, ledger.ErrMalformed, "a number where a string belongs")
+	assert.Contains(t, err.Error(), "ledger bad1:")
 }
 
 func TestParse(t *testing.T) {

@@ -355,7 +355,7 @@ func nextStreamID(id string) (string, error) {
 // stream (named Options.EventLog), so that an upgrade loses none: written
 // before the upgrade, or by a process of the earlier version during a
 // rolling one. Entries at or before LegacyTaken's position had been taken
-// and are dropped without being returned.
+// and are dropped without being returned, and the position with them.
 func (s *Store) legacyEvents(ctx context.Context, n int) ([]bot.LoggedEvent, error) {
 	key := s.opts.EventLog
 	msgs, err := s.rdb.XRangeN(ctx, key, "-", "+", int64(n)).Result()
@@ -368,37 +368,28 @@ func (s *Store) legacyEvents(ctx context.Context, n int) ([]bot.LoggedEvent, err
 	if len(msgs) == 0 {
 		return nil, nil
 	}
-	var taken string
 	if s.opts.LegacyTaken != "" {
-		taken, err = s.rdb.Get(ctx, s.opts.LegacyTaken).Result()
+		// What the old queue had taken goes first, then its position.
+		taken, err := s.rdb.Get(ctx, s.opts.LegacyTaken).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return nil, fmt.Errorf("redisstore: events: %w", err)
+		}
+		if taken != "" {
+			if err := s.trimStream(ctx, key, taken); err != nil {
+				return nil, err
+			}
+			if err := s.rdb.Del(ctx, s.opts.LegacyTaken).Err(); err != nil {
+				return nil, fmt.Errorf("redisstore: events: %w", err)
+			}
+			if msgs, err = s.rdb.XRangeN(ctx, key, "-", "+", int64(n)).Result(); err != nil {
+				return nil, fmt.Errorf("redisstore: events: %w", err)
+			}
 		}
 	}
 	var out []bot.LoggedEvent
 	for _, m := range msgs {
-		if taken != "" && !streamIDAfter(m.ID, taken) {
-			if err := s.trimStream(ctx, key, m.ID); err != nil {
-				return nil, err
-			}
-			continue
-		}
 		s.marks.legacy(m.ID)
 		out = append(out, s.openEvent("", m, legacyEventAD))
 	}
 	return out, nil
-}
-
-// streamIDAfter reports whether stream id a comes after b.
-func streamIDAfter(a, b string) bool {
-	ams, aseq, _ := strings.Cut(a, "-")
-	bms, bseq, _ := strings.Cut(b, "-")
-	am, _ := strconv.ParseUint(ams, 10, 64)
-	bm, _ := strconv.ParseUint(bms, 10, 64)
-	if am != bm {
-		return am > bm
-	}
-	as, _ := strconv.ParseUint(aseq, 10, 64)
-	bs, _ := strconv.ParseUint(bseq, 10, 64)
-	return as > bs
 }

@@ -68,7 +68,7 @@ func build(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logg
 			s.redis.Close()
 			return nil, err
 		}
-		s.events = redisstore.New(s.redis, s.sealer, redisstore.Options{EventLog: "sc:events", LegacyTaken: "sc:evpos"})
+		s.events = redisstore.New(s.redis, s.sealer, redisstore.Options{EventLog: "sc:events", LegacyTaken: "sc:case:evpos"})
 		store = s.events
 		log.Info("store: redis")
 	}

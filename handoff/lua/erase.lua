@@ -1,0 +1,66 @@
+-- erase: the tenant asked for their words to be erased. The case stays
+-- for the officers, without the tenant's words: the thread lines that
+-- held them are redacted, and lines not yet posted are dropped. The
+-- ledger entry, which holds no words, stays.
+--
+-- KEYS[1]  case     c:<id>, the case
+-- KEYS[2]  duties   d:<id>, its duties
+-- KEYS[3]  refs     tl:<id>, the Slack messages that held their words
+-- KEYS[4]  pos      pos:<id>, the conversation's event position
+-- KEYS[5]  timers   the clocks
+-- KEYS[6]  jobs     the jobs, in order
+-- KEYS[7]  job      the jobs' fields
+-- KEYS[8]  seq      the last job number
+-- KEYS[9]  entries  the ledger's entries
+-- KEYS[10] expiry   the ledger's expiry
+--
+-- ARGV[1]  the case's id
+-- ARGV[2]  the event's id in the store's log ('' when delivered directly)
+-- ARGV[3]  how long to keep the event position (ms)
+-- ARGV[4]  the sealed summary with the answers removed and no address
+-- ARGV[5]  the sealed thread line saying so
+-- ARGV[6]  1 when cases are exported, else 0
+-- ARGV[7]  now, in seconds: an expired case's export version
+--
+-- Returns 1; for an expired case 2 when its messages or record are
+-- erased all the same, else 0; 'seen' for an event applied already.
+bind('case', 'duties', 'refs', 'pos', 'timers', 'jobs', 'job', 'seq', 'entries', 'expiry')
+if seen(ARGV[2], ARGV[3]) then return 'seen' end
+
+local id = ARGV[1]
+local c = key('case')
+if redis.call('EXISTS', c) == 0 then
+  -- The case has expired, but Slack keeps its messages, and the housing
+  -- system its record: both are erased all the same. The export's
+  -- version is the time, above any the case had.
+  local n = 0
+  if redis.call('EXISTS', key('refs')) == 1 then
+    enqueue('redact', id)
+    n = 2
+  end
+  if ARGV[6] == '1' then
+    enqueue('export', id, '', '', '', '', '', 'erased|' .. ARGV[7])
+    n = 2
+  end
+  return n
+end
+-- Nobody is to be chased to contact a tenant who asked to be erased.
+unschedule(id)
+unscheduleDuties(id)
+for _, n in ipairs(redis.call('ZRANGE', key('jobs'), 0, -1)) do
+  local raw = redis.call('HGET', key('job'), n)
+  if raw then
+    local j = cjson.decode(raw)
+    if j.c == id and j.w == '1' then
+      redis.call('HDEL', key('job'), n)
+      redis.call('ZREM', key('jobs'), n)
+    end
+  end
+end
+redis.call('HSET', c, 'sec', ARGV[4], 'ex', 1, 'er', 1)
+ledger(c, 'left', 1)
+enqueue('redact', id)
+enqueue('update', id)
+enqueue('thread', id, ARGV[5], '')
+export(c, id, 'erased')
+return 1

@@ -1,0 +1,24 @@
+-- retry: a job's attempt failed. The attempt is counted, the next is set,
+-- and an alert to raise with it (a card that cannot be posted) is queued
+-- in the same step.
+--
+-- KEYS[1]  jobs     the jobs, in order
+-- KEYS[2]  job      the jobs' fields
+-- KEYS[3]  seq      the last job number
+--
+-- ARGV[1]  the job's number
+-- ARGV[2]  the attempts made
+-- ARGV[3]  not before (ms)
+-- ARGV[4]  the case's id
+-- ARGV[5]  the alert to raise, or '' for none
+--
+-- Returns 1, or 0 when the job is gone.
+bind('jobs', 'job', 'seq')
+
+local raw = redis.call('HGET', key('job'), ARGV[1])
+if not raw then return 0 end
+local j = cjson.decode(raw)
+j.tries, j.at = ARGV[2], ARGV[3]
+redis.call('HSET', key('job'), ARGV[1], cjson.encode(j))
+if ARGV[5] ~= '' then enqueue('alert', ARGV[4], '', ARGV[5]) end
+return 1
