@@ -192,11 +192,19 @@ func (o *Outbox) Enqueue(ctx context.Context, m OutMessage) error {
 	return nil
 }
 
-// Run sends due messages until ctx ends.
+// Run sends due messages until ctx ends. It also moves texts the
+// previous version of the outbox left waiting (outbox_legacy.go).
 func (o *Outbox) Run(ctx context.Context) error {
 	t := time.NewTicker(o.opts.Poll)
 	defer t.Stop()
+	var adopted time.Time
 	for {
+		if time.Since(adopted) >= adoptEvery {
+			if _, err := o.adoptPrevious(ctx); err != nil && ctx.Err() == nil {
+				o.opts.Log.Error("outbox", "err", err)
+			}
+			adopted = time.Now()
+		}
 		for {
 			did, err := o.SendNext(ctx)
 			if err != nil {
@@ -384,6 +392,9 @@ func (o *Outbox) RecordStatus(ctx context.Context, sid, status string) error {
 	prev, conv, ok, err := o.store.status(ctx, statusCall{
 		SID: sid, Status: status, Now: o.opts.Now(), DeadTTL: o.opts.DeadTTL, DeadMax: o.opts.DeadMax,
 	})
+	if err == nil && !ok {
+		prev, conv, ok, err = o.previousStatus(ctx, sid, status)
+	}
 	if err != nil {
 		return fmt.Errorf("outbox: status: %w", err)
 	}
