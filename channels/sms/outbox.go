@@ -51,10 +51,14 @@ const (
 	StateDropped   = "dropped" // removed by a person (safecontact jobs drop)
 )
 
+// DefaultOutboxPrefix begins the outbox's keys unless OutboxOptions.Prefix
+// says otherwise.
+const DefaultOutboxPrefix = "sc:out:"
+
 // OutboxOptions tune the outbox. The zero value is usable.
 type OutboxOptions struct {
 	// Prefix begins every key, before the outbox's hash tag; default
-	// "sc:out:" (keys "sc:out:{outbox}:…", see outboxKeys).
+	// DefaultOutboxPrefix (keys "sc:out:{outbox}:…", see outboxKeys).
 	Prefix      string
 	Lease       time.Duration // how long a claimed message is a worker's; default 30s
 	MaxAttempts int           // default 12
@@ -123,7 +127,7 @@ type Outbox struct {
 // jobs need neither sender nor gate; sending (Run, SendNext) needs both.
 func NewOutbox(rdb redis.UniversalClient, sealer *seal.Sealer, sender Sender, gate Gate, opts OutboxOptions) *Outbox {
 	if opts.Prefix == "" {
-		opts.Prefix = "sc:out:"
+		opts.Prefix = DefaultOutboxPrefix
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
