@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
@@ -63,7 +64,8 @@ func jobsEnv(k string) string {
 
 // `safecontact jobs` lists a text given up and one waiting by case,
 // state and error, never the tenant's number or the words; retry sends
-// the dead one once; drop removes the waiting one.
+// the dead one once; drop removes the waiting one; the gauge counts the
+// dead.
 func TestJobsCommand(t *testing.T) {
 	rdb, prefix := storetest.Redis(t), storetest.Prefix(t)
 	ctx := context.Background()
@@ -113,6 +115,11 @@ func TestJobsCommand(t *testing.T) {
 	}
 	deadID, waitingID := id(out, dead), id(out, waiting)
 
+	m := newMetrics(slog.New(slog.DiscardHandler))
+	m.queueEvery = 0
+	m.watchJobs(slog.New(slog.DiscardHandler), outboxJobs{o})
+	assert.Regexp(t, `(?m)^safecontact_jobs_dead\{kind="text"\} 1$`, scrape(t, m))
+
 	_, err = jobs("retry", waitingID)
 	assert.ErrorContains(t, err, "not dead", "a waiting text is not retried")
 	_, err = jobs("retry", deadID[:4])
@@ -123,6 +130,7 @@ func TestJobsCommand(t *testing.T) {
 	assert.Equal(t, "Put text job "+deadID+" (case "+dead+") back: serve tries it again, behind any queued since for the case, with its attempts counted afresh.\n", out)
 	_, err = jobs("retry", deadID)
 	assert.ErrorContains(t, err, "is queued, not dead", "retried once")
+	assert.Regexp(t, `(?m)^safecontact_jobs_dead\{kind="text"\} 0$`, scrape(t, m))
 	did, err := o.SendNext(ctx)
 	require.NoError(t, err)
 	require.True(t, did)
