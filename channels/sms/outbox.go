@@ -41,28 +41,6 @@ type Sender interface {
 	Find(ctx context.Context, to, body string, since time.Time) (sid string, err error)
 }
 
-// SendError classifies a failed send.
-type SendError struct {
-	// Retry: the text was not accepted and may be tried again (network
-	// failure before the request was written, 5xx, 429).
-	Retry bool
-	// After is how long the provider asked to wait (Retry-After).
-	After time.Duration
-	// Ambiguous: the request was written but no answer came, so the text
-	// may or may not have been accepted. It is looked up (Find) before
-	// any further attempt.
-	Ambiguous bool
-	// OptedOut: the number texted STOP to the carrier or to Twilio, and
-	// no text reaches it until it texts START (Twilio error 21610).
-	OptedOut bool
-	// Code is Twilio's error code, when it gave one.
-	Code int
-	Err  error
-}
-
-func (e *SendError) Error() string { return e.Err.Error() }
-func (e *SendError) Unwrap() error { return e.Err }
-
 // Message states, as Status reports them.
 const (
 	StateQueued    = "queued"
@@ -70,11 +48,18 @@ const (
 	StateSent      = "sent"    // Twilio accepted it; see the delivery status
 	StateFailed    = "failed"  // refused for good, or out of attempts
 	StateCancelled = "cancelled"
+	StateDropped   = "dropped" // removed by a person (safecontact jobs drop)
 )
+
+// DefaultOutboxPrefix begins the outbox's keys unless OutboxOptions.Prefix
+// says otherwise.
+const DefaultOutboxPrefix = "sc:out:"
 
 // OutboxOptions tune the outbox. The zero value is usable.
 type OutboxOptions struct {
-	Prefix      string        // key prefix; default "sc:out:"
+	// Prefix begins every key, before the outbox's hash tag; default
+	// DefaultOutboxPrefix (keys "sc:out:{outbox}:…", see outboxKeys).
+	Prefix      string
 	Lease       time.Duration // how long a claimed message is a worker's; default 30s
 	MaxAttempts int           // default 12
 	// BaseBackoff is the first retry's delay; the next are 5 and 30 times
@@ -86,9 +71,15 @@ type OutboxOptions struct {
 	// told it has not gone yet (Late); default 60s.
 	LateAfter time.Duration
 	TTL       time.Duration // how long a message and its status are kept; default 7 days
-	Poll      time.Duration // how often Run looks for due messages; default 250ms
-	Now       func() time.Time
-	Log       *slog.Logger
+	// DeadTTL is how long a text given up stays on the dead list (and its
+	// sealed message with it) for a person to retry or drop; default 7
+	// days. DeadMax is how many the list keeps at most, the oldest going
+	// first; default 1,000.
+	DeadTTL time.Duration
+	DeadMax int
+	Poll    time.Duration // how often Run looks for due messages; default 250ms
+	Now     func() time.Time
+	Log     *slog.Logger
 	// Undelivered is told when a message is given up: refused for good,
 	// out of attempts, or to a tenant who opted out (optedOut, and then
 	// every message queued for them is cancelled). The officer who wrote
@@ -104,7 +95,8 @@ type OutboxOptions struct {
 }
 
 // Outbox is a durable queue of outbound texts in Redis. Several processes
-// may run workers on one Redis. It guarantees:
+// may run workers on one Redis, a single server or a cluster. It
+// guarantees:
 //
 //   - durable: a queued message survives restarts; one whose worker died
 //     is taken up by another once the lease ends;
@@ -115,26 +107,27 @@ type OutboxOptions struct {
 //     queued; a failing one holds back the ones after it until it is sent
 //     or given up;
 //   - gated: nothing is sent to a conversation the Gate refuses (the
-//     tenant exited): its queued messages are cancelled.
+//     tenant exited): its queued messages are cancelled;
+//   - seen: a message given up (refused for good, out of attempts) is
+//     told to Undelivered and kept on a dead list, where a person can
+//     send it again or drop it (Jobs, RetryDead, Drop).
 //
-// Numbers and bodies are sealed at rest; keys hold no number.
+// Numbers and bodies are sealed at rest; keys hold no number. All its
+// keys share one hash tag (outboxKeys says why), and each step is one Lua
+// script declaring every key it touches (outbox_*.lua).
 type Outbox struct {
-	rdb    redis.UniversalClient
+	store  outboxStore
 	sealer *seal.Sealer
 	sender Sender
 	gate   Gate
 	opts   OutboxOptions
 }
 
-//go:embed outbox.lua
-var outboxSource string
-
-var outboxScript = redis.NewScript(outboxSource)
-
-// NewOutbox returns an outbox on rdb.
+// NewOutbox returns an outbox on rdb. Listing, retrying and dropping
+// jobs need neither sender nor gate; sending (Run, SendNext) needs both.
 func NewOutbox(rdb redis.UniversalClient, sealer *seal.Sealer, sender Sender, gate Gate, opts OutboxOptions) *Outbox {
 	if opts.Prefix == "" {
-		opts.Prefix = "sc:out:"
+		opts.Prefix = DefaultOutboxPrefix
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
@@ -154,6 +147,12 @@ func NewOutbox(rdb redis.UniversalClient, sealer *seal.Sealer, sender Sender, ga
 	if opts.TTL <= 0 {
 		opts.TTL = 7 * 24 * time.Hour
 	}
+	if opts.DeadTTL <= 0 {
+		opts.DeadTTL = 7 * 24 * time.Hour
+	}
+	if opts.DeadMax <= 0 {
+		opts.DeadMax = 1000
+	}
 	if opts.Poll <= 0 {
 		opts.Poll = 250 * time.Millisecond
 	}
@@ -163,7 +162,7 @@ func NewOutbox(rdb redis.UniversalClient, sealer *seal.Sealer, sender Sender, ga
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Outbox{rdb: rdb, sealer: sealer, sender: sender, gate: gate, opts: opts}
+	return &Outbox{store: outboxStore{rdb: rdb, keys: newOutboxKeys(opts.Prefix)}, sealer: sealer, sender: sender, gate: gate, opts: opts}
 }
 
 type payload struct {
@@ -177,41 +176,39 @@ func messageID(key string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func (o *Outbox) msgKey(id string) string { return o.opts.Prefix + "msg:" + id }
-func (o *Outbox) convKey(c bot.ConversationID) string {
-	return o.opts.Prefix + "conv:{" + string(c) + "}"
-}
-func (o *Outbox) readyKey() string         { return o.opts.Prefix + "ready" }
-func (o *Outbox) sidKey(sid string) string { return o.opts.Prefix + "sid:" + sid }
-func (o *Outbox) ms(t time.Time) int64     { return t.UnixMilli() }
-func (o *Outbox) run(ctx context.Context, keys []string, args ...any) *redis.Cmd {
-	return outboxScript.Run(ctx, o.rdb, keys, args...)
-}
-
 // Enqueue queues a message. A key queued before is not queued again.
 func (o *Outbox) Enqueue(ctx context.Context, m OutMessage) error {
 	if m.Key == "" || m.Conversation == "" || m.To == "" || m.Body == "" {
 		return errors.New("outbox: a message needs a key, a conversation, a number and a body")
 	}
 	id := messageID(m.Key)
-	plain, err := json.Marshal(payload{To: m.To, Body: m.Body, Queued: o.opts.Now()})
+	now := o.opts.Now()
+	plain, err := json.Marshal(payload{To: m.To, Body: m.Body, Queued: now})
 	if err != nil {
 		return err
 	}
-	sealed := o.sealer.Seal(plain, []byte(id))
-	err = o.run(ctx, []string{o.msgKey(id), o.convKey(m.Conversation), o.readyKey()},
-		"enqueue", string(m.Conversation), sealed, o.ms(o.opts.Now()), o.opts.TTL.Milliseconds(), id).Err()
+	err = o.store.enqueue(ctx, enqueueCall{
+		Conv: m.Conversation, ID: id, Sealed: o.sealer.Seal(plain, []byte(id)), Now: now, TTL: o.opts.TTL,
+	})
 	if err != nil {
 		return fmt.Errorf("outbox: enqueue: %w", err)
 	}
 	return nil
 }
 
-// Run sends due messages until ctx ends.
+// Run sends due messages until ctx ends. It also moves texts the
+// previous version of the outbox left waiting (outbox_legacy.go).
 func (o *Outbox) Run(ctx context.Context) error {
 	t := time.NewTicker(o.opts.Poll)
 	defer t.Stop()
+	var adopted time.Time
 	for {
+		if time.Since(adopted) >= adoptEvery {
+			if _, err := o.adoptPrevious(ctx); err != nil && ctx.Err() == nil {
+				o.opts.Log.Error("outbox", "err", err)
+			}
+			adopted = time.Now()
+		}
 		for {
 			did, err := o.SendNext(ctx)
 			if err != nil {
@@ -232,91 +229,135 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 }
 
+// attempt is one claimed text being tried.
+type attempt struct {
+	*claimed
+	p   payload
+	now time.Time
+	log *slog.Logger
+}
+
 // SendNext makes one attempt at the first due message, if any, and reports
 // whether there was one.
 func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 	now := o.opts.Now()
-	res, err := o.run(ctx, []string{o.readyKey()}, "claim", o.ms(now), o.opts.Lease.Milliseconds(), o.opts.Prefix).Slice()
-	if errors.Is(err, redis.Nil) {
-		return false, nil
-	}
+	c, due, err := o.store.claim(ctx, now, o.opts.Lease)
 	if err != nil {
-		return false, fmt.Errorf("outbox: claim: %w", err)
+		return due, fmt.Errorf("outbox: claim: %w", err)
 	}
-	conv := bot.ConversationID(res[0].(string))
-	id, state, sealed := res[1].(string), res[2].(string), res[3].(string)
-	attempts := int(res[4].(int64))
-	log := o.opts.Log.With("conversation", conv, "message", id[:8])
+	if c == nil {
+		return due, nil
+	}
+	a := &attempt{claimed: c, now: now, log: o.opts.Log.With("conversation", c.Conv, "message", c.ID[:8])}
 
-	ok, err := o.gate(ctx, conv)
+	ok, err := o.gate(ctx, c.Conv)
 	if err != nil {
-		return true, o.retry(ctx, conv, id, state, now.Add(o.opts.BaseBackoff), fmt.Errorf("outbox: gate: %w", err))
+		_, rerr := o.store.retry(ctx, retryCall{Claim: c, At: now.Add(o.opts.BaseBackoff), State: c.State, Err: errClass{Class: classGate}})
+		return true, errors.Join(fmt.Errorf("outbox: gate: %w", err), rerr)
 	}
 	if !ok {
-		n, err := o.cancel(ctx, conv)
-		log.Info("outbox: conversation ended; queued messages cancelled", "cancelled", n)
+		n, err := o.store.cancel(ctx, c.Conv, now)
+		a.log.Info("outbox: conversation ended; queued messages cancelled", "cancelled", n)
 		return true, err
 	}
-	plain, err := o.sealer.Open([]byte(sealed), []byte(id))
-	if err != nil {
-		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+	plain, err := o.sealer.Open([]byte(c.Sealed), []byte(c.ID))
+	if err == nil {
+		err = json.Unmarshal(plain, &a.p)
 	}
-	var p payload
-	if err := json.Unmarshal(plain, &p); err != nil {
-		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+	if err != nil {
+		a.log.Error("outbox: a queued text cannot be read back; giving up", "err", err)
+		return true, o.giveUp(ctx, a, errClass{Class: classUnreadable}, c.State == StateSending,
+			"safecontact could not read it back (has SAFECONTACT_KEY changed?)")
 	}
 
-	if state == StateSending {
+	if c.State == StateSending {
 		// The last attempt ended without an answer: it may have gone.
-		sid, err := o.sender.Find(ctx, p.To, p.Body, p.Queued.Add(-time.Minute))
+		sid, err := o.sender.Find(ctx, a.p.To, a.p.Body, a.p.Queued.Add(-time.Minute))
 		if err != nil {
-			o.late(ctx, conv, id, p, now, "Twilio could not be asked whether it went")
-			return true, o.retry(ctx, conv, id, StateSending, now.Add(o.backoff(attempts)), fmt.Errorf("outbox: lookup: %w", err))
+			ec := errClass{Class: classLookup}
+			var se *SendError
+			if errors.As(err, &se) {
+				ec.Code = se.Code
+			}
+			if c.Attempts >= o.opts.MaxAttempts {
+				a.log.Error("outbox: giving up; Twilio could not be asked whether an earlier attempt went", "attempts", c.Attempts, "err", err)
+				return true, o.giveUp(ctx, a, ec, true,
+					fmt.Sprintf("Twilio could not be asked whether it went, after %d attempts; it may have gone", c.Attempts))
+			}
+			rerr := o.retry(ctx, a, retryCall{At: now.Add(o.backoff(c.Attempts)), State: StateSending, Err: ec},
+				"Twilio could not be asked whether it went")
+			return true, errors.Join(fmt.Errorf("outbox: lookup: %w", err), rerr)
 		}
 		if sid != "" {
-			log.Info("outbox: an earlier attempt had been sent; not sending again")
-			return true, o.sent(ctx, conv, id, sid, now)
+			a.log.Info("outbox: an earlier attempt had been sent; not sending again")
+			return true, o.store.sent(ctx, sentCall{Claim: c, SID: sid, Now: now, TTL: o.opts.TTL})
 		}
 	}
-	sid, err := o.sender.Send(ctx, p.To, p.Body)
+	sid, err := o.sender.Send(ctx, a.p.To, a.p.Body)
 	if err == nil {
-		return true, o.sent(ctx, conv, id, sid, now)
+		return true, o.store.sent(ctx, sentCall{Claim: c, SID: sid, Now: now, TTL: o.opts.TTL})
 	}
 	var se *SendError
 	if !errors.As(err, &se) {
 		se = &SendError{Retry: true, Err: err}
 	}
+	ec := classOf(se)
 	switch {
 	case se.OptedOut:
-		log.Warn("outbox: the tenant has opted out of texts; their queued messages are cancelled")
-		_, cerr := o.cancel(ctx, conv)
-		err := errors.Join(o.finish(ctx, conv, id, StateFailed, "", now), cerr)
-		o.undelivered(ctx, conv, true, "the tenant has opted out of texts (they texted STOP); nothing reaches them until they text START")
+		a.log.Warn("outbox: the tenant has opted out of texts; their queued messages are cancelled")
+		// Not on the dead list: nothing may be sent to them until they
+		// text START, and a person must not be offered to try.
+		err := o.store.fail(ctx, failCall{Claim: c, Now: now, Err: ec, DeadTTL: o.opts.DeadTTL, DeadMax: o.opts.DeadMax})
+		if err != nil {
+			return true, err
+		}
+		_, err = o.store.cancel(ctx, c.Conv, now)
+		o.undelivered(ctx, c.Conv, true, "the tenant has opted out of texts (they texted STOP); nothing reaches them until they text START")
 		return true, err
-	case attempts >= o.opts.MaxAttempts:
-		log.Error("outbox: giving up", "attempts", attempts, "err", err)
-		o.undelivered(ctx, conv, false, fmt.Sprintf("Twilio did not take it after %d attempts", attempts))
-		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+	case c.Attempts >= o.opts.MaxAttempts:
+		a.log.Error("outbox: giving up", "attempts", c.Attempts, "err", err)
+		return true, o.giveUp(ctx, a, ec, se.Ambiguous, fmt.Sprintf("Twilio did not take it after %d attempts", c.Attempts))
 	case se.Ambiguous:
-		log.Warn("outbox: no answer to a send; will look it up before trying again", "err", err)
-		o.late(ctx, conv, id, p, now, "Twilio did not answer")
-		return true, o.retry(ctx, conv, id, StateSending, now.Add(max(se.After, o.backoff(attempts))), nil)
+		a.log.Warn("outbox: no answer to a send; will look it up before trying again", "err", err)
+		return true, o.retry(ctx, a, retryCall{At: now.Add(max(se.After, o.backoff(c.Attempts))), State: StateSending, Err: ec},
+			"Twilio did not answer")
 	case se.Retry:
-		log.Warn("outbox: send failed; will retry", "attempt", attempts, "err", err)
-		o.late(ctx, conv, id, p, now, retryReason(se))
-		return true, o.retry(ctx, conv, id, StateQueued, now.Add(max(se.After, o.backoff(attempts))), nil)
+		a.log.Warn("outbox: send failed; will retry", "attempt", c.Attempts, "err", err)
+		return true, o.retry(ctx, a, retryCall{At: now.Add(max(se.After, o.backoff(c.Attempts))), State: StateQueued, Err: ec},
+			retryReason(se))
 	default:
-		log.Error("outbox: refused", "err", err)
+		a.log.Error("outbox: refused", "err", err)
 		// Twilio's message may quote the number: only its code is passed on.
-		o.undelivered(ctx, conv, false, fmt.Sprintf("Twilio refused it (error %d)", se.Code))
-		return true, o.finish(ctx, conv, id, StateFailed, "", now)
+		return true, o.giveUp(ctx, a, ec, false, fmt.Sprintf("Twilio refused it (error %d)", se.Code))
 	}
 }
 
-// cancel drops every message queued for the conversation and says how
-// many.
-func (o *Outbox) cancel(ctx context.Context, conv bot.ConversationID) (int, error) {
-	return o.run(ctx, []string{o.convKey(conv), o.readyKey()}, "cancel", string(conv), o.opts.Prefix).Int()
+// giveUp puts the attempt's text on the dead list and tells Undelivered
+// why, once the list has it.
+func (o *Outbox) giveUp(ctx context.Context, a *attempt, ec errClass, uncertain bool, reason string) error {
+	err := o.store.fail(ctx, failCall{
+		Claim: a.claimed, Now: a.now, Err: ec, Uncertain: uncertain, Dead: true, DeadTTL: o.opts.DeadTTL, DeadMax: o.opts.DeadMax,
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: give up: %w", err)
+	}
+	o.undelivered(ctx, a.Conv, false, reason)
+	return nil
+}
+
+// retry schedules the attempt's text again, and tells Late, once per
+// message, when it was queued LateAfter ago or more.
+func (o *Outbox) retry(ctx context.Context, a *attempt, rc retryCall, lateReason string) error {
+	rc.Claim = a.claimed
+	rc.Late = o.opts.Late != nil && a.now.Sub(a.p.Queued) >= o.opts.LateAfter
+	marked, err := o.store.retry(ctx, rc)
+	if err != nil {
+		return fmt.Errorf("outbox: retry: %w", err)
+	}
+	if marked {
+		o.opts.Late(ctx, a.Conv, lateReason)
+	}
+	return nil
 }
 
 func (o *Outbox) undelivered(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string) {
@@ -346,81 +387,38 @@ func (o *Outbox) backoff(n int) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }
 
-// late tells Late, once per message, that a text queued LateAfter ago
-// has still not gone.
-func (o *Outbox) late(ctx context.Context, conv bot.ConversationID, id string, p payload, now time.Time, reason string) {
-	if o.opts.Late == nil || now.Sub(p.Queued) < o.opts.LateAfter {
-		return
-	}
-	first, err := o.rdb.HSetNX(ctx, o.msgKey(id), "late", 1).Result()
-	if err != nil || !first {
-		return
-	}
-	o.opts.Late(ctx, conv, reason)
-}
-
-// retryReason says why a send is being retried, for the officer: Twilio's
-// error code, never its message (which may quote the number).
-func retryReason(se *SendError) string {
-	if se.Code != 0 {
-		return fmt.Sprintf("Twilio error %d", se.Code)
-	}
-	return "Twilio could not be reached"
-}
-
-func (o *Outbox) sent(ctx context.Context, conv bot.ConversationID, id, sid string, now time.Time) error {
-	if err := o.rdb.Set(ctx, o.sidKey(sid), id, o.opts.TTL).Err(); err != nil {
-		return err
-	}
-	return o.finish(ctx, conv, id, StateSent, sid, now)
-}
-
-func (o *Outbox) finish(ctx context.Context, conv bot.ConversationID, id, state, sid string, now time.Time) error {
-	return o.run(ctx, []string{o.msgKey(id), o.convKey(conv), o.readyKey()},
-		"finish", string(conv), id, state, sid, o.ms(now)).Err()
-}
-
-func (o *Outbox) retry(ctx context.Context, conv bot.ConversationID, id, state string, at time.Time, cause error) error {
-	err := o.run(ctx, []string{o.msgKey(id), o.readyKey()}, "retry", string(conv), o.ms(at), state).Err()
-	return errors.Join(cause, err)
-}
-
 // RecordStatus records a delivery status from Twilio's status callback.
 // An unknown SID is ignored: the message may have expired. A text Twilio
 // accepted but could not deliver (undelivered, failed) is reported to
-// Undelivered: the officer saw it go. A delivered one is reported to
-// Delivered, once.
+// Undelivered, once: the officer saw it go. A delivered one is reported
+// to Delivered, once.
 func (o *Outbox) RecordStatus(ctx context.Context, sid, status string) error {
-	id, err := o.rdb.Get(ctx, o.sidKey(sid)).Result()
-	if errors.Is(err, redis.Nil) {
+	prev, conv, ok, err := o.store.status(ctx, statusCall{
+		SID: sid, Status: status, Now: o.opts.Now(), DeadTTL: o.opts.DeadTTL, DeadMax: o.opts.DeadMax,
+	})
+	if err == nil && !ok {
+		prev, conv, ok, err = o.previousStatus(ctx, sid, status)
+	}
+	if err != nil {
+		return fmt.Errorf("outbox: status: %w", err)
+	}
+	if !ok || prev == status {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	// The previous status tells a repeated callback from a new one, so the
-	// officer is told once.
-	v, err := o.rdb.HMGet(ctx, o.msgKey(id), "st", "c").Result()
-	if err != nil {
-		return err
-	}
-	prev, _ := v[0].(string)
-	conv, _ := v[1].(string)
-	if err := o.rdb.HSet(ctx, o.msgKey(id), "st", status).Err(); err != nil {
-		return err
-	}
-	if (status == "undelivered" || status == "failed") && prev != status {
-		o.undelivered(ctx, bot.ConversationID(conv), false, "the phone network did not deliver it (Twilio status "+status+")")
-	}
-	if status == "delivered" && prev != status && o.opts.Delivered != nil {
-		o.opts.Delivered(ctx, bot.ConversationID(conv))
+	switch status {
+	case "undelivered", "failed":
+		o.undelivered(ctx, conv, false, "the phone network did not deliver it (Twilio status "+status+")")
+	case "delivered":
+		if o.opts.Delivered != nil {
+			o.opts.Delivered(ctx, conv)
+		}
 	}
 	return nil
 }
 
 // Status returns a message's state and its last delivery status.
 func (o *Outbox) Status(ctx context.Context, key string) (state, delivery string, err error) {
-	v, err := o.rdb.HMGet(ctx, o.msgKey(messageID(key)), "s", "st").Result()
+	v, err := o.store.rdb.HMGet(ctx, o.store.keys.msg(messageID(key)), "s", "st").Result()
 	if err != nil {
 		return "", "", err
 	}

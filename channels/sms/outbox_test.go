@@ -351,8 +351,7 @@ func TestOutboxKeepsNothingInClear(t *testing.T) {
 	o := r.process(5 * time.Second)
 	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "k", Conversation: "conv-a", To: tenant, Body: "The locksmith comes Tuesday"}))
 	rdb := storetest.Redis(t)
-	keys, err := rdb.Keys(ctx, r.prefix+"*").Result()
-	require.NoError(t, err)
+	keys := storetest.Keys(t, rdb, r.prefix+"*")
 	require.NotEmpty(t, keys)
 	for _, k := range keys {
 		var dump string

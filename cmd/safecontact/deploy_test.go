@@ -60,8 +60,8 @@ var deployAnyValue = map[string]bool{
 }
 
 // deployExposedMetrics builds the metrics as serve does and makes every
-// series appear: the queue's gauges (which need Redis) through the
-// collector itself, primed with empty figures; a card of each priority,
+// series appear: the queue's gauges and the dead jobs (which need Redis)
+// through the collectors themselves, primed with empty figures; a card of each priority,
 // an alert of each kind and an undelivered text of each kind through the
 // functions the service calls; and a request to the SMS and web chat
 // routes through the routes serve answers, so their route labels are the
@@ -73,6 +73,8 @@ func deployExposedMetrics(t *testing.T) deployExposed {
 	m := newMetrics(log)
 	qc := &queueCollector{log: log, every: time.Hour, read: true, up: true, at: time.Now()}
 	m.reg.MustRegister(qc)
+	m.reg.MustRegister(&jobsCollector{sources: []jobSource{outboxJobs{}}, log: log, every: time.Hour,
+		last: map[string]int64{outboxJobs{}.Kind(): 0}, at: time.Now()})
 	for p := bot.Standard; p <= bot.Urgent; p++ {
 		m.posted(handoff.JobCard, &handoff.Case{Priority: p}, "")
 	}
@@ -291,12 +293,12 @@ func TestDeployAlertsUseRealMetrics(t *testing.T) {
 		t.Fatal("deploy/monitoring/alerts.yaml: no rules")
 	}
 	// The queue's health, its urgent cases, a missed contact deadline,
-	// Slack's backlog, the SMS webhook's latency, undelivered texts and
-	// errors.
+	// Slack's backlog, the SMS webhook's latency, undelivered texts, jobs
+	// given up and errors.
 	for _, want := range []string{
 		"safecontact_queue_up", "safecontact_cases_open", "safecontact_cases_contact_due_timestamp_seconds",
 		"safecontact_board_jobs_waiting", "safecontact_http_request_duration_seconds",
-		"safecontact_texts_undelivered_total", "safecontact_http_requests_total",
+		"safecontact_texts_undelivered_total", "safecontact_jobs_dead", "safecontact_http_requests_total",
 	} {
 		if !used[want] {
 			t.Errorf("deploy/monitoring/alerts.yaml: no rule watches %s", want)

@@ -90,6 +90,12 @@ func (m *metrics) watchQueue(queue *handoff.Queue, log *slog.Logger) {
 	m.reg.MustRegister(&queueCollector{queue: queue, log: log, every: m.queueEvery})
 }
 
+// watchJobs adds safecontact_jobs_dead{kind}, the jobs given up that a
+// person should retry or drop, read at each scrape.
+func (m *metrics) watchJobs(log *slog.Logger, sources ...jobSource) {
+	m.reg.MustRegister(&jobsCollector{sources: sources, log: log, every: m.queueEvery})
+}
+
 // posted counts what the queue's worker posted (handoff.Options.Posted).
 func (m *metrics) posted(kind handoff.JobKind, c *handoff.Case, a handoff.Alert) {
 	switch kind {
@@ -212,4 +218,52 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(earliestDue, prometheus.GaugeValue, due)
 	ch <- prometheus.MustNewConstMetric(boardJobs, prometheus.GaugeValue, float64(st.Jobs))
+}
+
+var jobsDead = prometheus.NewDesc("safecontact_jobs_dead",
+	"Jobs given up, by kind (text: an officer's text to a tenant), waiting for a person to retry or drop them with `safecontact jobs`.",
+	[]string{"kind"}, nil)
+
+// jobsCollector counts the dead jobs of each source at each scrape, at
+// most every few seconds. When Redis does not answer, a source's last
+// count stands (safecontact_queue_up tells that Redis is down).
+type jobsCollector struct {
+	sources []jobSource
+	log     *slog.Logger
+	every   time.Duration
+	mu      sync.Mutex
+	last    map[string]int64 // by kind, once read
+	at      time.Time
+}
+
+func (c *jobsCollector) counts() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last != nil && time.Since(c.at) < c.every {
+		return c.last
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	next := map[string]int64{}
+	for _, src := range c.sources {
+		n, err := src.Dead(ctx)
+		if err != nil {
+			c.log.Warn("metrics: dead jobs not counted", "kind", src.Kind(), "err", err)
+			if prev, ok := c.last[src.Kind()]; ok {
+				next[src.Kind()] = prev
+			}
+			continue
+		}
+		next[src.Kind()] = n
+	}
+	c.last, c.at = next, time.Now()
+	return next
+}
+
+func (c *jobsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- jobsDead }
+
+func (c *jobsCollector) Collect(ch chan<- prometheus.Metric) {
+	for kind, n := range c.counts() {
+		ch <- prometheus.MustNewConstMetric(jobsDead, prometheus.GaugeValue, float64(n), kind)
+	}
 }

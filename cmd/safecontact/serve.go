@@ -86,6 +86,7 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 			return nil, err
 		}
 		smsCfg.OnStatus = m.outbox.RecordStatus
+		m.met.watchJobs(log, outboxJobs{m.outbox})
 	}
 	m.sms, err = sms.New(smsCfg)
 	if err != nil {

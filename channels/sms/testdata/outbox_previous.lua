@@ -1,3 +1,6 @@
+-- The outbox's script before its keys shared one hash tag (kept to test
+-- that texts it left waiting are moved: outbox_legacy_test.go).
+--
 -- The outbox's atomic steps. Keys are passed by the caller; all live under
 -- one prefix. A conversation's messages go out one at a time, in the order
 -- they were queued: the "ready" sorted set holds each conversation with
