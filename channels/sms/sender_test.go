@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/channels/sms"
 )
 
@@ -63,9 +64,7 @@ func TestUnanswerableSendersRefused(t *testing.T) {
 			c2, err := s.engine.Conversation(context.Background(), s.engine.ID(bot.ChannelSMS, c.from))
 			require.NoError(t, err)
 			assert.Nil(t, c2, "no conversation")
-			keys, err := sh.rdb.Keys(context.Background(), sh.prefix+"*").Result()
-			require.NoError(t, err)
-			assert.Empty(t, keys, "nothing stored")
+			assert.Empty(t, storetest.Keys(t, sh.rdb, sh.prefix+"*"), "nothing stored")
 			assert.Empty(t, s.events.All(), "no events: no case, no alert")
 			assert.Contains(t, logs.String(), "sms: refused a sender that cannot be texted back")
 			assert.Contains(t, logs.String(), `"kind":"`+c.kind+`"`)

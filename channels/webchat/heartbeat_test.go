@@ -24,8 +24,7 @@ func TestAnOpenStreamKeepsItsChatAndSaysWhenItEnds(t *testing.T) {
 
 	rdb := storetest.Redis(t)
 	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, prefix+"{*}:s").Result()
-	require.NoError(t, err)
+	keys := storetest.Keys(t, rdb, prefix+"{*}:s")
 	require.Len(t, keys, 1, "one session")
 	require.NoError(t, rdb.PExpire(ctx, keys[0], 300*time.Millisecond).Err())
 

@@ -54,9 +54,8 @@ func redisPair(t *testing.T, limits ...int) (a, b *rig, prefix string) {
 	rdb := storetest.Redis(t)
 	t.Cleanup(func() {
 		ctx := context.Background()
-		keys, _ := rdb.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
+		for _, k := range storetest.Keys(t, rdb, prefix+"*") {
+			rdb.Del(ctx, k)
 		}
 	})
 	return a, b, prefix
@@ -91,8 +90,7 @@ func TestRedisChatContinuesOnAnotherProcess(t *testing.T) {
 
 	// Redis holds no token and no words in the clear.
 	rdb := storetest.Redis(t)
-	keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
-	require.NoError(t, err)
+	keys := storetest.Keys(t, rdb, prefix+"*")
 	require.NotEmpty(t, keys)
 	for _, k := range keys {
 		assert.NotContains(t, k, token)
