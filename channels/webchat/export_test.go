@@ -9,3 +9,6 @@ func SetHeartbeat(d time.Duration) (restore func()) {
 	streamHeartbeat = d
 	return func() { streamHeartbeat = old }
 }
+
+// Address is the conversation address the server gives a session's token.
+func (s *Server) Address(token string) string { return s.address(token) }

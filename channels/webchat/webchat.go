@@ -41,6 +41,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -320,7 +322,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The first turn asks the first question.
-	if !s.turn(w, r, &ss, "", req.Lang) {
+	if !s.turn(w, r, &ss, "", req.Lang, "") {
 		s.drop(r, &ss)
 		return
 	}
@@ -343,8 +345,16 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	}
 	var req struct {
 		Text string `json:"text"`
+		// ID is the page's id for the message, the same when it sends
+		// the message again after an answer it did not get: the message
+		// is applied and answered once.
+		ID string `json:"id"`
 	}
 	if !readJSON(w, r, &req, false) {
+		return
+	}
+	if req.ID != "" && !messageID.MatchString(req.ID) {
+		jsonError(w, http.StatusBadRequest, "the message id is not 32 hexadecimal digits")
 		return
 	}
 	req.Text = strings.TrimSpace(req.Text)
@@ -356,10 +366,13 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the message is over %d characters", maxText))
 		return
 	}
-	if s.turn(w, r, ss, req.Text, "") {
+	if s.turn(w, r, ss, req.Text, "", req.ID) {
 		writeJSON(w, http.StatusAccepted, map[string]bool{"ok": true})
 	}
 }
+
+// messageID is the form of the page's message ids: 16 random bytes.
+var messageID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // add shows an event in the session's chat, waking its streams here at
 // once (the store tells other processes).
@@ -371,8 +384,11 @@ func (s *Server) add(ctx context.Context, ss *Session, e Event, live bool) error
 	return err
 }
 
-// turn runs one engine turn for the session and queues its replies.
-func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text, lang string) bool {
+// turn runs one engine turn for the session and queues its replies. id
+// is the page's id for the message ("" for none: one is made). A message
+// sent again with its id is not applied again, and its replies, named by
+// it, are shown once.
+func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text, lang, id string) bool {
 	// The hash is hex: every one of its characters spreads the chats over
 	// the locks, not just the last one's few values.
 	f := fnv.New32a()
@@ -382,10 +398,13 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text,
 	defer mu.Unlock()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.TurnTimeout)
 	defer cancel()
-	var id [12]byte
-	rand.Read(id[:])
+	if id == "" {
+		var b [16]byte
+		rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
 	res, err := s.cfg.Engine.Handle(ctx, bot.Inbound{
-		Channel: bot.ChannelWebChat, Address: s.address(ss.token), MessageID: hex.EncodeToString(id[:]), Text: text, Lang: lang,
+		Channel: bot.ChannelWebChat, Address: s.address(ss.token), MessageID: id, Text: text, Lang: lang,
 	})
 	if err != nil {
 		s.cfg.Log.Error("webchat: turn failed", "conversation", ss.Conv, "err", err)
@@ -400,14 +419,15 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text,
 	// tenant's request has gone.
 	actx, acancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
 	defer acancel()
-	for _, rep := range res.Replies {
-		if err := s.add(actx, ss, Event{From: "bot", Text: rep.Text, Lang: lang, Choices: choicesOf(rep)}, false); err != nil {
+	for i, rep := range res.Replies {
+		e := Event{From: "bot", Text: rep.Text, Lang: lang, Choices: choicesOf(rep), Key: "reply:" + id + ":" + strconv.Itoa(i)}
+		if err := s.add(actx, ss, e, false); err != nil {
 			s.cfg.Log.Error("webchat: reply not shown", "conversation", ss.Conv, "err", err)
 		}
 	}
 	for _, ev := range res.Events {
 		if ev.Kind == bot.EventExited || ev.Kind == bot.EventOptedOut || ev.Kind == bot.EventErased {
-			s.add(actx, ss, Event{From: "end", Lang: lang}, false)
+			s.add(actx, ss, Event{From: "end", Lang: lang, Key: "end:" + id}, false)
 			s.drop(r, ss)
 			break
 		}

@@ -228,6 +228,44 @@ func TestChatAndReconnect(t *testing.T) {
 	assert.Equal(t, "Is now a good time?", off[1].Text, "the same reply is shown once")
 }
 
+// A message sent again with its id, after an answer the page did not
+// get, is applied once and its replies are shown once; a message id that
+// is not the page's form is refused.
+func TestMessageSentAgainIsAnsweredOnce(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	store := memstore.New(func() time.Time { return now })
+	eng := flowstest.Engine(t, store, now)
+	r := serve(t, eng, "")
+	token := r.start(t)
+	first := r.stream(t, token, "", 1)
+	require.Len(t, first, 1)
+	const id = "00112233445566778899aabbccddeeff"
+	body := `{"text":"yes","id":"` + id + `"}`
+	for range 3 {
+		status, out := r.do(t, "POST", "/chat/api/message", token, body)
+		require.Equal(t, http.StatusAccepted, status, "%v", out)
+	}
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "no"))
+	got := r.stream(t, token, first[0].ID, 2)
+	require.Len(t, got, 2)
+	assert.Contains(t, got[0].Text, "Are you in danger right now?", "the answer to yes, once")
+	assert.NotContains(t, got[1].Text, "Are you in danger right now?", "then the answer to no")
+
+	lines, err := store.Transcript(context.Background(), eng.ID(bot.ChannelWebChat, r.chat.Address(token)))
+	require.NoError(t, err)
+	require.NotEmpty(t, lines)
+	var yes int
+	for _, l := range lines {
+		if l.Text == "yes" {
+			yes++
+		}
+	}
+	assert.Equal(t, 1, yes, "the message is applied once")
+
+	status, _ := r.do(t, "POST", "/chat/api/message", token, `{"text":"yes","id":"not-an-id"}`)
+	assert.Equal(t, http.StatusBadRequest, status)
+}
+
 // conversationOf finds the session's conversation: the one the engine
 // knows for a web chat address; the test reads it from the handoff path.
 func conversationOf(t testing.TB, r *rig, token string) bot.ConversationID {

@@ -183,17 +183,37 @@
   }
 
   // say sends the tenant's message, typed or from a button, and shows it.
+  // The message has its own id: when the answer does not come (a network
+  // that drops, a restart or a deploy) it is sent again with the same id,
+  // a few times, and the service applies and answers it once.
   function say(text) {
     if (!text || !token) return;
     add("me", words[lang].you, text, lang);
     status.textContent = "";
-    api("message", { text: text }).then(function (resp) {
-      if (resp.ok) return;
-      return gone(resp.clone()).then(function (g) {
-        if (g) { ended(); return; }
-        return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; }, function () { status.textContent = words[lang].failed; });
-      });
-    }).catch(function () { status.textContent = words[lang].failed; });
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    var id = Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+    var tries = 0;
+    function again() {
+      if (tries >= 3 || !token) return false;
+      tries++;
+      setTimeout(send, 500 * Math.pow(2, tries));
+      return true;
+    }
+    function show(resp) {
+      return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; }, function () { status.textContent = words[lang].failed; });
+    }
+    function send() {
+      api("message", { text: text, id: id }).then(function (resp) {
+        if (resp.ok) return;
+        return gone(resp.clone()).then(function (g) {
+          if (g) { ended(); return; }
+          if (resp.status >= 500 && again()) return;
+          return show(resp);
+        });
+      }).catch(function () { if (!again()) status.textContent = words[lang].failed; });
+    }
+    send();
   }
 
   form.addEventListener("submit", function (ev) {
