@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/safecontact/safecontact/redisconn"
 	"github.com/safecontact/safecontact/seal"
 )
 
@@ -349,24 +350,37 @@ func check(ctx context.Context, rdb redis.UniversalClient, checkName string, k K
 }
 
 // holdsData reports whether the Redis holds any key under prefix besides
-// the data key's and the key check's: safecontact has written there.
+// the data key's and the key check's: safecontact has written there. On a
+// cluster it looks on every primary, since each holds only its own slots.
 func holdsData(ctx context.Context, rdb redis.UniversalClient, prefix string, skip ...string) (bool, error) {
-	var cursor uint64
-	for {
-		keys, next, err := rdb.Scan(ctx, cursor, prefix+"*", 1000).Result()
-		if err != nil {
-			return false, fmt.Errorf("redis: looking for existing data: %w", err)
-		}
-		for _, k := range keys {
-			if !slices.Contains(skip, k) {
-				return true, nil
+	err := redisconn.ForEachPrimary(ctx, rdb, func(ctx context.Context, node *redis.Client) error {
+		var cursor uint64
+		for {
+			keys, next, err := node.Scan(ctx, cursor, prefix+"*", 1000).Result()
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if !slices.Contains(skip, k) {
+					return errFound
+				}
+			}
+			if cursor = next; cursor == 0 {
+				return nil
 			}
 		}
-		if cursor = next; cursor == 0 {
-			return false, nil
-		}
+	})
+	switch {
+	case errors.Is(err, errFound):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("redis: looking for existing data: %w", err)
 	}
+	return false, nil
 }
+
+// errFound ends holdsData's scan of every primary at the first key found.
+var errFound = errors.New("found a key")
 
 // prefixOf is the key prefix of the data key's name.
 func prefixOf(dataName string) string { return strings.TrimSuffix(dataName, DataKey) }

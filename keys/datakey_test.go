@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/keys"
+	"github.com/safecontact/safecontact/redisconn"
 	"github.com/safecontact/safecontact/seal"
 )
 
@@ -61,10 +63,10 @@ func newRedisRig(t *testing.T) *redisRig {
 	t.Helper()
 	r := &redisRig{t: t, rdb: storetest.Redis(t), prefix: storetest.Prefix(t), logs: &syncBuffer{}}
 	t.Cleanup(func() {
-		ctx := context.Background()
-		ks, _ := r.rdb.Keys(ctx, r.prefix+"*").Result()
-		if len(ks) > 0 {
-			r.rdb.Del(ctx, ks...)
+		// One key at a time: on a cluster a test's keys are in several
+		// slots.
+		for _, k := range storetest.Keys(t, r.rdb, r.prefix+"*") {
+			r.rdb.Del(context.Background(), k)
 		}
 	})
 	t.Cleanup(r.noKeyMaterial)
@@ -379,4 +381,42 @@ func TestOpenUpgradesADeploymentFromBeforeTheKeyCheck(t *testing.T) {
 	assert.Equal(t, before, after, "every derived key is the same")
 	assert.Equal(t, "what the tenant wrote", r.unseal(after, "conversation"))
 	r.noKeyMaterial()
+}
+
+// The data written before the key check is found on whichever primary
+// holds it: on a cluster each primary holds only its own slots, and a
+// scan of one would take a used Redis for a new one and give it a random
+// data key.
+func TestOpenFindsDataOnEveryPrimary(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var nodes []*redis.Client
+	require.NoError(t, redisconn.ForEachPrimary(context.Background(), storetest.Redis(t), func(_ context.Context, node *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		nodes = append(nodes, node)
+		return nil
+	}))
+	require.NotEmpty(t, nodes)
+	for i, node := range nodes {
+		r := newRedisRig(t)
+		before, err := keys.Derive(master, discard())
+		require.NoError(t, err)
+		s, err := seal.New(before.Seal)
+		require.NoError(t, err)
+		// A name this primary serves: another answers MOVED.
+		stored := ""
+		for n := 0; n < 100000 && stored == ""; n++ {
+			name := fmt.Sprintf("conversation%d", n)
+			if node.Set(context.Background(), r.prefix+name, s.Seal([]byte("what the tenant wrote"), []byte(name)), 0).Err() == nil {
+				stored = name
+			}
+		}
+		require.NotEmpty(t, stored, "primary %d serves no name tried", i)
+		_, err = r.open(master, newMaster)
+		require.Error(t, err, "primary %d of %d: the data on it was not found", i+1, len(nodes))
+		assert.Contains(t, err.Error(), "start once with SAFECONTACT_KEY alone")
+		assert.Equal(t, before, r.mustOpen(master, ""), "primary %d: every derived key is the same", i+1)
+		assert.Equal(t, "what the tenant wrote", r.unseal(before, stored))
+	}
 }
