@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -45,8 +46,35 @@ func Open(ctx context.Context, mode, rawURL string) (redis.UniversalClient, erro
 	return rdb, nil
 }
 
+// Retries: a command whose connection failed (a restart, a failover) is
+// tried again until the caller's context ends, not given up after
+// go-redis's three tries (about a second). A turn then waits out a short
+// outage and gets its answer; and a save that Redis applied but whose
+// answer was lost is tried again, found applied (the message id is
+// seen), and answered with its replies rather than the fallback, which
+// would have had the tenant send the same words again, to be read as the
+// answer to the next question. REDIS_URL's max_retries and
+// max_retry_backoff override these.
+const (
+	defaultMaxRetries      = 30
+	defaultMaxRetryBackoff = 250 * time.Millisecond
+)
+
 // New returns a client as Open does, without reaching Redis.
 func New(mode, rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	q := u.Query()
+	retries := func(maxRetries *int, backoff *time.Duration) {
+		if !q.Has("max_retries") {
+			*maxRetries = defaultMaxRetries
+		}
+		if !q.Has("max_retry_backoff") {
+			*backoff = defaultMaxRetryBackoff
+		}
+	}
 	switch modeName(mode) {
 	case Single:
 		o, err := redis.ParseURL(rawURL)
@@ -54,6 +82,7 @@ func New(mode, rawURL string) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		o.ContextTimeoutEnabled = true
+		retries(&o.MaxRetries, &o.MaxRetryBackoff)
 		return redis.NewClient(o), nil
 	case Sentinel:
 		o, err := redis.ParseFailoverURL(rawURL)
@@ -64,6 +93,7 @@ func New(mode, rawURL string) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("REDIS_URL (sentinel): master_name=… is required, naming the primary the sentinels watch")
 		}
 		o.ContextTimeoutEnabled = true
+		retries(&o.MaxRetries, &o.MaxRetryBackoff)
 		return redis.NewFailoverClient(o), nil
 	case Cluster:
 		o, err := redis.ParseClusterURL(rawURL)
@@ -71,6 +101,7 @@ func New(mode, rawURL string) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("REDIS_URL (cluster): %w", err)
 		}
 		o.ContextTimeoutEnabled = true
+		retries(&o.MaxRetries, &o.MaxRetryBackoff)
 		return redis.NewClusterClient(o), nil
 	}
 	return nil, fmt.Errorf("REDIS_MODE %q: want %s, %s or %s", mode, Single, Sentinel, Cluster)

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/flows"
@@ -37,11 +35,7 @@ func TestQueueMetricsOutliveARedisFailure(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	opts, err := redis.ParseURL(os.Getenv("REDIS_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts) // closed below, as if Redis went away
+	rdb := storetest.Redis(t) // closed below, as if Redis went away
 	sealer, err := seal.New([]byte("metrics-test-key-0123456789abcde"))
 	if err != nil {
 		t.Fatal(err)

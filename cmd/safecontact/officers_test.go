@@ -450,7 +450,7 @@ func TestAnotherKeyIsRefusedAtStart(t *testing.T) {
 	storetest.Redis(t)
 	startServe(t, nil) // the first process writes the key check, if no test did
 	env := map[string]string{
-		"REDIS_URL": os.Getenv("REDIS_URL"), "SAFECONTACT_KEY": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
+		"REDIS_URL": os.Getenv("REDIS_URL"), "REDIS_MODE": os.Getenv("REDIS_MODE"), "SAFECONTACT_KEY": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
 		"SAFECONTACT_ADDR": "127.0.0.1:0",
 	}
 	cfg, err := loadConfig(func(k string) string { return env[k] }, flag.NewFlagSet("serve", flag.ContinueOnError), nil)

@@ -22,8 +22,8 @@ import (
 // Redis and key.
 func reportEnv(k string) string {
 	switch k {
-	case "REDIS_URL":
-		return os.Getenv("REDIS_URL")
+	case "REDIS_URL", "REDIS_MODE":
+		return os.Getenv(k)
 	case "SAFECONTACT_KEY":
 		return testKey
 	}

@@ -63,7 +63,7 @@ func startProcess(t *testing.T) *process {
 	addr := ln.Addr().String()
 	ln.Close()
 	p := &process{cmd: exec.Command(binary, "serve"), base: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan error, 1)}
-	p.cmd.Env = append(os.Environ(), "REDIS_URL="+os.Getenv("REDIS_URL"), "SAFECONTACT_KEY="+testKey, "SAFECONTACT_ADDR="+addr)
+	p.cmd.Env = append(os.Environ(), "REDIS_URL="+os.Getenv("REDIS_URL"), "REDIS_MODE="+os.Getenv("REDIS_MODE"), "SAFECONTACT_KEY="+testKey, "SAFECONTACT_ADDR="+addr)
 	p.cmd.Stderr = p.stderr
 	require.NoError(t, p.cmd.Start())
 	go func() { p.done <- p.cmd.Wait() }()
