@@ -32,7 +32,7 @@ func numberProblem(s string) string {
 // underscores.
 func validID(id string) bool {
 	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
 			return false
 		}
 	}

@@ -120,14 +120,22 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
-	rc.SetWriteDeadline(time.Now().Add(streamWrite))
+	// A stream whose writes cannot be bounded could hold a connection
+	// for ever behind a reader that stopped: refuse it.
+	if err := rc.SetWriteDeadline(time.Now().Add(streamWrite)); err != nil {
+		s.cfg.Log.Error("webchat: a stream without a write deadline is refused", "err", err)
+		jsonError(w, http.StatusServiceUnavailable, "try again")
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 	poll := time.NewTicker(streamPoll)
 	defer poll.Stop()
 	heartbeat := time.NewTicker(streamHeartbeat)
 	defer heartbeat.Stop()
 	for {
-		rc.SetWriteDeadline(time.Now().Add(streamWrite))
+		if rc.SetWriteDeadline(time.Now().Add(streamWrite)) != nil {
+			return
+		}
 		for _, e := range evs {
 			data, _ := json.Marshal(e)
 			fmt.Fprintf(w, "id: %s\ndata: %s\n\n", e.ID, data)

@@ -225,7 +225,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	s.page.Execute(w, struct{ ExitURL string }{s.cfg.ExitURL})
+	if err := s.page.Execute(w, struct{ ExitURL string }{s.cfg.ExitURL}); err != nil {
+		s.cfg.Log.Warn("webchat: page not sent whole", "err", err)
+	}
 }
 
 // choicesOf returns a reply's choices for the page, leaving out any that
@@ -392,7 +394,7 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text,
 	// The hash is hex: every one of its characters spreads the chats over
 	// the locks, not just the last one's few values.
 	f := fnv.New32a()
-	io.WriteString(f, ss.Hash)
+	f.Write([]byte(ss.Hash)) // a hash.Hash's Write never fails
 	mu := &s.turns[f.Sum32()%uint32(len(s.turns))]
 	mu.Lock()
 	defer mu.Unlock()
@@ -427,7 +429,9 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text,
 	}
 	for _, ev := range res.Events {
 		if ev.Kind == bot.EventExited || ev.Kind == bot.EventOptedOut || ev.Kind == bot.EventErased {
-			s.add(actx, ss, Event{From: "end", Lang: lang, Key: "end:" + id}, false)
+			if err := s.add(actx, ss, Event{From: "end", Lang: lang, Key: "end:" + id}, false); err != nil {
+				s.cfg.Log.Error("webchat: end not shown; the page ends when the session is found gone", "conversation", ss.Conv, "err", err)
+			}
 			s.drop(r, ss)
 			break
 		}
@@ -451,7 +455,9 @@ func (s *Server) end(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusServiceUnavailable, "could not erase; it expires on its own")
 		return
 	}
-	s.add(ctx, ss, Event{From: "end"}, false)
+	if err := s.add(ctx, ss, Event{From: "end"}, false); err != nil {
+		s.cfg.Log.Error("webchat: end not shown; the page ends when the session is found gone", "conversation", ss.Conv, "err", err)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -503,7 +509,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) bool 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // a client that has gone is not answered
 }
 
 func jsonError(w http.ResponseWriter, status int, msg string) {

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/safecontact/safecontact/channels/console"
@@ -103,6 +105,10 @@ func serveWebChat(cfg Config, s *stack, log *slog.Logger) (url string, stop func
 		return "", nil, err
 	}
 	srv := &http.Server{Handler: chat, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "web chat:", err)
+		}
+	}()
 	return chatURL(ln.Addr()), func() { srv.Close() }, nil
 }

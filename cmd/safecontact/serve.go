@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -124,7 +125,7 @@ func (m *Main) routes() http.Handler {
 	met := m.met
 	handle := func(pattern, route string, h http.Handler) { mux.Handle(pattern, met.instrument(route, h)) }
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Write([]byte("ok\n"))
+		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.Handle("GET /metrics", met.handler(m.cfg.MetricsToken))
@@ -149,7 +150,7 @@ func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Write([]byte("ok\n"))
+	_, _ = io.WriteString(w, "ok\n")
 }
 
 // noStore tells browsers and proxies to keep nothing: a shared device must
@@ -174,10 +175,10 @@ func (m *Main) Run(ctx context.Context) error {
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWorkers = stop
 	if m.outbox != nil {
-		m.workers.Go(func() { m.outbox.Run(wctx) })
+		m.workers.Go(func() { m.logStopped("outbox", m.outbox.Run(wctx)) })
 	}
 	if m.queue != nil {
-		m.workers.Go(func() { m.queue.Run(wctx) })
+		m.workers.Go(func() { m.logStopped("officer queue", m.queue.Run(wctx)) })
 	}
 	if m.feed != nil {
 		m.workers.Go(func() { m.feed.Run(wctx) })
@@ -357,4 +358,11 @@ func (m *Main) relay() relay.Relay {
 		r.Outbox = m.outbox
 	}
 	return r
+}
+
+// logStopped logs a worker that stopped for any reason but shutdown.
+func (m *Main) logStopped(worker string, err error) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		m.log.Error(worker+" stopped", "err", err)
+	}
 }
