@@ -110,6 +110,16 @@ local function promote(c)
   end
 end
 
+-- linePosts returns the numbers of the case's posts of thread lines
+-- still waiting (c: the case's key; its field tq), oldest first.
+local function linePosts(c)
+  local waiting = {}
+  for n in string.gmatch(redis.call('HGET', c, 'tq') or '', '%d+') do
+    if redis.call('ZSCORE', key('jobs'), n) then waiting[#waiting + 1] = n end
+  end
+  return waiting
+end
+
 -- A coalesced thread line's post holds several lines, each sealed on its
 -- own (the first in t, the rest in s), with one flag a line in sw ('1'
 -- the tenant's words, '0' a note); w is '1' when any line is the
@@ -163,10 +173,7 @@ end
 -- Slack lost may have posted it as it was. Returns true when the line
 -- was added, else false and the waiting posts' numbers.
 local function coalesce(c, n)
-  local waiting = {}
-  for w in string.gmatch(redis.call('HGET', c, 'tq') or '', '%d+') do
-    if redis.call('ZSCORE', key('jobs'), w) then waiting[#waiting + 1] = w end
-  end
+  local waiting = linePosts(c)
   if #waiting < mergeAfter then return false, waiting end
   local last = waitingJob(waiting[#waiting])
   if not last or last.k ~= 'thread' or last.f or (last.o or '') ~= '' or (last.o2 or '') ~= '' then
@@ -247,12 +254,7 @@ local function enqueue(kind, id, text, alert, who, tenant, who2, extra)
   elseif kind == 'update' then
     redis.call('HSET', c, 'uj', n)
   elseif kind == 'thread' then
-    if not waiting then
-      waiting = {}
-      for w in string.gmatch(redis.call('HGET', c, 'tq') or '', '%d+') do
-        if redis.call('ZSCORE', key('jobs'), w) then waiting[#waiting + 1] = w end
-      end
-    end
+    waiting = waiting or linePosts(c)
     waiting[#waiting + 1] = tostring(n)
     redis.call('HSET', c, 'tq', table.concat(waiting, ','))
   end

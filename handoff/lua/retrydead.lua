@@ -30,8 +30,8 @@ local c = key('case')
 if j.k == 'thread' and redis.call('EXISTS', c) == 1 then
   -- Counted again among the case's waiting posts, in number order.
   local ns = {}
-  for w in string.gmatch(redis.call('HGET', c, 'tq') or '', '%d+') do
-    if redis.call('ZSCORE', key('jobs'), w) and w ~= ARGV[1] then ns[#ns + 1] = tonumber(w) end
+  for _, w in ipairs(linePosts(c)) do
+    if w ~= ARGV[1] then ns[#ns + 1] = tonumber(w) end
   end
   ns[#ns + 1] = tonumber(ARGV[1])
   table.sort(ns)
