@@ -275,17 +275,24 @@ func (c fireCall) exec() (*script, target, []any) {
 	return scriptFire, target{id: c.ID}, []any{c.Timer, string(c.ID), ms(c.Now)}
 }
 
-// retryCall is lua/retry.lua: a job's failed attempt.
+// retryCall is lua/retry.lua: a job's failed attempt, or its lane rate
+// limited.
 type retryCall struct {
 	Job   string
 	Tries int
-	At    time.Time
+	At    time.Time // zero: no wait of its own
 	ID    bot.ConversationID
 	Alert Alert // "" for none
+	Class string
+	Now   time.Time
 }
 
 func (c retryCall) exec() (*script, target, []any) {
-	return scriptRetry, target{id: c.ID}, []any{c.Job, c.Tries, ms(c.At), string(c.ID), string(c.Alert)}
+	at := int64(0)
+	if !c.At.IsZero() {
+		at = ms(c.At)
+	}
+	return scriptRetry, target{id: c.ID}, []any{c.Job, c.Tries, at, string(c.ID), string(c.Alert), c.Class, ms(c.Now)}
 }
 
 // doneCall is lua/done.lua: a job finished, having posted Posted (zero
@@ -297,11 +304,74 @@ type doneCall struct {
 	CardTTL time.Duration
 	Kind    JobKind
 	RefsTTL time.Duration
+	Tenant  bool // the post held the tenant's words
 }
 
 func (c doneCall) exec() (*script, target, []any) {
 	return scriptDone, target{id: c.ID, card: c.Posted.TS}, []any{c.Job, string(c.ID), c.Posted.Channel, c.Posted.TS,
-		c.CardTTL.Milliseconds(), string(c.Kind), c.RefsTTL.Milliseconds()}
+		c.CardTTL.Milliseconds(), string(c.Kind), c.RefsTTL.Milliseconds(), flag(c.Tenant)}
+}
+
+// takeCall is lua/take.lua: the worker takes a job to do it now.
+type takeCall struct {
+	Job string
+	For time.Duration
+}
+
+func (c takeCall) exec() (*script, target, []any) {
+	return scriptTake, target{}, []any{c.Job, c.For.Milliseconds()}
+}
+
+// deadCall is lua/dead.lua: a job given up goes to the dead list.
+type deadCall struct {
+	Job   string
+	Tries int
+	Class string
+	Now   time.Time
+	Max   int
+}
+
+func (c deadCall) exec() (*script, target, []any) {
+	return scriptDead, target{}, []any{c.Job, c.Tries, c.Class, ms(c.Now), c.Max}
+}
+
+// pruneDeadCall is lua/prunedead.lua: dead jobs past their time.
+type pruneDeadCall struct {
+	Before time.Time
+	Max    int
+}
+
+func (c pruneDeadCall) exec() (*script, target, []any) {
+	return scriptPruneDead, target{}, []any{ms(c.Before), c.Max}
+}
+
+// retryDeadCall is lua/retrydead.lua: a dead job put back.
+type retryDeadCall struct {
+	Job string
+	ID  bot.ConversationID
+}
+
+func (c retryDeadCall) exec() (*script, target, []any) {
+	return scriptRetryDead, target{id: c.ID}, []any{c.Job, string(c.ID)}
+}
+
+// dropCall is lua/drop.lua: a dead or waiting job removed.
+type dropCall struct {
+	Job string
+}
+
+func (c dropCall) exec() (*script, target, []any) {
+	return scriptDrop, target{}, []any{c.Job}
+}
+
+// rescoreCall is lua/rescore.lua: a job queued before classes.
+type rescoreCall struct {
+	Job string
+	ID  bot.ConversationID
+}
+
+func (c rescoreCall) exec() (*script, target, []any) {
+	return scriptRescore, target{id: c.ID}, []any{c.Job, string(c.ID)}
 }
 
 // unlistCall is lua/unlist.lua: a case that expired while open.

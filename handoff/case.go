@@ -61,6 +61,8 @@ type Case struct {
 	Actions []Action
 	// Card is where the case's card was posted; zero until it is.
 	Card Ref
+	// cardJob is the number of the job that posts the card.
+	cardJob string
 }
 
 // Contacted reports whether the tenant has been contacted.

@@ -22,9 +22,13 @@ import (
 //	timers      sorted set, by when they fire (ms): "warn|<id>" and
 //	            "due|<id>" (the contact deadline), "dwarn|<duty>|<id>" and
 //	            "ddue|<duty>|<id>" (a duty's)
-//	jobs        sorted set of job numbers, in the order they are done
-//	            (scored by number)
-//	job         hash, job number -> the job, JSON (storedJob)
+//	jobs        sorted set of the waiting job numbers, in the order they
+//	            are done: scored by class, then number (lua/helpers.lua)
+//	job         hash, job number -> the job, JSON (storedJob), waiting
+//	            or dead
+//	dead        sorted set of the dead jobs' numbers (given up), by when
+//	            they were given up (ms); at most DeadMax, each kept
+//	            DeadTTL
 //	seq         the last job number
 //	lease       the owner of the lease to run the clocks and jobs (expires)
 //	ledger, ledger:entries, ledger:expiry
@@ -43,7 +47,9 @@ import (
 // when, by whom and how the tenant was first contacted, log the officers'
 // actions (one "ms<TAB>officer<TAB>what" a line), lid the ledger id, lttl
 // the ledger's time to live (ms), xp 1 when cases are exported, xv the
-// last export version.
+// last export version, cj the number of its card's job, uj of its card
+// update's, tq of its waiting posts of thread lines ("n,n,…", oldest
+// first; numbers no longer waiting are passed over).
 //
 // The scripts (lua/*.lua) name their keys (KEYS) by the names below, and
 // the queue gives each name its key for the case at hand: no script
@@ -87,7 +93,7 @@ func (k keys) named(name string, t target) (string, bool) {
 		return k.base + "pos:" + string(t.id), true
 	case "card":
 		return k.cardKey(t.card), true
-	case "open", "timers", "jobs", "job", "seq", "lease":
+	case "open", "timers", "jobs", "job", "dead", "seq", "lease":
 		return k.of(name), true
 	case "ledger":
 		return k.ledger.Index, true

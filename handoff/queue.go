@@ -35,7 +35,10 @@ type Hours interface {
 // Board is where officers see cases: Slack, or the console. The queue
 // calls it from one worker at a time, retrying what fails; an error that
 // has a RetryAfter() time.Duration method holds back the lane for that
-// long.
+// long; one with a Permanent() bool method that reports true is not
+// tried again, and a card update or thread line it failed goes to the
+// dead list at once; a Class() string method names the error's class in
+// the job listing (Jobs), which must hold no personal data.
 type Board interface {
 	// PostCase posts a new case's card and says where it is.
 	PostCase(ctx context.Context, c *Case) (Ref, error)
@@ -134,10 +137,16 @@ type Options struct {
 	// Exporter, when set, receives each case's record.
 	Exporter Exporter
 	// MaxAttempts is how often a card update or thread line is tried
-	// before it is given up and logged; default 30. Cards and alerts are
-	// never given up: at MaxAttempts failures of a card the managers are
-	// told.
+	// before it is given up, to the dead list; default 30. Cards and
+	// alerts are never given up: at MaxAttempts failures of a card the
+	// managers are told.
 	MaxAttempts int
+	// DeadTTL is how long a job given up stays on the dead list, for a
+	// person to retry or drop (Jobs); default DefaultDeadTTL. DeadMax is
+	// the most the list holds, default DefaultDeadMax: when it is full, a
+	// job given up stays waiting and is tried at the longest backoff.
+	DeadTTL time.Duration
+	DeadMax int
 	// BaseBackoff is the first wait after a failure, doubled each time up
 	// to MaxBackoff; defaults 1s and 2m.
 	BaseBackoff, MaxBackoff time.Duration
@@ -213,6 +222,12 @@ func New(rdb redis.UniversalClient, sealer *seal.Sealer, hours Hours, board Boar
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 30
+	}
+	if opts.DeadTTL <= 0 {
+		opts.DeadTTL = DefaultDeadTTL
+	}
+	if opts.DeadMax <= 0 {
+		opts.DeadMax = DefaultDeadMax
 	}
 	if opts.BaseBackoff <= 0 {
 		opts.BaseBackoff = time.Second
@@ -776,7 +791,7 @@ func (q *Queue) Get(ctx context.Context, id bot.ConversationID) (*Case, error) {
 		ClaimedBy: m["by"], ClaimedAt: fromMS(m["cat"]), ClosedBy: m["cby"], Outcome: m["out"], Discussed: m["dsc"],
 		ContactedAt: fromMS(m["cot"]), ContactedBy: m["cob"], ContactHow: m["coh"],
 		Exited: m["ex"] == "1", Erased: m["er"] == "1", Reopened: m["ro"] == "1", Card: Ref{Channel: m["cc"], TS: m["cts"]},
-		Actions: actions(m["log"]),
+		Actions: actions(m["log"]), cardJob: m["cj"],
 	}
 	if c.Duties, err = q.dutiesOf(ctx, id); err != nil {
 		return nil, err

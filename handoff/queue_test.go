@@ -268,12 +268,14 @@ func TestPriorityRaisedToUrgentAlertsOnCallOnce(t *testing.T) {
 		require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventEmergency, Conversation: "case-raised-0001", Priority: bot.Urgent}))
 	}
 	f.stepAt(t, q, at(2026, 12, 1, 11, 1))
-	// A card shows the case as it is when posted.
+	// A card shows the case as it is when posted. The alert goes first,
+	// after the card it links to; then the card's update, then the
+	// thread.
 	assert.Equal(t, []string{
 		"card case-rai urgent",
-		"thread case-rai Tenant wrote words of danger and was told to call 999.",
-		"update case-rai queued  exited=false",
 		"alert case-rai oncall",
+		"update case-rai queued  exited=false",
+		"thread case-rai Tenant wrote words of danger and was told to call 999.",
 		"thread case-rai Tenant wrote words of danger and was told to call 999.",
 	}, f.board.Posts())
 	c, err := q.Get(ctx, "case-raised-0001")
@@ -364,14 +366,15 @@ func TestCloseShowContactAndReopen(t *testing.T) {
 
 	require.NoError(t, q.Deliver(ctx, bot.Event{Kind: bot.EventExited, Conversation: id}))
 	f.stepAt(t, q, at(2026, 12, 1, 10, 5))
+	// In each pass, the card's updates go before the thread's lines.
 	assert.Equal(t, []string{
 		"card case-clo standard",
 		"update case-clo claimed U-ALICE exited=false",
-		"thread case-clo <@U-ALICE> looked up the tenant's contact details.",
 		"update case-clo closed U-ALICE exited=false",
+		"thread case-clo <@U-ALICE> looked up the tenant's contact details.",
 		"thread case-clo Closed by <@U-ALICE>: Contacted, safety plan agreed",
-		"thread case-clo The tenant wrote again after the case was closed: it is open again, due by Wed 2 Dec 10:02.",
 		"update case-clo queued  exited=false",
+		"thread case-clo The tenant wrote again after the case was closed: it is open again, due by Wed 2 Dec 10:02.",
 		"thread case-clo [tenant] Tenant: it happened again",
 		"update case-clo queued  exited=true",
 		"thread case-clo Tenant ended the chat — do not text unless they write again.",
@@ -443,9 +446,10 @@ func TestLoggedEventsAreAppliedOnceEach(t *testing.T) {
 	time.Sleep(lease + 100*time.Millisecond) // the first process stops
 	q2 := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: log})
 	f.stepAt(t, q2, now.Add(time.Minute))
+	// Cards go before thread lines; each conversation's lines in order.
 	assert.Equal(t, []string{
-		"card logged-0 standard", "thread logged-0 [tenant] Tenant: one", "thread logged-0 [tenant] Tenant: two",
-		"card logged-0 standard", "thread logged-0 [tenant] Tenant: three",
+		"card logged-0 standard", "card logged-0 standard",
+		"thread logged-0 [tenant] Tenant: one", "thread logged-0 [tenant] Tenant: two", "thread logged-0 [tenant] Tenant: three",
 	}, f.board.Posts())
 	assert.Zero(t, log.left(), "every event taken in the end")
 	pos, err := f.rdb.PTTL(context.Background(), f.key("pos:"+string(first))).Result()

@@ -9,11 +9,14 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/safecontact/safecontact/bot"
 )
 
 // The queue's state changes are Lua scripts, one an operation, in lua/:
 // each lists its KEYS and ARGV at its top and binds its keys by name
-// (bind), and lua/helpers.lua is put before each when it is loaded.
+// (bind), and lua/helpers.lua is put before each when it is loaded, after
+// the queue's limits (preamble).
 
 //go:embed lua/*.lua
 var luaFiles embed.FS
@@ -52,9 +55,16 @@ func loadScript(name string) *script {
 		}
 		s.keys = append(s.keys, m[2])
 	}
-	s.lua = redis.NewScript(string(helpers) + "\n" + string(body))
+	s.lua = redis.NewScript(preamble + string(helpers) + "\n" + string(body))
 	return s
 }
+
+// preamble gives the scripts the queue's limits, so that they are set in
+// one place: the span of a job class's scores, the urgent priority, and
+// the limits of a case's waiting thread lines (MergeAfter, MaxLinePosts,
+// MaxPostText).
+var preamble = fmt.Sprintf("local classSpan, urgent, mergeAfter, maxLinePosts, maxPostText = %d, '%d', %d, %d, %d\n",
+	int64(classSpan), int(bot.Urgent), MergeAfter, MaxLinePosts, MaxPostText)
 
 // The scripts, one an operation.
 var (
@@ -81,6 +91,12 @@ var (
 	scriptPrune     = loadScript("prune")
 	scriptLease     = loadScript("lease")
 	scriptRelease   = loadScript("release")
+	scriptTake      = loadScript("take")
+	scriptDead      = loadScript("dead")
+	scriptPruneDead = loadScript("prunedead")
+	scriptRetryDead = loadScript("retrydead")
+	scriptDrop      = loadScript("drop")
+	scriptRescore   = loadScript("rescore")
 )
 
 // call is one call of a script: the script, the case its keys are for,

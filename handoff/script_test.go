@@ -36,6 +36,12 @@ var calls = map[string]call{
 	"prune":     pruneCall{},
 	"lease":     leaseCall{},
 	"release":   releaseCall{},
+	"take":      takeCall{},
+	"dead":      deadCall{},
+	"prunedead": pruneDeadCall{},
+	"retrydead": retryDeadCall{},
+	"drop":      dropCall{},
+	"rescore":   rescoreCall{},
 }
 
 var (

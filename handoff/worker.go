@@ -2,7 +2,6 @@ package handoff
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,7 +69,13 @@ func (q *Queue) WorkOnce(ctx context.Context) (bool, error) {
 	if n > 0 {
 		q.opts.Log.Info("queue: escalations due", "count", n)
 	}
-	errs = append(errs, err, q.jobs(ctx, now))
+	errs = append(errs, err)
+	// Dead jobs past their time go before the jobs run, making room for
+	// any given up now.
+	if err := q.run(ctx, pruneDeadCall{Before: now.Add(-q.opts.DeadTTL), Max: pruneBatch}).Err(); err != nil {
+		errs = append(errs, fmt.Errorf("queue: dead jobs: %w", err))
+	}
+	errs = append(errs, q.jobs(ctx, now))
 	if err := q.run(ctx, pruneCall{Max: pruneBatch}).Err(); err != nil {
 		errs = append(errs, fmt.Errorf("queue: ledger: %w", err))
 	}
@@ -83,9 +88,12 @@ const (
 	eventBatch = 100
 	// fireBatch is how many due timers one pass fires at most.
 	fireBatch = 100
-	// pruneBatch is how many expired ledger entries one pass removes at
-	// most.
+	// pruneBatch is how many expired ledger entries, and how many dead
+	// jobs past DeadTTL, one pass removes at most.
 	pruneBatch = 100
+	// rescoreBatch is how many jobs queued before job classes one pass
+	// gives their class at most.
+	rescoreBatch = 100
 )
 
 // fire turns the due timers into alerts, and says how many alerts were
@@ -228,139 +236,14 @@ type job struct {
 	n      string
 	kind   JobKind
 	id     bot.ConversationID
-	line   Line   // its Text is filled from sealed by unseal
-	sealed string // a thread line's text, sealed
+	line   Line // its Text is filled from sealed by unseal
+	sealed sealedLines
 	alert  Alert
 	// extra is the duty an alert is about, or an export's
 	// "event|version".
 	extra    string
 	attempts int
 	at       time.Time // not before; zero for now
-}
-
-// jobs does the queued jobs in order. A job that fails waits, with
-// backoff, and holds back the later jobs of its case (their order
-// matters: the card before its thread). A rate limit holds back its whole
-// lane (a Slack channel) for the time asked, and counts against no job.
-func (q *Queue) jobs(ctx context.Context, now time.Time) error {
-	// Up to 1,000 at a time: enough that alerts further down are not
-	// kept waiting behind a channel's blocked posts.
-	ns, err := q.rdb.ZRange(ctx, q.keys.of("jobs"), 0, 999).Result()
-	if err != nil {
-		return fmt.Errorf("queue: jobs: %w", err)
-	}
-	blocked := map[bot.ConversationID]bool{}
-	// A case is read once a pass, however many of its jobs are due; its
-	// card's place is noted here when this pass posts the card.
-	cases := map[bot.ConversationID]*Case{}
-	for _, n := range ns {
-		if ctx.Err() != nil {
-			return nil
-		}
-		j, err := q.job(ctx, n)
-		if err != nil {
-			return err
-		}
-		if j == nil {
-			continue
-		}
-		// Alerts wait for nothing: on-call must hear of an urgent case
-		// even while its card cannot be posted. Nor does the export, which
-		// goes elsewhere.
-		// Nor does a redaction, which never touches the current card (the
-		// update after it redraws that): a Slack message it cannot reach
-		// must not hold back the tenant's next case.
-		ordered := j.kind != JobAlert && j.kind != JobExport && j.kind != JobRedact
-		if ordered && blocked[j.id] {
-			continue
-		}
-		if now.Before(j.at) {
-			blocked[j.id] = blocked[j.id] || ordered
-			continue
-		}
-		// Renewed before each call, so that the lease cannot lapse while
-		// this process works through a long list.
-		if held, err := q.renew(ctx); !held || err != nil {
-			return err
-		}
-		c, err := q.caseFor(ctx, cases, j.id)
-		if errors.Is(err, ErrNoCase) && (j.kind == JobRedact || j.kind == JobExport) {
-			// The case has expired, but Slack keeps the messages that
-			// held the tenant's words, and the housing system its record:
-			// DELETE erases them all the same.
-			c, err = &Case{ID: j.id}, nil
-		}
-		if err == nil {
-			err = q.unseal(j)
-		}
-		if errors.Is(err, ErrNoCase) || errors.Is(err, errUnreadable) {
-			q.opts.Log.Error("queue: job for a case that is gone or cannot be read; dropped", "case", ShortRef(j.id), "job", string(j.kind), "err", err)
-			q.done(ctx, j, Ref{})
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		lane := "export"
-		if j.kind != JobExport {
-			lane = q.board.Lane(c, j.kind, j.alert)
-		}
-		if until, ok := q.paused[lane]; ok && now.Before(until) {
-			blocked[j.id] = blocked[j.id] || ordered
-			continue
-		}
-		// A post and its record are not cut short by shutdown: a post
-		// Slack accepted but the queue did not record would be posted
-		// again by the next lease holder. ctx is checked between jobs.
-		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.opts.JobTimeout)
-		jctx = withJob(jctx, Job{Key: q.keys.of("job:" + j.n), Attempt: j.attempts})
-		stop := q.hold(jctx, cancel)
-		ref, err := q.do(jctx, c, j)
-		stop()
-		if err == nil {
-			err = q.done(jctx, j, ref)
-			cancel()
-			if err != nil {
-				return err
-			}
-			if j.kind == JobCard {
-				c.Card = ref // for the thread lines after it in this pass
-			}
-			if q.opts.Posted != nil {
-				q.opts.Posted(j.kind, c, j.alert)
-			}
-			continue
-		}
-		cancel()
-		blocked[j.id] = blocked[j.id] || ordered
-		var ra interface{ RetryAfter() time.Duration }
-		if errors.As(err, &ra) {
-			wait := max(ra.RetryAfter(), time.Second)
-			q.paused[lane] = now.Add(wait)
-			q.opts.Log.Warn("queue: rate limited; the lane waits", "lane", lane, "wait", wait)
-			continue
-		}
-		if err := q.failed(ctx, c, j, now, err); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// storedJob is a job as the queue keeps it, in the job hash (key job),
-// JSON: lua/helpers.lua's enqueue writes it, lua/retry.lua counts its
-// attempts.
-type storedJob struct {
-	Kind     string `json:"k"`
-	Case     string `json:"c"`
-	Text     string `json:"t"` // sealed, base64; "" for none
-	Alert    string `json:"a"`
-	Officer  string `json:"o"`
-	Tenant   string `json:"w"` // "1": the text is the tenant's words
-	Officer2 string `json:"o2"`
-	Extra    string `json:"x"`
-	Tries    string `json:"tries,omitempty"` // failed attempts
-	At       string `json:"at,omitempty"`    // not before, ms
 }
 
 // job reads a job just before it is done, so that one dropped meanwhile
@@ -377,9 +260,27 @@ func (q *Queue) job(ctx context.Context, n string) (*job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: job: %w", err)
 	}
+	return q.parseJob(ctx, n, raw)
+}
+
+// takeJob marks the job taken (lua/take.lua) and returns it as it is
+// now; nil when it is no longer waiting.
+func (q *Queue) takeJob(ctx context.Context, n string) (*job, error) {
+	raw, err := q.run(ctx, takeCall{Job: n, For: q.opts.JobTimeout + q.opts.Lease}).Text()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: take job: %w", err)
+	}
+	return q.parseJob(ctx, n, raw)
+}
+
+// parseJob reads a stored job. One that cannot be read is dropped,
+// rather than allowed to stop every other job; nil then.
+func (q *Queue) parseJob(ctx context.Context, n, raw string) (*job, error) {
 	var s storedJob
 	if err := json.Unmarshal([]byte(raw), &s); err != nil {
-		// Damaged: dropped, rather than allowed to stop every other job.
 		q.opts.Log.Error("queue: a job cannot be read; dropped", "job", n, "err", err)
 		if err := q.rdb.HDel(ctx, q.keys.of("job"), n).Err(); err != nil {
 			return nil, fmt.Errorf("queue: job: %w", err)
@@ -388,7 +289,7 @@ func (q *Queue) job(ctx context.Context, n string) (*job, error) {
 		return nil, nil
 	}
 	j := &job{n: n, kind: JobKind(s.Kind), id: bot.ConversationID(s.Case), alert: Alert(s.Alert),
-		line: Line{Officer: s.Officer, Officer2: s.Officer2, Tenant: s.Tenant == "1"}, sealed: s.Text, extra: s.Extra}
+		line: Line{Officer: s.Officer, Officer2: s.Officer2, Tenant: s.Tenant == "1"}, sealed: s.lines(), extra: s.Extra}
 	j.attempts, _ = strconv.Atoi(s.Tries)
 	j.at = fromMS(s.At)
 	return j, nil
@@ -405,24 +306,6 @@ func (q *Queue) caseFor(ctx context.Context, cases map[bot.ConversationID]*Case,
 	}
 	cases[id] = c
 	return c, nil
-}
-
-// unseal opens a thread line's text just before it is posted, so that a
-// job kept waiting is not opened again every tick.
-func (q *Queue) unseal(j *job) error {
-	if j.sealed == "" {
-		return nil
-	}
-	sealed, err := base64.StdEncoding.DecodeString(j.sealed)
-	if err != nil {
-		return fmt.Errorf("%w: job %s: %w", errUnreadable, j.n, err)
-	}
-	plain, err := q.sealer.Open(sealed, []byte(j.id))
-	if err != nil {
-		return fmt.Errorf("%w: job %s: %w", errUnreadable, j.n, err)
-	}
-	j.line.Text = string(plain)
-	return nil
 }
 
 func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
@@ -475,6 +358,7 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 func (q *Queue) done(ctx context.Context, j *job, ref Ref) error {
 	err := q.run(ctx, doneCall{
 		Job: j.n, ID: j.id, Posted: ref, CardTTL: q.opts.TTL, Kind: j.kind, RefsTTL: max(q.opts.TTL, q.opts.LedgerTTL),
+		Tenant: j.line.Tenant,
 	}).Err()
 	if err != nil {
 		return fmt.Errorf("queue: job done: %w", err)
@@ -488,14 +372,30 @@ func (q *Queue) done(ctx context.Context, j *job, ref Ref) error {
 // tenant asked for, and it is tried again, at the longest backoff, until
 // the channel or receiver is fixed; when a card has failed MaxAttempts
 // times the managers are told, once. Other jobs (card updates, thread
-// lines) are given up after MaxAttempts.
+// lines) are given up after MaxAttempts, or at once when the board
+// refuses them for good (Permanent): they go to the dead list, where a
+// person can retry or drop them (Jobs). When the dead list is full, the
+// job stays and is tried at the longest backoff.
 func (q *Queue) failed(ctx context.Context, c *Case, j *job, now time.Time, cause error) error {
 	n := j.attempts + 1
+	class := errClass(cause)
 	log := q.opts.Log.With("case", c.Short(), "job", string(j.kind), "attempts", n, "err", cause)
 	keep := j.kind == JobCard || j.kind == JobAlert || j.kind == JobExport || j.kind == JobRepairs || j.kind == JobRedact
-	if n >= q.opts.MaxAttempts && !keep {
-		log.Error("queue: giving up a job")
-		return q.done(ctx, j, Ref{})
+	wait := q.backoff(j.attempts)
+	if !keep && (n >= q.opts.MaxAttempts || permanent(cause)) {
+		moved, err := q.run(ctx, deadCall{Job: j.n, Tries: n, Class: class, Now: now, Max: q.opts.DeadMax}).Int()
+		if err != nil {
+			return fmt.Errorf("queue: dead job: %w", err)
+		}
+		switch moved {
+		case 1:
+			log.Error("queue: giving up a job; it is on the dead list", "class", class)
+			return nil
+		case -1:
+			return nil // dropped meanwhile
+		}
+		log.Error("queue: giving up a job, but the dead list is full; it is kept and tried again", "class", class)
+		wait = q.opts.MaxBackoff
 	}
 	alert := Alert("")
 	if j.kind == JobCard && n == q.opts.MaxAttempts {
@@ -503,10 +403,10 @@ func (q *Queue) failed(ctx context.Context, c *Case, j *job, now time.Time, caus
 		alert = AlertNoCard
 		log.Error("queue: a card cannot be posted; the managers are told, and it is still tried")
 	} else {
-		log.Warn("queue: job failed; will retry", "wait", q.backoff(j.attempts))
+		log.Warn("queue: job failed; will retry", "wait", wait)
 	}
 	// One script: the attempt is counted and the alert queued together.
-	err := q.run(ctx, retryCall{Job: j.n, Tries: n, At: now.Add(q.backoff(j.attempts)), ID: j.id, Alert: alert}).Err()
+	err := q.run(ctx, retryCall{Job: j.n, Tries: n, At: now.Add(wait), ID: j.id, Alert: alert, Class: class, Now: now}).Err()
 	if err != nil {
 		return fmt.Errorf("queue: job retry: %w", err)
 	}

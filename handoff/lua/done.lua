@@ -17,13 +17,13 @@
 -- ARGV[5]  how long to keep the card index (ms)
 -- ARGV[6]  the job's kind
 -- ARGV[7]  how long to keep the list of messages (ms)
+-- ARGV[8]  '1' when the post held the tenant's words, as the worker took
+--          it: a job dropped meanwhile (DELETE) was posted all the same,
+--          and its message must be found to be redacted
 --
 -- Returns 1.
 bind('jobs', 'job', 'case', 'refs', 'card')
 
-local raw = redis.call('HGET', key('job'), ARGV[1])
-local tenant = ''
-if raw then tenant = cjson.decode(raw).w end
 redis.call('ZREM', key('jobs'), ARGV[1])
 redis.call('HDEL', key('job'), ARGV[1])
 if ARGV[4] ~= '' then
@@ -34,7 +34,7 @@ if ARGV[4] ~= '' then
     end
     redis.call('SET', key('card'), ARGV[2], 'PX', tonumber(ARGV[5]))
   end
-  if ARGV[6] == 'card' or tenant == '1' then
+  if ARGV[6] == 'card' or ARGV[8] == '1' then
     redis.call('RPUSH', key('refs'), ARGV[3] .. '|' .. ARGV[4])
     redis.call('PEXPIRE', key('refs'), tonumber(ARGV[7]))
   end

@@ -6,7 +6,7 @@
 --
 -- Key names (their Redis keys are listed in handoff/keys.go): case,
 -- duties, refs, pos, card (one conversation's or card's); open, timers,
--- jobs, job, seq, lease (the queue's); ledger, entries, expiry (the
+-- jobs, job, dead, seq, lease (the queue's); ledger, entries, expiry (the
 -- ledger's).
 
 local K = {}
@@ -51,18 +51,213 @@ local function seen(evid, ttl)
   return false
 end
 
+-- nowMS is Redis's clock, in ms: ledger entries expire by it, as keys
+-- with a TTL do.
+local function nowMS()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The jobs' classes, in the order the worker does them: on-call and
+-- other alerts (1); urgent cases' cards and card updates (2); other
+-- cards and updates, redactions, repairs requests and exports (3);
+-- urgent cases' thread lines (4); other thread lines (5). A job's score
+-- in jobs is its class times classSpan plus its number, so that the jobs
+-- of one class keep the order they were queued in; a score below
+-- classSpan is a job queued before there were classes, which the worker
+-- gives its class (rescore.lua). A case's thread lines keep their order:
+-- when it becomes urgent, those waiting move up with it (promote), and
+-- when it opens again at a lower priority, those waiting stay ahead.
+-- classSpan, urgent, mergeAfter, maxLinePosts and maxPostText come from
+-- the queue (handoff/script.go), put before these helpers.
+
+-- jobClass is the class of a job of the kind; for a card, an update or
+-- a thread line it reads the case's priority (key case) when the script
+-- binds it.
+local function jobClass(kind)
+  if kind == 'alert' then return 1 end
+  local c = K['case']
+  local isUrgent = c and redis.call('HGET', c, 'pr') == urgent
+  if kind == 'thread' then
+    if isUrgent then return 4 end
+    return 5
+  end
+  if (kind == 'card' or kind == 'update') and isUrgent then return 2 end
+  return 3
+end
+
+local function jobScore(class, n) return class * classSpan + tonumber(n) end
+
+-- waitingJob returns a job that is still waiting (in jobs), decoded, or
+-- nil.
+local function waitingJob(n)
+  if not n or not redis.call('ZSCORE', key('jobs'), n) then return nil end
+  local raw = redis.call('HGET', key('job'), n)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+-- promote moves the case's waiting card, card update and thread lines
+-- (c: the case's key) to the urgent cases' classes: none of them goes
+-- behind other cases' work, and none before its card.
+local function promote(c)
+  local card, update, lines = unpack(redis.call('HMGET', c, 'cj', 'uj', 'tq'))
+  for _, n in ipairs({card or '', update or ''}) do
+    if n ~= '' then redis.call('ZADD', key('jobs'), 'XX', jobScore(2, n), n) end
+  end
+  for n in string.gmatch(lines or '', '%d+') do
+    redis.call('ZADD', key('jobs'), 'XX', jobScore(4, n), n)
+  end
+end
+
+-- linePosts returns the numbers of the case's posts of thread lines
+-- still waiting (c: the case's key; its field tq), oldest first.
+local function linePosts(c)
+  local waiting = {}
+  for n in string.gmatch(redis.call('HGET', c, 'tq') or '', '%d+') do
+    if redis.call('ZSCORE', key('jobs'), n) then waiting[#waiting + 1] = n end
+  end
+  return waiting
+end
+
+-- A coalesced thread line's post holds several lines, each sealed on its
+-- own (the first in t, the rest in s), with one flag a line in sw ('1'
+-- the tenant's words, '0' a note); w is '1' when any line is the
+-- tenant's. m lines were left out after the first mi.
+
+-- lines returns a job's sealed lines and their flags.
+local function lines(j)
+  local ls = {j.t}
+  for _, l in ipairs(j.s or {}) do ls[#ls + 1] = l end
+  local flags = j.sw
+  if not flags or #flags ~= #ls then
+    local f = '0'
+    if j.w == '1' then f = '1' end
+    flags = string.rep(f, #ls)
+  end
+  return ls, flags
+end
+
+-- setLines stores the lines and their flags in the job.
+local function setLines(j, ls, flags)
+  j.t = ls[1] or ''
+  local rest = {}
+  for i = 2, #ls do rest[#rest + 1] = ls[i] end
+  if #rest > 0 then j.s = rest else j.s = nil end
+  if #ls > 1 then j.sw = flags else j.sw = nil end
+  if string.find(flags, '1', 1, true) then j.w = '1' else j.w = '' end
+end
+
+-- size is the bytes of the first upto lines (all when nil).
+local function size(ls, upto)
+  local n = 0
+  for i = 1, upto or #ls do n = n + #ls[i] end
+  return n
+end
+
+-- leaveOut drops the line at i, counting it among those left out.
+local function leaveOut(j, ls, flags, i)
+  table.remove(ls, i)
+  j.m = tostring((tonumber(j.m) or 0) + 1)
+  return string.sub(flags, 1, i - 1) .. string.sub(flags, i + 1)
+end
+
+-- coalesce adds a thread line that names no officer (n: the new job,
+-- decoded) to the case's last waiting post, when the case already has
+-- mergeAfter posts of thread lines waiting (field tq of the case c: their
+-- numbers, oldest first). The last post takes it while it has room
+-- (maxPostText bytes of sealed lines); a full one leaves room for a new
+-- post, up to maxLinePosts; past that the last post keeps its first
+-- lines (up to half its room) and its newest, and counts those it
+-- leaves out between. A post tried once is never added to: an answer
+-- Slack lost may have posted it as it was. Returns true when the line
+-- was added, else false and the waiting posts' numbers.
+local function coalesce(c, n)
+  local waiting = linePosts(c)
+  if #waiting < mergeAfter then return false, waiting end
+  local last = waitingJob(waiting[#waiting])
+  if not last or last.k ~= 'thread' or last.f or (last.o or '') ~= '' or (last.o2 or '') ~= '' then
+    return false, waiting
+  end
+  local ls, flags = lines(last)
+  local flag = '0'
+  if n.w == '1' then flag = '1' end
+  local fits = (tonumber(last.m) or 0) == 0 and size(ls) + #n.t <= maxPostText
+  if not fits and #waiting < maxLinePosts then return false, waiting end
+  ls[#ls + 1] = n.t
+  flags = flags .. flag
+  if not fits then
+    if not last.mi then
+      -- Left out from here on: the post keeps its first lines, up to
+      -- half its room (and its first line whatever its size).
+      local head = #ls - 1
+      while head > 1 and size(ls, head) > maxPostText / 2 do
+        flags = leaveOut(last, ls, flags, head)
+        head = head - 1
+      end
+      last.mi = tostring(head)
+    end
+    local head = tonumber(last.mi)
+    while size(ls) > maxPostText and #ls > head + 1 do
+      flags = leaveOut(last, ls, flags, head + 1)
+    end
+    if size(ls) > maxPostText and #ls > 1 then
+      -- No room even for the newest line alone.
+      flags = leaveOut(last, ls, flags, #ls)
+    end
+  end
+  setLines(last, ls, flags)
+  redis.call('HSET', key('job'), waiting[#waiting], cjson.encode(last))
+  return true
+end
+
 -- enqueue adds a job for the board (keys seq, job, jobs): the next
 -- number from seq, its fields in job (a hash, number -> JSON), its place
--- in jobs (a sorted set, by number). A thread line's text is sealed;
--- who and who2 are the officers it names ({officer} and {officer2} in
--- the text), tenant is '1' when the text is the tenant's own words,
--- extra the duty an alert is about or an export's event and version.
+-- in jobs (a sorted set, by class then number). A thread line's text is
+-- sealed; who and who2 are the officers it names ({officer} and
+-- {officer2} in the text), tenant is '1' when the text is the tenant's
+-- own words, extra the duty an alert is about or an export's event and
+-- version. With the case's key bound (case), a card update is queued
+-- only when none waits untried (it draws the case as it is when posted),
+-- and a thread line naming no officer may join the last waiting post
+-- (coalesce). The case keeps the numbers of its card (cj), its update
+-- (uj) and its posts of thread lines (tq).
 local function enqueue(kind, id, text, alert, who, tenant, who2, extra)
-  local n = redis.call('INCR', key('seq'))
-  redis.call('HSET', key('job'), n, cjson.encode({
+  local j = {
     k = kind, c = id, t = text or '', a = alert or '', o = who or '',
-    w = tenant or '', o2 = who2 or '', x = extra or ''}))
-  redis.call('ZADD', key('jobs'), n, n)
+    w = tenant or '', o2 = who2 or '', x = extra or ''}
+  local class = jobClass(kind)
+  local c = K['case']
+  local waiting
+  if c then
+    if class == 2 then promote(c) end
+    if kind == 'update' then
+      local u = redis.call('HGET', c, 'uj')
+      local pending = waitingJob(u)
+      if pending and not pending.f then
+        redis.call('ZADD', key('jobs'), 'XX', jobScore(class, u), u)
+        return
+      end
+    elseif kind == 'thread' and j.o == '' and j.o2 == '' then
+      local added
+      added, waiting = coalesce(c, j)
+      if added then return end
+    end
+  end
+  local n = redis.call('INCR', key('seq'))
+  j.q = tostring(nowMS())
+  redis.call('HSET', key('job'), n, cjson.encode(j))
+  redis.call('ZADD', key('jobs'), jobScore(class, n), n)
+  if not c then return end
+  if kind == 'card' then
+    redis.call('HSET', c, 'cj', n)
+  elseif kind == 'update' then
+    redis.call('HSET', c, 'uj', n)
+  elseif kind == 'thread' then
+    waiting = waiting or linePosts(c)
+    waiting[#waiting + 1] = tostring(n)
+    redis.call('HSET', c, 'tq', table.concat(waiting, ','))
+  end
 end
 
 -- export queues the case's record for the housing system, when that is
@@ -71,13 +266,6 @@ local function export(c, id, event)
   if redis.call('HGET', c, 'xp') ~= '1' then return end
   local v = redis.call('HINCRBY', c, 'xv', 1)
   enqueue('export', id, '', '', '', '', '', event .. '|' .. v)
-end
-
--- nowMS is Redis's clock, in ms: ledger entries expire by it, as keys
--- with a TTL do.
-local function nowMS()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
 -- ledgerOf returns the case's ledger id, its entry's time to live (ms)

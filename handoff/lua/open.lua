@@ -76,9 +76,11 @@ if st == 'queued' or st == 'claimed' then
 end
 local result = 'new'
 if st then result = 'reopen' end
--- Who saw the tenant's contact, the actions, the ledger entry and the
--- export's versions are kept across a reopening.
-local keep = redis.call('HMGET', c, 'shown', 'log', 'lid', 'lttl', 'xv')
+-- Who saw the tenant's contact, the actions, the ledger entry, the
+-- export's versions and the posts still waiting are kept across a
+-- reopening.
+local kept = {'shown', 'log', 'lid', 'lttl', 'xv', 'tq', 'uj'}
+local keep = redis.call('HMGET', c, unpack(kept))
 redis.call('DEL', c)
 -- refs (tl:<id>) lists the Slack messages that held the tenant's words,
 -- the cards included, across every case of the conversation: DELETE
@@ -86,7 +88,7 @@ redis.call('DEL', c)
 if not st then redis.call('DEL', key('duties')) end
 redis.call('HSET', c, 'st', 'queued', 'pr', pr, 'sec', ARGV[10], 'ar', ARGV[11], 'ch', ARGV[12],
   'lg', ARGV[13], 'rs', ARGV[14], 'op', ARGV[15], 'dl', ARGV[16], 'oc', oncall, 'xp', ARGV[23])
-for i, f in ipairs({'shown', 'log', 'lid', 'lttl', 'xv'}) do
+for i, f in ipairs(kept) do
   if keep[i] then redis.call('HSET', c, f, keep[i]) end
 end
 if oncall == '1' then redis.call('HSET', c, 'oat', ARGV[18]) end

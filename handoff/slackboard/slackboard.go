@@ -212,21 +212,6 @@ func (s *Slack) channel(area string) string {
 	return s.cfg.Channels["*"]
 }
 
-// rateLimited carries Slack's Retry-After to the queue.
-type rateLimited struct{ err *slack.RateLimitedError }
-
-func (r rateLimited) Error() string             { return r.err.Error() }
-func (r rateLimited) Unwrap() error             { return r.err }
-func (r rateLimited) RetryAfter() time.Duration { return r.err.RetryAfter }
-
-func classify(err error) error {
-	var rl *slack.RateLimitedError
-	if errors.As(err, &rl) {
-		return rateLimited{rl}
-	}
-	return err
-}
-
 // metadataType names safecontact's message metadata: the queue's job key
 // a post was made for, so that it is posted once.
 const metadataType = "safecontact_post"
@@ -303,8 +288,8 @@ func (s *Slack) card(c *handoff.Case) []slack.Block {
 }
 
 // errNoCard: the case's card was never posted, so there is nothing to
-// update or thread under.
-var errNoCard = errors.New("slack: the case has no card")
+// update or thread under. It is tried again: the card comes first.
+var errNoCard = failure{err: errors.New("slack: the case has no card"), class: "no-card"}
 
 // UpdateCase redraws the card.
 func (s *Slack) UpdateCase(ctx context.Context, c *handoff.Case) error {

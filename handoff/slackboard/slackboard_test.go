@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -55,6 +56,8 @@ func (r *relay) Sent() []string {
 
 type env struct {
 	t      testing.TB
+	rdb    redis.UniversalClient
+	prefix string // every key of the test begins with it
 	api    *slackfake.Server
 	queue  *handoff.Queue
 	slack  *slackboard.Slack
@@ -80,6 +83,7 @@ func newEnvWith(t testing.TB, queue func(*handoff.Options), configure ...func(*s
 	rdb := storetest.Redis(t)
 	e := &env{t: t, api: slackfake.New(t), relay: &relay{}, hours: hours, now: time.Date(2026, 12, 1, 10, 0, 0, 0, hours.Location())}
 	prefix := storetest.Prefix(t)
+	e.rdb, e.prefix = rdb, prefix
 	opts := handoff.Options{Prefix: prefix + "case:", Now: e.clock}
 	if queue != nil {
 		queue(&opts)

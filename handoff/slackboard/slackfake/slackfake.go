@@ -1,6 +1,7 @@
 // Package slackfake is a local Slack Web API server for tests: it answers
 // the methods safecontact calls, records every call, and can be told to
-// fail (429 with Retry-After, 500) to test retries. It also signs requests
+// fail (429 with Retry-After, 500, Slack's error codes) or to limit posts
+// per channel as Slack does, to test retries. It also signs requests
 // the way Slack does, for tests of the endpoints that receive them.
 package slackfake
 
@@ -38,6 +39,8 @@ type Call struct {
 	// TS is the timestamp the server gave a posted message; ViewID the
 	// id it gave an opened view.
 	TS, ViewID string
+	// At is when the server took the call, by its clock (RateLimit).
+	At time.Time
 }
 
 // Channel, Text, ThreadTS and Blocks read the call's form.
@@ -66,6 +69,44 @@ type Server struct {
 	// lose, when set, is asked after each call is done: true loses its
 	// answer (a 502), as when Slack's answer never arrives.
 	lose func(method string) bool
+	// refuse, when set, is asked for each call; an error code other than
+	// "" answers it with that error, as Slack does ({"ok": false}).
+	refuse func(method string) string
+	// every is the least time between two posts in one channel, by now;
+	// posted holds each channel's last post.
+	every  time.Duration
+	now    func() time.Time
+	posted map[string]time.Time
+}
+
+// RateLimit makes the server take one chat.postMessage a channel every
+// per, by the clock now (time.Now when nil), as Slack does (one a
+// second): a post sooner is answered 429 with a Retry-After of the
+// seconds until the next is taken, rounded up. Zero per lifts the limit.
+func (s *Server) RateLimit(per time.Duration, now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now == nil {
+		now = time.Now
+	}
+	s.every, s.now, s.posted = per, now, map[string]time.Time{}
+}
+
+// Refuse makes the server ask f before answering each call: an error
+// code other than "" (such as "is_archived") answers it with Slack's
+// {"ok": false, "error": code}.
+func (s *Server) Refuse(f func(method string) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = f
+}
+
+// clock is the server's time: RateLimit's clock, or time.Now.
+func (s *Server) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 // LoseAnswers makes the server ask f after doing each call: true answers
@@ -133,9 +174,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.refuse != nil {
+		if code := s.refuse(method); code != "" {
+			s.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": code})
+			return
+		}
+	}
+	now := s.clock()
+	if method == "chat.postMessage" && s.every > 0 {
+		ch := r.Form.Get("channel")
+		if last, ok := s.posted[ch]; ok && now.Sub(last) < s.every {
+			s.mu.Unlock()
+			wait := (s.every - now.Sub(last) + time.Second - 1) / time.Second
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(wait, 1))))
+			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
+			return
+		}
+		s.posted[ch] = now
+	}
 	s.n++
 	ts := fmt.Sprintf("1764500000.%06d", s.n)
-	call := Call{Method: method, Form: r.Form, TS: ts}
+	call := Call{Method: method, Form: r.Form, TS: ts, At: now}
 	if method == "views.open" {
 		// Unique across servers, as Slack's are: a test's Redis may
 		// remember another test's view ids.
