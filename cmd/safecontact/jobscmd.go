@@ -20,8 +20,8 @@ import (
 const jobsBudget = 30 * time.Second
 
 // jobSource is one kind of background job that may need a person: the SMS
-// outbox's texts (outboxJobs). The officer queue's posts for Slack can
-// join as another source; the command and the dead-jobs gauge take any.
+// outbox's texts (outboxJobs) and the officer queue's posts for Slack
+// (queueJobs); the command and the dead-jobs gauge take any.
 type jobSource interface {
 	// Kind names the jobs, in the listing and in
 	// safecontact_jobs_dead{kind}: "text".
@@ -81,6 +81,7 @@ func jobsCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	prefix := fs.String("prefix", sms.DefaultOutboxPrefix, "the SMS outbox's Redis key prefix")
+	queuePrefix := fs.String("queue-prefix", "", "the officer queue's Redis key prefix (default sc:case:)")
 	cfg, err := loadConfig(getenv, fs, args)
 	if err != nil {
 		return err
@@ -104,7 +105,10 @@ func jobsCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer s.close()
-	sources := []jobSource{outboxJobs{sms.NewOutbox(s.redis, s.sealer, nil, nil, sms.OutboxOptions{Prefix: *prefix})}}
+	sources := []jobSource{
+		outboxJobs{sms.NewOutbox(s.redis, s.sealer, nil, nil, sms.OutboxOptions{Prefix: *prefix})},
+		queueJobs{handoff.New(s.redis, s.sealer, s.bundle.Hours, nil, handoff.Options{Prefix: *queuePrefix})},
+	}
 	rows, err := listJobs(ctx, sources)
 	if err != nil {
 		return err
@@ -284,3 +288,64 @@ func jobError(err error) error {
 }
 
 var _ jobSource = outboxJobs{}
+
+// queueJobs is the officer queue's posts for Slack as jobs of kind
+// "post". Their ids are the queue's job numbers, written at a fixed width
+// so that any six characters of one name it alone.
+type queueJobs struct{ queue *handoff.Queue }
+
+func (queueJobs) Kind() string { return "post" }
+
+// postID and queueID turn a job number into the command's id and back.
+func postID(n string) string { return "p" + strings.Repeat("0", max(0, jobIDLen-1-len(n))) + n }
+
+func queueID(id string) string {
+	n := strings.TrimLeft(strings.TrimPrefix(id, "p"), "0")
+	if n == "" {
+		return "0"
+	}
+	return n
+}
+
+func (s queueJobs) List(ctx context.Context) ([]jobRow, error) {
+	jobs, err := s.queue.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]jobRow, 0, len(jobs))
+	for _, j := range jobs {
+		r := jobRow{
+			Kind: s.Kind(), ID: postID(j.ID), Case: handoff.ShortRef(j.Conversation), State: j.State,
+			Attempts: j.Attempts, LastError: j.ErrClass, Queued: j.Queued, LastTry: j.LastTry, Next: j.NextTry,
+		}
+		if j.State == handoff.JobDead {
+			r.State, r.Next = jobDead, j.GaveUp
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+func (s queueJobs) Dead(ctx context.Context) (int64, error) { return s.queue.DeadCount(ctx) }
+
+func (s queueJobs) Retry(ctx context.Context, id string) error {
+	return queueErr(s.queue.RetryDead(ctx, queueID(id)))
+}
+
+func (s queueJobs) Drop(ctx context.Context, id string) error {
+	_, err := s.queue.Drop(ctx, queueID(id))
+	return queueErr(err)
+}
+
+// queueErr gives the queue's errors the command's meaning.
+func queueErr(err error) error {
+	switch {
+	case errors.Is(err, handoff.ErrNoJob):
+		return errNoJob
+	case errors.Is(err, handoff.ErrJobBusy):
+		return errJobBusy
+	case errors.Is(err, handoff.ErrJobKept):
+		return errors.New("a waiting card or alert is kept until Slack takes it: it cannot be dropped")
+	}
+	return err
+}

@@ -3,8 +3,8 @@
 //	safecontact serve              run the service (HTTP on :8080)
 //	safecontact chat               the intake in this terminal
 //	safecontact queue [-v]         list the open cases (needs REDIS_URL)
-//	safecontact jobs               list the texts given up or waiting to go (needs REDIS_URL)
-//	safecontact jobs retry|drop ID send a given-up text again, or remove one for good
+//	safecontact jobs               list the texts and Slack posts given up or waiting (needs REDIS_URL)
+//	safecontact jobs retry|drop ID do a given-up one again, or remove one for good
 //	safecontact report [-csv]      the monitoring report, -from DAY -to DAY (needs REDIS_URL)
 //	safecontact flows check [DIR]  check the flow files
 //	safecontact flows graph [DIR]  draw the intake as a Mermaid diagram
@@ -32,8 +32,8 @@ const usage = `usage: safecontact <command>
   serve              run the service (HTTP on :8080; see README for settings)
   chat               try the intake in this terminal (-area, -lang, -now)
   queue [-v]         list the open cases, most urgent first (needs REDIS_URL)
-  jobs               list the texts given up or waiting to go; jobs retry ID sends
-                     a given-up one again, jobs drop ID removes one (needs REDIS_URL)
+  jobs               list the texts and Slack posts given up or waiting; jobs retry ID
+                     does a given-up one again, jobs drop ID removes one (needs REDIS_URL)
   report [-csv]      the monitoring report: -from 2026-10-01 -to 2026-12-31, -o FILE (needs REDIS_URL)
   flows check [DIR]  check the flow files (DIR overrides the embedded ones)
   flows graph [DIR]  print the intake as a Mermaid state diagram

@@ -87,7 +87,16 @@ func NewMain(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 			return nil, err
 		}
 		smsCfg.OnStatus = m.outbox.RecordStatus
-		m.met.watchJobs(log, outboxJobs{m.outbox})
+	}
+	var jobs []jobSource
+	if m.outbox != nil {
+		jobs = append(jobs, outboxJobs{m.outbox})
+	}
+	if m.queue != nil {
+		jobs = append(jobs, queueJobs{m.queue})
+	}
+	if len(jobs) > 0 {
+		m.met.watchJobs(log, jobs...)
 	}
 	m.sms, err = sms.New(smsCfg)
 	if err != nil {
