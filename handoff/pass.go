@@ -99,8 +99,7 @@ func (q *Queue) attempt(ctx context.Context, p *pass, n string) error {
 	}
 	if errors.Is(err, ErrNoCase) || errors.Is(err, errUnreadable) {
 		q.opts.Log.Error("queue: job for a case that is gone or cannot be read; dropped", "case", ShortRef(j.id), "job", string(j.kind), "err", err)
-		q.done(ctx, j, Ref{})
-		return nil
+		return q.done(ctx, j, Ref{})
 	}
 	if err != nil {
 		return err
@@ -140,8 +139,7 @@ func (q *Queue) attempt(ctx context.Context, p *pass, n string) error {
 	}
 	if err := q.unseal(j); err != nil {
 		q.opts.Log.Error("queue: job that cannot be read; dropped", "case", ShortRef(j.id), "job", string(j.kind), "err", err)
-		q.done(ctx, j, Ref{})
-		return nil
+		return q.done(ctx, j, Ref{})
 	}
 	// A post and its record are not cut short by shutdown: a post Slack
 	// accepted but the queue did not record would be posted again by the

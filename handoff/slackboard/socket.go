@@ -51,13 +51,13 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 			resp := s.submit(sctx, cb)
 			cancel()
 			if resp != nil {
-				sm.Ack(*evt.Request, resp)
+				s.ack(sm, *evt.Request, resp)
 			} else {
-				sm.Ack(*evt.Request)
+				s.ack(sm, *evt.Request)
 			}
 			return
 		}
-		sm.Ack(*evt.Request)
+		s.ack(sm, *evt.Request)
 		if ok {
 			s.dispatch(cb)
 		}
@@ -65,7 +65,7 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 		cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
 		if !ok || cb == nil {
-			sm.Ack(*evt.Request)
+			s.ack(sm, *evt.Request)
 			return
 		}
 		first, err := s.firstTime(ctx, cb.EventID)
@@ -74,9 +74,17 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 			s.cfg.Log.Error("slack: event id not checked", "err", err)
 			return
 		}
-		sm.Ack(*evt.Request)
+		s.ack(sm, *evt.Request)
 		if first {
 			s.later(func(ctx context.Context) { s.event(ctx, ev) })
 		}
+	}
+}
+
+// ack acknowledges a request. One that cannot be acknowledged (the
+// connection dropped) Slack sends again, once the connection is back.
+func (s *Slack) ack(sm *socketmode.Client, req socketmode.Request, payload ...any) {
+	if err := sm.Ack(req, payload...); err != nil {
+		s.cfg.Log.Warn("slack: Socket Mode request not acknowledged; Slack sends it again", "err", err)
 	}
 }
