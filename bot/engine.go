@@ -80,6 +80,9 @@ type Engine struct {
 	opts    Options
 	lex     *lexicon
 	machine *machine
+	// quiet masks lock-screen words in every reply: LockScreenWords and
+	// Options.LockScreenWords, lowered once.
+	quiet *lockScreen
 }
 
 // New returns an Engine for a loaded, validated flow.
@@ -109,6 +112,7 @@ func New(cfg Config) (*Engine, error) {
 		flow: cfg.Flow, store: cfg.Store, dir: cfg.Directory, hours: cfg.Hours,
 		keyer: cfg.Keyer, now: now, opts: cfg.Options.withDefaults(),
 		lex: compileLexicon(cfg.Flow), machine: newMachine(cfg.Flow),
+		quiet: newLockScreen(cfg.Options.LockScreenWords),
 	}, nil
 }
 
