@@ -142,9 +142,10 @@ func appendTimeField(b []byte, tag byte, t time.Time) []byte {
 var errRecord = errors.New("damaged record")
 
 // reader reads a record; the first error sticks and later reads return
-// zero values.
+// zero values. The strings it returns share the record's memory: a
+// conversation decoded from it is one allocation for all its text.
 type reader struct {
-	b   []byte
+	b   string
 	err error
 }
 
@@ -152,7 +153,7 @@ func (r *reader) fail(err error) {
 	if r.err == nil {
 		r.err = err
 	}
-	r.b = nil
+	r.b = ""
 }
 
 func (r *reader) byte() byte {
@@ -165,24 +166,34 @@ func (r *reader) byte() byte {
 	return c
 }
 
+// uvarint reads what binary.AppendUvarint wrote.
 func (r *reader) uvarint() uint64 {
-	n, k := binary.Uvarint(r.b)
-	if k <= 0 {
-		r.fail(errRecord)
-		return 0
+	var x uint64
+	var shift uint
+	for i := 0; i < len(r.b) && i < binary.MaxVarintLen64; i++ {
+		c := r.b[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break // overflows 64 bits
+			}
+			r.b = r.b[i+1:]
+			return x | uint64(c)<<shift
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
 	}
-	r.b = r.b[k:]
-	return n
+	r.fail(errRecord)
+	return 0
 }
 
+// varint reads what binary.AppendVarint wrote.
 func (r *reader) varint() int64 {
-	n, k := binary.Varint(r.b)
-	if k <= 0 {
-		r.fail(errRecord)
-		return 0
+	ux := r.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	r.b = r.b[k:]
-	return n
+	return x
 }
 
 // count reads a number of items that follow, each at least min bytes: a
@@ -196,21 +207,17 @@ func (r *reader) count(min int) int {
 	return int(n)
 }
 
-func (r *reader) bytes() []byte {
+// string reads a length-prefixed string.
+func (r *reader) string() string {
 	n := r.uvarint()
 	if n > uint64(len(r.b)) {
 		r.fail(errRecord)
-		return nil
+		return ""
 	}
-	if n == 0 {
-		return nil
-	}
-	s := r.b[:n:n]
+	s := r.b[:n]
 	r.b = r.b[n:]
 	return s
 }
-
-func (r *reader) string() string { return string(r.bytes()) }
 
 func (r *reader) strings() []string {
 	n := r.count(1)
@@ -235,8 +242,8 @@ func (r *reader) time() time.Time {
 }
 
 // decodeConversation reads a record appendConversation wrote. Nothing may
-// follow it.
-func decodeConversation(b []byte) (*bot.Conversation, error) {
+// follow it. The conversation's strings share b's memory.
+func decodeConversation(b string) (*bot.Conversation, error) {
 	r := reader{b: b}
 	c := &bot.Conversation{}
 	for r.err == nil {

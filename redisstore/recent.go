@@ -28,10 +28,9 @@ type recentEntry struct {
 	id      bot.ConversationID
 	version int64
 	ident   []byte // the sealed state's identity (seal.ID), nil for a hash
-	// plain is the record (stateRecord first), uncompressed and opened:
-	// it is never changed once here, and each Load decodes its own copy
-	// of the conversation from it.
-	plain []byte
+	// plain is the record (stateRecord first), uncompressed and opened;
+	// each Load decodes its own conversation from it.
+	plain string
 	until time.Time
 }
 
@@ -65,7 +64,7 @@ func (r *recent) get(id bot.ConversationID, now time.Time) (recentEntry, bool) {
 
 // put records the conversation's state at version, from now until the
 // lifetime or ttl (how long Redis keeps it), whichever is first.
-func (r *recent) put(id bot.ConversationID, version int64, ident, plain []byte, now time.Time, ttl time.Duration) {
+func (r *recent) put(id bot.ConversationID, version int64, ident []byte, plain string, now time.Time, ttl time.Duration) {
 	if r == nil {
 		return
 	}

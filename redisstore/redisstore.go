@@ -185,7 +185,7 @@ func (s *Store) Forget(id bot.ConversationID) { s.recent.forget(id) }
 type stored struct {
 	version int64
 	ident   []byte // the sealed state's identity (seal.ID); nil for a hash
-	plain   []byte // the record, uncompressed (stateRecord first)
+	plain   string // the record, uncompressed (stateRecord first)
 	rec     record
 	conv    *bot.Conversation
 }
@@ -318,7 +318,7 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	}
 	switch n, current := saveReply(reply); n {
 	case 1:
-		s.recent.put(id, newVersion, bytes.Clone(s.sealer.ID(state[sealedAt:])), plain, at, c.TTL)
+		s.recent.put(id, newVersion, bytes.Clone(s.sealer.ID(state[sealedAt:])), string(plain), at, c.TTL)
 		return nil
 	case 0:
 		s.conflicted(id, current, at)
@@ -404,7 +404,7 @@ func (s *Store) previous(ctx context.Context, id bot.ConversationID, version int
 // transcript lines to append to the log (nil for none, opened) with how
 // many of the log's newest elements to keep (0: all).
 func (s *Store) nextRecord(prev record, c bot.Commit) (next record, chunk []byte, keep int) {
-	next.conv = appendConversation(make([]byte, 0, 512), c.Conversation)
+	next.conv = string(appendConversation(make([]byte, 0, 512), c.Conversation))
 	if c.Conversation.Erased {
 		// The transcript goes with the tombstone.
 		return next, nil, 0
@@ -413,10 +413,11 @@ func (s *Store) nextRecord(prev record, c bot.Commit) (next record, chunk []byte
 	next.npending = prev.npending + len(c.Append)
 	next.pending = prev.pending
 	if len(c.Append) > 0 {
-		next.pending = append(make([]byte, 0, len(prev.pending)+64*len(c.Append)), prev.pending...)
+		b := append(make([]byte, 0, len(prev.pending)+64*len(c.Append)), prev.pending...)
 		for _, l := range c.Append {
-			next.pending = appendLine(next.pending, l)
+			b = appendLine(b, l)
 		}
+		next.pending = string(b)
 	}
 	if over := next.npending - s.opts.MaxTranscript; over > 0 {
 		next.pending = skipLines(next.pending, over)
@@ -427,7 +428,7 @@ func (s *Store) nextRecord(prev record, c bot.Commit) (next record, chunk []byte
 	}
 	chunk = encodeChunk(next.pending, next.npending)
 	next.chunks = append(append(make([]int, 0, len(prev.chunks)+1), prev.chunks...), next.npending)
-	next.pending, next.npending = nil, 0
+	next.pending, next.npending = "", 0
 	// Keep the fewest newest chunks that hold MaxTranscript lines; until
 	// there are that many, keep everything, an earlier version's lines
 	// included.

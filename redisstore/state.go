@@ -44,12 +44,12 @@ const flagLegacyLog = 1
 // and compresses to about 60%.
 const compressFrom = 768
 
-// record is a conversation's state as the store keeps it. Its slices
-// share the bytes it was read from, which are never changed.
+// record is a conversation's state as the store keeps it. Its strings
+// share the one it was read from.
 type record struct {
-	conv     []byte // the conversation (appendConversation)
+	conv     string // the conversation (appendConversation)
 	npending int
-	pending  []byte // transcript lines not yet in the log (appendLine), oldest first
+	pending  string // transcript lines not yet in the log (appendLine), oldest first
 	chunks   []int  // lines in each chunk of the log, oldest first
 	flags    byte
 }
@@ -68,15 +68,15 @@ func (r *record) appendTo(b []byte) []byte {
 }
 
 // parseRecord reads what appendTo wrote (stateRecord and all after it).
-func parseRecord(b []byte) (record, error) {
+func parseRecord(b string) (record, error) {
 	if len(b) == 0 || b[0] != stateRecord {
 		return record{}, fmt.Errorf("state: not a record")
 	}
 	rd := reader{b: b[1:]}
 	var r record
-	r.conv = rd.bytes()
+	r.conv = rd.string()
 	r.npending = rd.count(1)
-	r.pending = rd.bytes()
+	r.pending = rd.string()
 	if n := rd.count(1); n > 0 {
 		r.chunks = make([]int, n)
 		for i := range r.chunks {
@@ -96,7 +96,7 @@ func parseRecord(b []byte) (record, error) {
 // legacyRecord is the record of a conversation an earlier version stored:
 // its transcript lines are all in the log, one per element.
 func legacyRecord(c *bot.Conversation) record {
-	return record{conv: appendConversation(nil, c), flags: flagLegacyLog}
+	return record{conv: string(appendConversation(nil, c)), flags: flagLegacyLog}
 }
 
 // Records and chunks are compressed with Zstandard at its fastest level:
@@ -164,39 +164,43 @@ func encodeState(plain []byte) []byte {
 // decodeState reads an opened state, in any format this or an earlier
 // version wrote. It returns the record, uncompressed (stateRecord first),
 // and the conversation.
-func decodeState(b []byte) ([]byte, record, *bot.Conversation, error) {
+func decodeState(b []byte) (string, record, *bot.Conversation, error) {
 	if len(b) == 0 {
-		return nil, record{}, nil, fmt.Errorf("state: empty")
+		return "", record{}, nil, fmt.Errorf("state: empty")
 	}
 	switch b[0] {
 	case stateRecordZstd:
 		plain, err := decompress(b, stateRecord)
 		if err != nil {
-			return nil, record{}, nil, fmt.Errorf("state: %w", err)
+			return "", record{}, nil, fmt.Errorf("state: %w", err)
 		}
 		b = plain
 		fallthrough
 	case stateRecord:
-		r, err := parseRecord(b)
+		plain := string(b)
+		r, err := parseRecord(plain)
 		if err != nil {
-			return nil, record{}, nil, err
+			return "", record{}, nil, err
 		}
 		c, err := decodeConversation(r.conv)
 		if err != nil {
-			return nil, record{}, nil, fmt.Errorf("state: %w", err)
+			return "", record{}, nil, fmt.Errorf("state: %w", err)
 		}
-		return b, r, c, nil
+		return plain, r, c, nil
 	case stateDeflated:
 		js, err := inflate(b)
 		if err != nil {
-			return nil, record{}, nil, fmt.Errorf("state: %w", err)
+			return "", record{}, nil, fmt.Errorf("state: %w", err)
 		}
 		b = js
 	}
 	var c bot.Conversation
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, record{}, nil, fmt.Errorf("state: %w", err)
+		return "", record{}, nil, fmt.Errorf("state: %w", err)
 	}
 	r := legacyRecord(&c)
-	return r.appendTo(nil), r, &c, nil
+	plain := string(r.appendTo(nil))
+	// The record's strings share plain, as a record read from it would.
+	r, err := parseRecord(plain)
+	return plain, r, &c, err
 }

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"bytes"
 	"compress/flate"
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -64,7 +65,7 @@ func fill(t testing.TB, v reflect.Value, name string) {
 
 func TestConversationRecordCarriesEveryField(t *testing.T) {
 	for _, c := range []*bot.Conversation{filled(t), {}, {Erased: true, LastID: "x"}} {
-		got, err := decodeConversation(appendConversation(nil, c))
+		got, err := decodeConversation(string(appendConversation(nil, c)))
 		require.NoError(t, err)
 		assert.Equal(t, c, got)
 	}
@@ -78,7 +79,7 @@ func TestConversationRecordMatchesJSON(t *testing.T) {
 	require.NoError(t, err)
 	var fromJSON bot.Conversation
 	require.NoError(t, json.Unmarshal(js, &fromJSON))
-	fromRecord, err := decodeConversation(appendConversation(nil, c))
+	fromRecord, err := decodeConversation(string(appendConversation(nil, c)))
 	require.NoError(t, err)
 	assert.True(t, fromJSON.Started.Equal(fromRecord.Started))
 	fromJSON.Started = fromRecord.Started
@@ -96,7 +97,7 @@ func TestConversationRecordRefusesWhatItCannotRead(t *testing.T) {
 		"huge count":       {tagHistory, 0xff, 0xff, 0xff, 0xff, 0x0f, tagEnd},
 		"nanoseconds past": {tagStarted, 2, 0x80, 0x94, 0xeb, 0xdc, 0x03, tagEnd},
 	} {
-		_, err := decodeConversation(b)
+		_, err := decodeConversation(string(b))
 		assert.Error(t, err, label)
 	}
 }
@@ -141,7 +142,7 @@ func TestStateRecordRoundTrips(t *testing.T) {
 	large := filled(t)
 	large.LastReplies[0].Text = strings.Repeat("Numbers you can call: National helpline, free, 24h: 0808 2000 247. ", 20)
 	for _, c := range []*bot.Conversation{small, large} {
-		rec := record{conv: appendConversation(nil, c), npending: 2, pending: pending, chunks: []int{16, 16, 3}, flags: flagLegacyLog}
+		rec := record{conv: string(appendConversation(nil, c)), npending: 2, pending: string(pending), chunks: []int{16, 16, 3}, flags: flagLegacyLog}
 		plain := rec.appendTo(nil)
 		stored := encodeState(plain)
 		if len(plain) < compressFrom {
@@ -152,7 +153,7 @@ func TestStateRecordRoundTrips(t *testing.T) {
 		}
 		gotPlain, gotRec, got, err := decodeState(stored)
 		require.NoError(t, err)
-		assert.Equal(t, plain, gotPlain)
+		assert.Equal(t, string(plain), gotPlain)
 		assert.Equal(t, rec, gotRec)
 		assert.Equal(t, c, got)
 		gotLines, err := decodeLines(gotRec.pending, gotRec.npending)
@@ -170,10 +171,10 @@ func TestChunksAndEarlierLinesRead(t *testing.T) {
 		raw = appendLine(raw, l)
 		want = append(want, l)
 	}
-	got, err := decodeChunk(encodeChunk(raw, len(want)))
+	got, err := decodeChunk(encodeChunk(string(raw), len(want)))
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
-	assert.Equal(t, want[2:], decodeAfter(t, skipLines(raw, 2), 18))
+	assert.Equal(t, want[2:], decodeAfter(t, skipLines(string(raw), 2), 18))
 
 	// One line as an earlier version sealed it.
 	legacy, err := json.Marshal([]any{at.UnixMilli(), "danger", "no"})
@@ -188,7 +189,7 @@ func TestChunksAndEarlierLinesRead(t *testing.T) {
 	}
 }
 
-func decodeAfter(t *testing.T, b []byte, n int) []bot.Line {
+func decodeAfter(t *testing.T, b string, n int) []bot.Line {
 	t.Helper()
 	lines, err := decodeLines(b, n)
 	require.NoError(t, err)
@@ -196,8 +197,8 @@ func decodeAfter(t *testing.T, b []byte, n int) []bot.Line {
 }
 
 func FuzzDecodeState(f *testing.F) {
-	rec := record{conv: appendConversation(nil, &bot.Conversation{State: "s", Answers: map[string]string{"a": "b"}}),
-		npending: 1, pending: appendLine(nil, bot.Line{Text: "x"}), chunks: []int{16}}
+	rec := record{conv: string(appendConversation(nil, &bot.Conversation{State: "s", Answers: map[string]string{"a": "b"}})),
+		npending: 1, pending: string(appendLine(nil, bot.Line{Text: "x"})), chunks: []int{16}}
 	f.Add(rec.appendTo(nil))
 	f.Add(compress(rec.appendTo(nil), stateRecordZstd))
 	f.Add([]byte(`{"st":"s"}`))
@@ -207,7 +208,7 @@ func FuzzDecodeState(f *testing.F) {
 			return
 		}
 		// What reads, reads the same again from what it gives.
-		again, r2, c2, err := decodeState(plain)
+		again, r2, c2, err := decodeState([]byte(plain))
 		if err != nil {
 			t.Fatalf("%x read, but its record %x does not: %v", b, plain, err)
 		}
@@ -220,9 +221,27 @@ func FuzzDecodeState(f *testing.F) {
 
 func FuzzDecodeChunk(f *testing.F) {
 	raw := appendLine(appendLine(nil, bot.Line{Text: "hi"}), bot.Line{Step: "s", Text: "x"})
-	f.Add(encodeChunk(raw, 2))
+	f.Add(encodeChunk(string(raw), 2))
 	f.Add([]byte(`[1,"s","x"]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		decodeChunk(b)
+	})
+}
+
+// The reader's varints are encoding/binary's.
+func FuzzVarint(f *testing.F) {
+	f.Add([]byte{0x80, 0x01}, int64(-300))
+	f.Add(bytes.Repeat([]byte{0xff}, 10), int64(1<<62))
+	f.Fuzz(func(t *testing.T, b []byte, n int64) {
+		want, k := binary.Uvarint(b)
+		r := reader{b: string(b)}
+		got := r.uvarint()
+		if (k <= 0) != (r.err != nil) || (k > 0 && (got != want || len(r.b) != len(b)-k)) {
+			t.Errorf("uvarint(%x) = %d, %v; binary.Uvarint: %d, %d", b, got, r.err, want, k)
+		}
+		r = reader{b: string(binary.AppendVarint(nil, n))}
+		if got := r.varint(); got != n || r.err != nil || r.b != "" {
+			t.Errorf("varint of %d = %d, %v", n, got, r.err)
+		}
 	})
 }

@@ -44,7 +44,7 @@ func (r *reader) line() bot.Line {
 }
 
 // skipLines returns b after its first n lines.
-func skipLines(b []byte, n int) []byte {
+func skipLines(b string, n int) string {
 	r := reader{b: b}
 	for range n {
 		r.line()
@@ -53,7 +53,7 @@ func skipLines(b []byte, n int) []byte {
 }
 
 // decodeLines reads n lines appendLine wrote one after another.
-func decodeLines(b []byte, n int) ([]bot.Line, error) {
+func decodeLines(b string, n int) ([]bot.Line, error) {
 	r := reader{b: b}
 	if n > len(b) {
 		return nil, fmt.Errorf("transcript: %w", errRecord)
@@ -72,7 +72,7 @@ func decodeLines(b []byte, n int) ([]bot.Line, error) {
 }
 
 // encodeChunk returns the chunk of n encoded lines, before sealing.
-func encodeChunk(lines []byte, n int) []byte {
+func encodeChunk(lines string, n int) []byte {
 	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(lines))
 	b = append(binary.AppendUvarint(append(b, chunkLines), uint64(n)), lines...)
 	return compress(b, chunkLinesZstd)
@@ -100,7 +100,7 @@ func decodeChunk(b []byte) ([]bot.Line, error) {
 	if b[0] != chunkLines {
 		return nil, fmt.Errorf("transcript: unknown element format %d", b[0])
 	}
-	r := reader{b: b[1:]}
+	r := reader{b: string(b[1:])}
 	n := r.count(3)
 	if r.err != nil {
 		return nil, fmt.Errorf("transcript: %w", r.err)
