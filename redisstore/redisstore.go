@@ -277,7 +277,7 @@ func (s *Store) Save(ctx context.Context, id bot.ConversationID, version int64, 
 	state := strconv.AppendInt(make([]byte, 0, 24+len(plain)+s.sealer.Overhead()), newVersion, 10)
 	state = append(state, ':')
 	sealedAt := len(state)
-	state = s.sealer.SealTo(state, encodeState(plain), stateAD(id))
+	state = s.sealer.SealTo(state, encodeState(plain, c.Conversation), stateAD(id))
 	a := &saveArgs{
 		version: version, ident: ident, state: state, ttl: c.TTL,
 		erase: c.Conversation.Erased, keepLog: keep, keepEvents: s.opts.MaxEvents,

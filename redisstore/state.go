@@ -38,11 +38,13 @@ const (
 
 const flagLegacyLog = 1
 
-// compressFrom is the size of record worth compressing. Most of an
-// intake's records are smaller and are stored as they are; from the last
-// questions on, a state carries longer answers and replies (the numbers)
-// and compresses to about 60%.
-const compressFrom = 768
+// compressFrom is the size of record always worth compressing. An
+// intake's records are smaller and are stored as they are: they live a
+// day at most, and compressing those from 768 bytes took 5% of the
+// webhook's CPU (docs/benchmarks.md). An officers' case, kept for weeks,
+// is compressed whatever its size (encodeState): it carries the answers
+// and the replies with the numbers, and compresses to about 60%.
+const compressFrom = 1024
 
 // record is a conversation's state as the store keeps it. Its strings
 // share the one it was read from.
@@ -152,10 +154,11 @@ func inflate(b []byte) ([]byte, error) {
 	return js, nil
 }
 
-// encodeState returns the record as stored, before sealing: compressed
-// when it is large (compressFrom).
-func encodeState(plain []byte) []byte {
-	if len(plain) < compressFrom {
+// encodeState returns the record of conversation c as stored, before
+// sealing: compressed when it is large (compressFrom) or an officers'
+// case.
+func encodeState(plain []byte, c *bot.Conversation) []byte {
+	if len(plain) < compressFrom && c.HandedOff.IsZero() && c.Opened.IsZero() {
 		return plain
 	}
 	return compress(plain, stateRecordZstd)

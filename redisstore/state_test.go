@@ -140,15 +140,20 @@ func TestStateRecordRoundTrips(t *testing.T) {
 	}
 	small := &bot.Conversation{Channel: bot.ChannelSMS, State: "children"}
 	large := filled(t)
+	large.HandedOff, large.Opened = time.Time{}, time.Time{}
 	large.LastReplies[0].Text = strings.Repeat("Numbers you can call: National helpline, free, 24h: 0808 2000 247. ", 20)
-	for _, c := range []*bot.Conversation{small, large} {
+	handedOff := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off", HandedOff: time.Unix(1_780_000_000, 0).UTC()}
+	opened := &bot.Conversation{Channel: bot.ChannelSMS, State: "children", Opened: time.Unix(1_780_000_000, 0).UTC()}
+	for _, c := range []*bot.Conversation{small, large, handedOff, opened} {
 		rec := record{conv: string(appendConversation(nil, c)), npending: 2, pending: string(pending), chunks: []int{16, 16, 3}, flags: flagLegacyLog}
 		plain := rec.appendTo(nil)
-		stored := encodeState(plain)
-		if len(plain) < compressFrom {
-			assert.Equal(t, byte(stateRecord), stored[0], "a small state is stored as it is")
+		stored := encodeState(plain, c)
+		if c == small {
+			assert.Equal(t, byte(stateRecord), stored[0], "a small state of an intake is stored as it is")
 		} else {
-			assert.Equal(t, byte(stateRecordZstd), stored[0], "a large state is compressed")
+			assert.Equal(t, byte(stateRecordZstd), stored[0], "a large state, or an officers' case, is compressed")
+		}
+		if c == large {
 			assert.Less(t, len(stored), len(plain))
 		}
 		gotPlain, gotRec, got, err := decodeState(stored)
