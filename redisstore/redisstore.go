@@ -402,7 +402,8 @@ func (s *Store) previous(ctx context.Context, id bot.ConversationID, version int
 
 // nextRecord returns the record a commit makes of prev, and the chunk of
 // transcript lines to append to the log (nil for none, opened) with how
-// many of the log's newest elements to keep (0: all).
+// many of the log's newest elements to keep (0: all; -1: there is no log,
+// nothing to keep or expire).
 func (s *Store) nextRecord(prev record, c bot.Commit) (next record, chunk []byte, keep int) {
 	next.conv = string(appendConversation(make([]byte, 0, 512), c.Conversation))
 	if c.Conversation.Erased {
@@ -424,6 +425,9 @@ func (s *Store) nextRecord(prev record, c bot.Commit) (next record, chunk []byte
 		next.npending -= over
 	}
 	if next.npending < s.opts.ChunkLines {
+		if len(next.chunks) == 0 && next.flags&flagLegacyLog == 0 {
+			return next, nil, -1
+		}
 		return next, nil, 0
 	}
 	chunk = encodeChunk(next.pending, next.npending)

@@ -21,7 +21,8 @@
 -- ARGV[5]  "1" when the state is a tombstone: the log is deleted (the seen
 --          ids are kept)
 -- ARGV[6]  how many of the log's newest elements to keep once the chunk
---          (if any) is appended; 0 keeps them all
+--          (if any) is appended; 0 keeps them all; -1 when the
+--          conversation has no log and none is appended: it is left alone
 -- ARGV[7]  the caller's deadline in Unix milliseconds, or 0 for none
 -- ARGV[8]  how many sealed events follow the earlier ids, n
 -- ARGV[9]  how many events the conversation's stream keeps at most
@@ -118,6 +119,9 @@ if #ARGV >= first then
   redis.call('RPUSH', KEYS[2], ARGV[first])
 end
 local keep = tonumber(ARGV[6])
+if keep < 0 then
+  return 1
+end
 if keep > 0 then
   redis.call('LTRIM', KEYS[2], -keep, -1)
 end

@@ -115,6 +115,9 @@ func TestConversationsOfTheEarlierVersionCarryOn(t *testing.T) {
 					typ, err := rdb.Type(ctx, store.StateKey(id)).Result()
 					require.NoError(t, err)
 					assert.Equal(t, "string", typ, "the first turn rewrites the state")
+					ttl, err := rdb.PTTL(ctx, store.LogKey(id)).Result()
+					require.NoError(t, err)
+					assert.Greater(t, ttl, 2*time.Hour, "the earlier version's log lives as long as the state")
 					c, _, err := storetest.Fresh(store).Load(ctx, id)
 					require.NoError(t, err)
 					for step, answer := range old.Answers {
