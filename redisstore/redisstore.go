@@ -392,7 +392,7 @@ func (s *Store) previous(ctx context.Context, id bot.ConversationID, version int
 	}
 	st, err := s.read(ctx, id)
 	if err != nil {
-		return record{}, nil, fmt.Errorf("redisstore: save: %w", err)
+		return record{}, nil, err
 	}
 	if st == nil || st.version != version {
 		return record{}, nil, bot.ErrConflict
