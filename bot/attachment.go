@@ -45,7 +45,7 @@ func (t *turn) attachmentNotice() {
 	if text == "" {
 		return
 	}
-	r := Reply{Text: Discreet(text, t.e.opts.LockScreenWords...)}
+	r := Reply{Text: t.e.quiet.mask(text)}
 	at := t.emergencyAt
 	if at == len(t.replies) && at > 0 {
 		// The notice goes last: the answers offered stay on the last reply.

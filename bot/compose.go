@@ -215,7 +215,7 @@ func (e *Engine) pack(header string, lines []string) []string {
 		out = append(out, cur)
 	}
 	for i := range out {
-		out[i] = Discreet(out[i], e.opts.LockScreenWords...)
+		out[i] = e.quiet.mask(out[i])
 	}
 	return out
 }

@@ -23,29 +23,7 @@ var LockScreenWords = []string{
 // character offset, or "" and -1. The landlord's team name, when sensitive,
 // is added by the caller through extra.
 func LockScreenWord(text string, extra ...string) (string, int) {
-	head := []rune(text)
-	if len(head) > LockScreenChars {
-		head = head[:LockScreenChars]
-	}
-	// Lower rune by rune, so offsets match the original text.
-	lower := make([]rune, len(head))
-	for i, r := range head {
-		lower[i] = unicode.ToLower(r)
-	}
-	words := append(append([]string(nil), LockScreenWords...), extra...)
-	for i := range lower {
-		if i > 0 && (unicode.IsLetter(lower[i-1]) || unicode.IsDigit(lower[i-1])) {
-			continue
-		}
-		rest := string(lower[i:])
-		for _, w := range words {
-			w = strings.ToLower(w)
-			if w != "" && strings.HasPrefix(rest, w) {
-				return w, i
-			}
-		}
-	}
-	return "", -1
+	return newLockScreen(extra).find(text)
 }
 
 // Discreet returns text with every lock-screen word in its first
@@ -53,8 +31,73 @@ func LockScreenWord(text string, extra ...string) (string, int) {
 // quotes the tenant, a list of numbers) can never light up a lock screen
 // with one. Prompts from a flow are checked at load instead.
 func Discreet(text string, extra ...string) string {
+	return newLockScreen(extra).mask(text)
+}
+
+// lockScreen is LockScreenWords and the caller's extra words, lowered
+// once: an engine checks every reply it sends with one.
+type lockScreen struct {
+	words []lockWord
+}
+
+type lockWord struct {
+	word  string // lowered
+	runes []rune // the same, as runes
+}
+
+func newLockScreen(extra []string) *lockScreen {
+	l := &lockScreen{words: make([]lockWord, 0, len(LockScreenWords)+len(extra))}
+	for _, w := range append(append([]string(nil), LockScreenWords...), extra...) {
+		if w = strings.ToLower(w); w != "" {
+			l.words = append(l.words, lockWord{word: w, runes: []rune(w)})
+		}
+	}
+	return l
+}
+
+// find is LockScreenWord with the matcher's words.
+func (l *lockScreen) find(text string) (string, int) {
+	// The head of the text, lowered rune by rune so that offsets match
+	// the original text; on the stack, as most replies have no word.
+	var head [LockScreenChars]rune
+	n := 0
+	for _, r := range text {
+		if n == LockScreenChars {
+			break
+		}
+		head[n] = unicode.ToLower(r)
+		n++
+	}
+	for i := 0; i < n; i++ {
+		if i > 0 && (unicode.IsLetter(head[i-1]) || unicode.IsDigit(head[i-1])) {
+			continue
+		}
+		for _, w := range l.words {
+			if hasRunePrefix(head[i:n], w.runes) {
+				return w.word, i
+			}
+		}
+	}
+	return "", -1
+}
+
+func hasRunePrefix(s, prefix []rune) bool {
+	if len(prefix) > len(s) {
+		return false
+	}
+	for i, r := range prefix {
+		if s[i] != r {
+			return false
+		}
+	}
+	return true
+}
+
+// mask is Discreet with the matcher's words. A text with no word is
+// returned as it is.
+func (l *lockScreen) mask(text string) string {
 	for {
-		w, at := LockScreenWord(text, extra...)
+		w, at := l.find(text)
 		if at < 0 {
 			return text
 		}

@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestLockScreenWord(t *testing.T) {
@@ -47,6 +48,47 @@ func FuzzDiscreet(f *testing.F) {
 		}
 		if len([]rune(d)) != len([]rune(s)) {
 			t.Errorf("Discreet changed the length of %q", s)
+		}
+	})
+}
+
+// lockScreenWordByString is LockScreenWord as first written: every
+// position's rest of the head as a string, every word lowered again. The
+// matcher must find what it finds, at the same offset.
+func lockScreenWordByString(text string, extra ...string) (string, int) {
+	head := []rune(text)
+	if len(head) > LockScreenChars {
+		head = head[:LockScreenChars]
+	}
+	lower := make([]rune, len(head))
+	for i, r := range head {
+		lower[i] = unicode.ToLower(r)
+	}
+	words := append(append([]string(nil), LockScreenWords...), extra...)
+	for i := range lower {
+		if i > 0 && (unicode.IsLetter(lower[i-1]) || unicode.IsDigit(lower[i-1])) {
+			continue
+		}
+		rest := string(lower[i:])
+		for _, w := range words {
+			w = strings.ToLower(w)
+			if w != "" && strings.HasPrefix(rest, w) {
+				return w, i
+			}
+		}
+	}
+	return "", -1
+}
+
+func FuzzLockScreenWord(f *testing.F) {
+	for _, s := range []string{"abuse", "Report ABUSE", "disabuse", "x\xffabuse", "ÀBUS rape", "cam-drin", "Safe Homes Team", ""} {
+		f.Add(s, "safe homes team")
+	}
+	f.Fuzz(func(t *testing.T, text, extra string) {
+		w, at := LockScreenWord(text, extra)
+		ww, wat := lockScreenWordByString(text, extra)
+		if w != ww || at != wat {
+			t.Errorf("LockScreenWord(%q, %q) = %q at %d, want %q at %d", text, extra, w, at, ww, wat)
 		}
 	})
 }

@@ -80,6 +80,9 @@ type Engine struct {
 	opts    Options
 	lex     *lexicon
 	machine *machine
+	// quiet masks lock-screen words in every reply: LockScreenWords and
+	// Options.LockScreenWords, lowered once.
+	quiet *lockScreen
 }
 
 // New returns an Engine for a loaded, validated flow.
@@ -109,6 +112,7 @@ func New(cfg Config) (*Engine, error) {
 		flow: cfg.Flow, store: cfg.Store, dir: cfg.Directory, hours: cfg.Hours,
 		keyer: cfg.Keyer, now: now, opts: cfg.Options.withDefaults(),
 		lex: compileLexicon(cfg.Flow), machine: newMachine(cfg.Flow),
+		quiet: newLockScreen(cfg.Options.LockScreenWords),
 	}, nil
 }
 
@@ -139,6 +143,7 @@ func (e *Engine) ID(ch Channel, address string) ConversationID {
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 	id := e.keyer.ID(in.Channel, in.Address)
 	msg := SeenDigest(in.MessageID)
+	fresh := false
 	for attempt := 0; attempt < e.opts.MaxAttempts; attempt++ {
 		conv, version, err := e.store.Load(ctx, id)
 		if err != nil {
@@ -146,6 +151,12 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 		}
 		if conv != nil {
 			if seen, latest := conv.replayOf(msg); seen {
+				// Applied before, surely; whether it is still the
+				// latest, only the shared store can say.
+				if !fresh && e.forget(id) {
+					fresh = true
+					continue
+				}
 				return duplicate(id, conv, latest, e.now()), nil
 			}
 		}
@@ -178,8 +189,20 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 	return Result{}, ErrBusy
 }
 
+// forget makes the store's next Load of the conversation read the store
+// shared by every process, when the store may answer from memory
+// (Forgetter). It reports whether it may have.
+func (e *Engine) forget(id ConversationID) bool {
+	f, ok := e.store.(Forgetter)
+	if ok {
+		f.Forget(id)
+	}
+	return ok
+}
+
 // replay answers a message the store refused as already applied.
 func (e *Engine) replay(ctx context.Context, id ConversationID, msg string) (Result, error) {
+	e.forget(id)
 	conv, _, err := e.store.Load(ctx, id)
 	if err != nil {
 		return Result{}, fmt.Errorf("bot: load: %w", err)
@@ -213,6 +236,9 @@ func duplicate(id ConversationID, conv *Conversation, latest bool, now time.Time
 // EventExited. Erasing a conversation that is gone does nothing.
 func (e *Engine) Erase(ctx context.Context, ch Channel, address string) (Result, error) {
 	id := e.keyer.ID(ch, address)
+	// Found gone or erased, it must be so in the shared store: not in a
+	// memory of it another process has since made stale.
+	e.forget(id)
 	for attempt := 0; attempt < e.opts.MaxAttempts; attempt++ {
 		conv, version, err := e.store.Load(ctx, id)
 		if err != nil {
@@ -281,8 +307,11 @@ const (
 
 // Conversation returns the stored conversation with the id, or nil when
 // there is none or it was erased. Channels use it to reach a tenant again
-// (an officer's reply); it never changes the conversation.
+// (an officer's reply); it never changes the conversation. It reads the
+// store every process shares, never a memory of it (Forgetter): a
+// conversation erased through another process is gone here too.
 func (e *Engine) Conversation(ctx context.Context, id ConversationID) (*Conversation, error) {
+	e.forget(id)
 	c, _, err := e.store.Load(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("bot: load: %w", err)

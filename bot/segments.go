@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // SMS segment sizes (3GPP TS 23.038 and 23.040; the same figures are in
@@ -29,10 +30,41 @@ const (
 	gsmExtended = "\f^{}\\[~]|€"
 )
 
+// gsmASCII is how many septets each ASCII character takes in GSM-7 (0:
+// none, it is not in the alphabet), from gsmBasic and gsmExtended; every
+// reply is measured, and most are ASCII.
+var gsmASCII = func() (t [utf8.RuneSelf]uint8) {
+	for _, r := range gsmBasic {
+		if r < utf8.RuneSelf {
+			t[r] = 1
+		}
+	}
+	for _, r := range gsmExtended {
+		if r < utf8.RuneSelf {
+			t[r] = 2
+		}
+	}
+	return t
+}()
+
+// gsmSeptets is how many septets r takes in GSM-7, 0 when it is not in
+// the alphabet.
+func gsmSeptets(r rune) int {
+	switch {
+	case r < utf8.RuneSelf:
+		return int(gsmASCII[r])
+	case strings.ContainsRune(gsmBasic, r):
+		return 1
+	case strings.ContainsRune(gsmExtended, r):
+		return 2
+	}
+	return 0
+}
+
 // GSM7 reports whether text can be sent in the GSM-7 alphabet.
 func GSM7(text string) bool {
 	for _, r := range text {
-		if !strings.ContainsRune(gsmBasic, r) && !strings.ContainsRune(gsmExtended, r) {
+		if gsmSeptets(r) == 0 {
 			return false
 		}
 	}
@@ -43,17 +75,23 @@ func GSM7(text string) bool {
 // as GSM-7 (false: UCS-2).
 func Segments(text string) (n int, gsm bool) {
 	var units, single, part int
-	if GSM7(text) {
-		gsm, single, part = true, gsmSingle, gsmPart
-		for _, r := range text {
-			units++
-			if strings.ContainsRune(gsmExtended, r) {
-				units++
-			}
+	gsm = true
+	for _, r := range text {
+		n := gsmSeptets(r)
+		if n == 0 {
+			gsm = false
+			break
 		}
+		units += n
+	}
+	if gsm {
+		single, part = gsmSingle, gsmPart
 	} else {
 		single, part = ucsSingle, ucsPart
-		units = len(utf16.Encode([]rune(text)))
+		units = 0
+		for _, r := range text {
+			units += utf16.RuneLen(r)
+		}
 	}
 	if units == 0 {
 		return 0, gsm

@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 func TestSegments(t *testing.T) {
@@ -34,4 +35,48 @@ func TestSegments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// segmentsByAlphabet is Segments as first written, from the alphabet
+// strings alone.
+func segmentsByAlphabet(text string) (int, bool) {
+	gsm := true
+	for _, r := range text {
+		if !strings.ContainsRune(gsmBasic, r) && !strings.ContainsRune(gsmExtended, r) {
+			gsm = false
+		}
+	}
+	var units, single, part int
+	if gsm {
+		single, part = gsmSingle, gsmPart
+		for _, r := range text {
+			units++
+			if strings.ContainsRune(gsmExtended, r) {
+				units++
+			}
+		}
+	} else {
+		single, part = ucsSingle, ucsPart
+		units = len(utf16.Encode([]rune(text)))
+	}
+	switch {
+	case units == 0:
+		return 0, gsm
+	case units <= single:
+		return 1, gsm
+	}
+	return (units + part - 1) / part, gsm
+}
+
+func FuzzSegments(f *testing.F) {
+	for _, s := range []string{"", "abc", "€[]", "it’s", "😀", "\xff", "ffôn", "a\x00b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		n, gsm := Segments(text)
+		wn, wgsm := segmentsByAlphabet(text)
+		if n != wn || gsm != wgsm || GSM7(text) != wgsm {
+			t.Errorf("Segments(%q) = %d, %v; want %d, %v", text, n, gsm, wn, wgsm)
+		}
+	})
 }

@@ -29,9 +29,14 @@ var ErrDuplicate = errors.New("message already applied")
 // the replay window (Commit.Seen), with their own expiry: they outlive an
 // erasure, and Save refuses a message already among them, so a replayed
 // message is never applied twice, however many came since.
+//
+// A store may answer Load from memory (Forgetter): then the state may be
+// stale, another process having changed the conversation since, and only
+// a Save can tell.
 type Store interface {
 	// Load returns the conversation and its version, or (nil, 0, nil) when
-	// the store holds none.
+	// the store holds none. Each call returns a conversation of its own,
+	// which the caller may change.
 	Load(ctx context.Context, id ConversationID) (*Conversation, int64, error)
 	// Save stores the commit if the conversation's version is still
 	// version (0: still absent), and its message id is not among the ids
@@ -40,6 +45,18 @@ type Store interface {
 	Save(ctx context.Context, id ConversationID, version int64, c Commit) error
 	// Transcript returns the conversation's transcript, oldest first.
 	Transcript(ctx context.Context, id ConversationID) ([]Line, error)
+}
+
+// Forgetter is implemented by a store whose Load may answer from what
+// this process last saved or loaded, without asking the store shared with
+// other processes. Such a state may be stale, which is safe for a turn:
+// Save refuses a commit computed from it (ErrConflict) and the engine
+// loads again. Where the engine acts on a state without saving (a
+// redelivery answered, an erasure found done, a conversation read for a
+// channel), it calls Forget first, so that Load reads the shared store.
+type Forgetter interface {
+	// Forget drops what the store remembers of the conversation.
+	Forget(id ConversationID)
 }
 
 // Commit is what one turn writes.

@@ -576,7 +576,7 @@ func (t *turn) raise(p Priority) {
 // (the landlord's name, an area) and tenant text in a summary are not.
 func (t *turn) say(s string) {
 	if s != "" {
-		t.replies = append(t.replies, Reply{Text: Discreet(s, t.e.opts.LockScreenWords...)})
+		t.replies = append(t.replies, Reply{Text: t.e.quiet.mask(s)})
 	}
 }
 

@@ -65,11 +65,28 @@ func (s wordSet) leads(text string) bool {
 // within reports whether one of the phrases appears in the text as whole
 // words.
 func (s wordSet) within(text string) bool {
-	padded := " " + text + " "
 	for w := range s {
-		if strings.Contains(padded, " "+w+" ") {
+		if containsWords(text, w) {
 			return true
 		}
+	}
+	return false
+}
+
+// containsWords reports whether the normalised phrase w appears in the
+// normalised text between spaces or at its ends.
+func containsWords(text, w string) bool {
+	for from := 0; from < len(text); {
+		i := strings.Index(text[from:], w)
+		if i < 0 {
+			return false
+		}
+		i += from
+		end := i + len(w)
+		if (i == 0 || text[i-1] == ' ') && (end == len(text) || text[end] == ' ') {
+			return true
+		}
+		from = i + 1
 	}
 	return false
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -64,6 +65,24 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if len(n) > 0 && (n[0] == ' ' || n[len(n)-1] == ' ') {
 			t.Errorf("Normalize(%q) = %q has outer space", s, n)
+		}
+	})
+}
+
+// FuzzWithin holds within to its definition: the phrase, padded with
+// spaces, in the text padded with spaces.
+func FuzzWithin(f *testing.F) {
+	for _, s := range [][2]string{{"he hits me", "hits"}, {"hits", "hits"}, {"he hitsme", "hits"}, {"a a a", "a a"}, {"", "x"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, text, phrase string) {
+		text, phrase = Normalize(text), Normalize(phrase)
+		if phrase == "" {
+			return
+		}
+		want := strings.Contains(" "+text+" ", " "+phrase+" ")
+		if got := newWordSet([]string{phrase}).within(text); got != want {
+			t.Errorf("within(%q, %q) = %v, want %v", text, phrase, got, want)
 		}
 	})
 }

@@ -128,8 +128,9 @@ func (s *Store) markArgs(id bot.ConversationID, now time.Time, deadline int64) [
 	return []any{string(id), now.UnixMilli(), deadline}
 }
 
-// saveWithEvents runs a save whose turn has events: mark, save, mark.
-func (s *Store) saveWithEvents(ctx context.Context, id bot.ConversationID, keys []string, a *saveArgs) (int64, error) {
+// saveWithEvents runs a save whose turn has events: mark, save, mark. It
+// returns save.lua's reply.
+func (s *Store) saveWithEvents(ctx context.Context, id bot.ConversationID, keys []string, a *saveArgs) (any, error) {
 	now := time.Now()
 	if a.deadline == 0 {
 		a.deadline = now.Add(eventSaveLimit).UnixMilli()
@@ -137,18 +138,18 @@ func (s *Store) saveWithEvents(ctx context.Context, id bot.ConversationID, keys 
 	mark := s.markArgs(id, now, a.deadline)
 	if _, ok := s.rdb.(*redis.ClusterClient); ok {
 		if err := markScript.Run(ctx, s.rdb, s.indexKeys(), mark...).Err(); err != nil {
-			return 0, fmt.Errorf("redisstore: mark events: %w", err)
+			return nil, fmt.Errorf("redisstore: mark events: %w", err)
 		}
-		n, err := saveScript.Run(ctx, s.rdb, keys, a.list()...).Int64()
+		reply, err := saveScript.Run(ctx, s.rdb, keys, a.list()...).Result()
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		if n > 0 {
+		if n, _ := saveReply(reply); n > 0 {
 			// The events are safe with their mark; a failure here
 			// only delays them (settle.lua).
 			markScript.Run(ctx, s.rdb, s.indexKeys(), mark...)
 		}
-		return n, nil
+		return reply, nil
 	}
 	return s.pipelined(ctx, id, mark, keys, a)
 }
@@ -158,7 +159,7 @@ func (s *Store) saveWithEvents(ctx context.Context, id bot.ConversationID, keys 
 // refuses the save with NOSCRIPT without running it: they are loaded and
 // the pipeline sent again. A mark refused around a save that ran is made
 // again.
-func (s *Store) pipelined(ctx context.Context, id bot.ConversationID, mark []any, keys []string, a *saveArgs) (int64, error) {
+func (s *Store) pipelined(ctx context.Context, id bot.ConversationID, mark []any, keys []string, a *saveArgs) (any, error) {
 	for attempt := 0; ; attempt++ {
 		var marks [2]*redis.Cmd
 		var save *redis.Cmd
@@ -171,21 +172,21 @@ func (s *Store) pipelined(ctx context.Context, id bot.ConversationID, mark []any
 		if err := save.Err(); err != nil {
 			if attempt == 0 && redis.HasErrorPrefix(err, "NOSCRIPT") {
 				if err := s.loadScripts(ctx); err != nil {
-					return 0, err
+					return nil, err
 				}
 				continue
 			}
-			return 0, err
+			return nil, err
 		}
-		n, err := save.Int64()
-		if err == nil && n > 0 && (marks[0].Err() != nil || marks[1].Err() != nil) {
+		reply := save.Val()
+		if n, _ := saveReply(reply); n > 0 && (marks[0].Err() != nil || marks[1].Err() != nil) {
 			if err := markScript.Run(ctx, s.rdb, s.indexKeys(), mark...).Err(); err != nil {
 				// The turn is saved and cannot be taken back:
 				// its events wait for the next mark or a later turn.
-				return n, fmt.Errorf("redisstore: mark events of %s: %w", id, err)
+				return reply, fmt.Errorf("redisstore: mark events of %s: %w", id, err)
 			}
 		}
-		return n, err
+		return reply, nil
 	}
 }
 

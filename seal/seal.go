@@ -53,13 +53,35 @@ func (s *Sealer) Overhead() int { return 1 + s.aead.NonceSize() + s.aead.Overhea
 
 // Seal encrypts plaintext bound to ad.
 func (s *Sealer) Seal(plaintext, ad []byte) []byte {
+	return s.SealTo(make([]byte, 0, s.Overhead()+len(plaintext)), plaintext, ad)
+}
+
+// SealTo appends the sealed plaintext to dst and returns the result, as
+// Seal would return it after dst; a dst with room for it (Overhead more
+// than the plaintext) is not reallocated. dst and plaintext must not
+// overlap.
+func (s *Sealer) SealTo(dst, plaintext, ad []byte) []byte {
 	ns := s.aead.NonceSize()
-	out := make([]byte, 1+ns, 1+ns+len(plaintext)+s.aead.Overhead())
-	out[0] = version
+	start := len(dst)
+	dst = append(dst, version)
+	dst = append(dst, make([]byte, ns)...)
+	nonce := dst[start+1 : start+1+ns]
 	// crypto/rand.Read never returns an error since Go 1.24; it panics if
 	// the system's source fails, which is the right thing for a nonce.
-	rand.Read(out[1 : 1+ns])
-	return s.aead.Seal(out, out[1:1+ns], plaintext, ad)
+	rand.Read(nonce)
+	return s.aead.Seal(dst, nonce, plaintext, ad)
+}
+
+// ID returns the part of a sealed value that tells it from any other: its
+// version byte and nonce, random for each Seal, so that two values sealed
+// apart never share it (short of a 96-bit collision), even with the same
+// plaintext. It is nil for a value too short to be sealed.
+func (s *Sealer) ID(sealed []byte) []byte {
+	n := 1 + s.aead.NonceSize()
+	if len(sealed) < n {
+		return nil
+	}
+	return sealed[:n:n]
 }
 
 // Open decrypts a value sealed with ad. Any failure is ErrOpen.

@@ -130,3 +130,32 @@ func Example() {
 	// answers <nil>
 	// seal: value does not open with this key
 }
+
+// SealTo writes after what the buffer holds, as Seal would alone, and
+// without a new allocation when the buffer has room.
+func TestSealTo(t *testing.T) {
+	s := newSealer(t)
+	plain := []byte("he checks my phone")
+	buf := make([]byte, 0, 8+len(plain)+s.Overhead())
+	buf = append(buf, "7:"...)
+	out := s.SealTo(buf, plain, []byte("conv-1"))
+	assert.Equal(t, "7:", string(out[:2]))
+	assert.Same(t, &buf[:1][0], &out[0], "reallocated with room to spare")
+	got, err := s.Open(out[2:], []byte("conv-1"))
+	require.NoError(t, err)
+	assert.Equal(t, plain, got)
+	ad := []byte("conv-1")
+	allocs := testing.AllocsPerRun(100, func() { s.SealTo(buf[:2], plain, ad) })
+	assert.Zero(t, allocs)
+}
+
+// ID tells sealed values apart, even of one plaintext.
+func TestID(t *testing.T) {
+	s := newSealer(t)
+	a := s.Seal([]byte("same"), []byte("conv-1"))
+	b := s.Seal([]byte("same"), []byte("conv-1"))
+	assert.Len(t, s.ID(a), 13, "version and nonce")
+	assert.Equal(t, a[:13], s.ID(a))
+	assert.NotEqual(t, s.ID(a), s.ID(b))
+	assert.Nil(t, s.ID(a[:5]))
+}

@@ -94,7 +94,7 @@ type snapshot struct {
 
 func (r *rig) snapshot(t *testing.T) snapshot {
 	t.Helper()
-	c, v, err := r.a.Load(ctx, r.id())
+	c, v, err := Fresh(r.a).Load(ctx, r.id())
 	require.NoError(t, err)
 	lines, err := r.a.Transcript(ctx, r.id())
 	require.NoError(t, err)

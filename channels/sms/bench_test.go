@@ -1,6 +1,7 @@
 package sms_test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,11 +31,15 @@ func newLoadClient(s *server) *loadClient {
 }
 
 // post sends a tenant's text: line of the intake, so every request is
-// one turn of that tenant's conversation.
+// one turn of that tenant's conversation. The number stays a valid E.164
+// number (at most 15 digits) for any tenant below 10^9: a sender that
+// cannot be texted back is refused without a turn, which would measure
+// nothing. A response without a reply is an error: every line of the
+// intake is answered.
 func (l *loadClient) post(tenant, line int64) error {
 	form := url.Values{
 		"MessageSid": {fmt.Sprintf("SM%s%013d%013d", l.run, tenant, line)},
-		"From":       {fmt.Sprintf("+4477%s%05d", l.run[:4], tenant)},
+		"From":       {fmt.Sprintf("+4477%09d", tenant)},
 		"Body":       {intake[line]},
 	}
 	full := l.s.URL + sms.InboundPath
@@ -48,10 +53,15 @@ func (l *loadClient) post(tenant, line int64) error {
 	if err != nil {
 		return err
 	}
-	io.Copy(io.Discard, resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case err != nil:
+		return err
+	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("status %s", resp.Status)
+	case !bytes.Contains(body, []byte("<Message>")):
+		return fmt.Errorf("line %d of tenant %d: no reply: %s", line, tenant, body)
 	}
 	return nil
 }

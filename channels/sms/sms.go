@@ -25,9 +25,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twilio/twilio-go/client"
-	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/safecontact/safecontact/bot"
 )
@@ -163,7 +163,7 @@ func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
 		// be answered now, is given the 999 advice and told to text from
 		// their phone: whatever they wrote, they may be in danger.
 		h.cfg.Log.Warn("sms: refused a sender that cannot be texted back", "kind", kind)
-		writeTwiML(w, h.textOnly(kind), h.cfg.Log)
+		writeTwiML(w, h.textOnly(kind))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.TurnTimeout)
@@ -177,13 +177,13 @@ func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
 		// saved whole or not at all), so the tenant's next text is read
 		// against the same question.
 		h.cfg.Log.Error("sms: turn failed; sent the fallback reply", "err", err)
-		writeTwiML(w, []bot.Reply{{Text: Fallback}}, h.cfg.Log)
+		writeTwiML(w, []bot.Reply{{Text: Fallback}})
 		return
 	}
 	if res.Duplicate {
 		h.cfg.Log.Info("sms: redelivered message answered again, not applied", "conversation", res.Conversation)
 	}
-	writeTwiML(w, res.Replies, h.cfg.Log)
+	writeTwiML(w, res.Replies)
 }
 
 // maxMedia is the most attachments Twilio puts on one message
@@ -229,8 +229,6 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// writeTwiML answers with one <Message> per reply, in order; no replies
-// is an empty <Response/>, which sends nothing.
 // textOnly is the reply to a sender that cannot be texted back but can
 // be answered now (WhatsApp): the emergency reply and, when the flow has
 // it, the text_only message, in the flow's first language. Others get
@@ -249,17 +247,68 @@ func (h *Handler) textOnly(kind string) []bot.Reply {
 	return out
 }
 
-func writeTwiML(w http.ResponseWriter, replies []bot.Reply, log *slog.Logger) {
-	verbs := make([]twiml.Element, 0, len(replies))
-	for _, r := range replies {
-		verbs = append(verbs, &twiml.MessagingMessage{Body: r.Text})
-	}
-	doc, err := twiml.Messages(verbs)
-	if err != nil {
-		log.Error("sms: TwiML", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
+// writeTwiML answers with one <Message> per reply, in order; no replies
+// is an empty <Response/>, which sends nothing.
+func writeTwiML(w http.ResponseWriter, replies []bot.Reply) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	io.WriteString(w, doc)
+	w.Write(appendTwiML(make([]byte, 0, 128+160*len(replies)), replies))
+}
+
+// appendTwiML appends the messaging response with one <Message> per
+// reply: the bytes twilio-go's twiml.Messages writes (twiml_test.go holds
+// them to it), without building a document for each response.
+func appendTwiML(b []byte, replies []bot.Reply) []byte {
+	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`...)
+	if len(replies) == 0 {
+		return append(b, "<Response/>"...)
+	}
+	b = append(b, "<Response>"...)
+	for _, r := range replies {
+		if r.Text == "" {
+			b = append(b, "<Message/>"...)
+			continue
+		}
+		b = append(b, "<Message>"...)
+		b = appendXMLText(b, r.Text)
+		b = append(b, "</Message>"...)
+	}
+	return append(b, "</Response>"...)
+}
+
+// appendXMLText appends s escaped as XML character data: the five
+// markup characters as entities, and what XML cannot carry (control
+// characters, invalid UTF-8) as U+FFFD.
+func appendXMLText(b []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); {
+		r, width := utf8.DecodeRuneInString(s[i:])
+		i += width
+		var esc string
+		switch r {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\'':
+			esc = "&apos;"
+		case '"':
+			esc = "&quot;"
+		default:
+			if xmlChar(r) && (r != utf8.RuneError || width > 1) {
+				continue
+			}
+			esc = "\uFFFD"
+		}
+		b = append(append(b, s[last:i-width]...), esc...)
+		last = i
+	}
+	return append(b, s[last:]...)
+}
+
+// xmlChar reports whether XML 1.0 can carry r (its Char production).
+func xmlChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' ||
+		r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
