@@ -160,7 +160,7 @@ func (e *Engine) summarise(conv *Conversation, lang string) []SummaryLine {
 		if !ok || a == Skipped || s.Label == nil {
 			continue
 		}
-		value, action := a, ""
+		var value, action string
 		if s.Kind == KindArea {
 			value = e.dir.AreaName(a, lang)
 		} else if o := s.Option(a); o != nil {

@@ -509,7 +509,7 @@ func collapse(dst, s []byte, keep int) []byte {
 	for len(s) > 0 {
 		r, size := utf8.DecodeRune(s)
 		s = s[size:]
-		if r == last && r != ' ' && !('0' <= r && r <= '9') {
+		if r == last && r != ' ' && (r < '0' || r > '9') {
 			run++
 			if run > keep {
 				continue

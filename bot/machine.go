@@ -34,7 +34,6 @@ type machine struct {
 func newMachine(f *Flow) *machine {
 	m := &machine{}
 	handoff := f.HandoffStep()
-	var questions []string
 	for _, s := range f.Steps {
 		if s.Kind == KindEnd {
 			if s.Restart {
@@ -42,7 +41,6 @@ func newMachine(f *Flow) *machine {
 			}
 			continue
 		}
-		questions = append(questions, s.ID)
 		for _, o := range s.Options {
 			m.forward = append(m.forward, fsm.EventDesc{Name: optionEvent(s.ID, o.ID), Src: []string{s.ID}, Dst: o.next(s)})
 		}

@@ -163,7 +163,8 @@ func (s *Store) pipelined(ctx context.Context, id bot.ConversationID, mark []any
 	for attempt := 0; ; attempt++ {
 		var marks [2]*redis.Cmd
 		var save *redis.Cmd
-		s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		// Each step's error is read from its own command below.
+		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			marks[0] = markScript.EvalSha(ctx, p, s.indexKeys(), mark...)
 			save = saveScript.EvalSha(ctx, p, keys, a.list()...)
 			marks[1] = markScript.EvalSha(ctx, p, s.indexKeys(), mark...)

@@ -21,7 +21,6 @@ import (
 type loadClient struct {
 	s      *server
 	client *http.Client
-	next   atomic.Int64
 	run    string
 }
 

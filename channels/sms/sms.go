@@ -251,7 +251,9 @@ func (h *Handler) textOnly(kind string) []bot.Reply {
 // is an empty <Response/>, which sends nothing.
 func writeTwiML(w http.ResponseWriter, replies []bot.Reply) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Write(appendTwiML(make([]byte, 0, 128+160*len(replies)), replies))
+	// Twilio has gone if this fails: it retries the webhook, which is
+	// answered from the stored replies.
+	_, _ = w.Write(appendTwiML(make([]byte, 0, 128+160*len(replies)), replies))
 }
 
 // appendTwiML appends the messaging response with one <Message> per
