@@ -129,16 +129,15 @@ func compileLexicon(f *Flow) *lexicon {
 			s[w] = true
 		}
 	}
+	global := map[string]wordSet{
+		WordsExit: lx.exit, WordsOptOut: lx.optOut, WordsErase: lx.erase, WordsHelp: lx.help,
+		WordsSkip: lx.skip, WordsBack: lx.back, WordsOfficer: lx.officer, WordsDanger: lx.danger,
+		WordsGreeting: lx.greeting,
+	}
 	for _, w := range f.Words {
-		add(lx.exit, w.Exit)
-		add(lx.optOut, w.OptOut)
-		add(lx.erase, w.Erase)
-		add(lx.help, w.Help)
-		add(lx.skip, w.Skip)
-		add(lx.back, w.Back)
-		add(lx.officer, w.Officer)
-		add(lx.greeting, w.Greeting)
-		add(lx.danger, w.Danger)
+		for _, g := range w.Global() {
+			add(global[g.Kind], g.Words)
+		}
 		add(lx.dangerPhrases, w.DangerPhrases)
 		add(lx.risk, w.Risk)
 		for name, words := range w.Sets {

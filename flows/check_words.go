@@ -11,13 +11,9 @@ import (
 func globalWords(wf *wordsFile) map[string]string {
 	out := map[string]string{}
 	for _, w := range wf.words {
-		for kind, list := range map[string][]string{
-			"exit": w.Exit, "opt_out": w.OptOut, "erase": w.Erase, "help": w.Help,
-			"skip": w.Skip, "back": w.Back, "officer": w.Officer, "danger": w.Danger,
-			"greeting": w.Greeting,
-		} {
-			for _, word := range list {
-				out[bot.Normalize(word)] = kind
+		for _, g := range w.Global() {
+			for _, word := range g.Words {
+				out[bot.Normalize(word)] = g.Kind
 			}
 		}
 	}
@@ -119,17 +115,13 @@ func checkWords(wf *wordsFile, p *problems) {
 				p.errorf(wf.lines[l], "words %s: no %s words: a tenant must always be able to use them", l, kind)
 			}
 		}
-		for kind, list := range map[string][]string{
-			"exit": w.Exit, "opt_out": w.OptOut, "erase": w.Erase, "help": w.Help,
-			"skip": w.Skip, "back": w.Back, "officer": w.Officer, "danger": w.Danger,
-			"greeting": w.Greeting,
-		} {
-			for _, word := range list {
+		for _, g := range w.Global() {
+			for _, word := range g.Words {
 				n := bot.Normalize(word)
 				if all[n] == nil {
 					all[n] = map[string]bool{}
 				}
-				all[n][kind] = true
+				all[n][g.Kind] = true
 			}
 		}
 	}

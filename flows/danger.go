@@ -201,12 +201,12 @@ func checkDanger(df *dangerFile, fl *bot.Flow, wf *wordsFile, menu func(lang str
 		if w == nil {
 			continue
 		}
-		for _, kind := range []struct {
-			name  string
-			words []string
-		}{{"exit", w.Exit}, {"opt_out", w.OptOut}, {"erase", w.Erase}, {"help", w.Help}, {"skip", w.Skip}, {"back", w.Back}, {"officer", w.Officer}} {
-			for _, word := range kind.words {
-				check(word, fmt.Sprintf("the %s word %q", kind.name, word))
+		for _, g := range w.Global() {
+			if g.Kind == bot.WordsDanger || g.Kind == bot.WordsGreeting {
+				continue // danger words are the point; a greeting is asked again
+			}
+			for _, word := range g.Words {
+				check(word, fmt.Sprintf("the %s word %q", g.Kind, word))
 			}
 		}
 		if menu != nil {
