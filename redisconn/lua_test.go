@@ -15,7 +15,7 @@ import (
 // many of their leading arguments are keys (-1: all of them). A command
 // missing here fails the test, so that a new one is looked at.
 var keyCommands = map[string]int{
-	"GET": 1, "SET": 1, "INCR": 1, "INCRBY": 1, "DEL": -1, "UNLINK": -1, "EXISTS": -1,
+	"GET": 1, "GETRANGE": 1, "STRLEN": 1, "SET": 1, "INCR": 1, "INCRBY": 1, "DEL": -1, "UNLINK": -1, "EXISTS": -1,
 	"EXPIRE": 1, "PEXPIRE": 1, "PEXPIREAT": 1, "EXPIREAT": 1, "PTTL": 1, "TTL": 1, "PERSIST": 1, "TYPE": 1,
 	"HGET": 1, "HSET": 1, "HSETNX": 1, "HMGET": 1, "HMSET": 1, "HDEL": 1, "HGETALL": 1, "HINCRBY": 1,
 	"HEXISTS": 1, "HLEN": 1, "HKEYS": 1, "HVALS": 1,
