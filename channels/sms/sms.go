@@ -1,6 +1,6 @@
 // Package sms is the Twilio SMS channel: the inbound webhook that runs one
 // engine turn per text and answers with TwiML, and the status callback for
-// outbound texts (sent by package outbox).
+// outbound texts, which the outbox (Outbox, outbox.go) sends.
 //
 // Every request must carry a valid X-Twilio-Signature for PublicBaseURL +
 // its path; without an auth token configured, every request is refused.
@@ -65,7 +65,7 @@ type Config struct {
 	// MaxBody is the largest request body accepted; default 16 KiB.
 	// Twilio's inbound form for a 1,600-character text is under 4 KiB.
 	MaxBody int64
-	// OnStatus records a delivery status callback (package outbox).
+	// OnStatus records a delivery status callback (Outbox.RecordStatus).
 	OnStatus func(ctx context.Context, sid, status string) error
 	Log      *slog.Logger
 }
