@@ -59,9 +59,12 @@ const DefaultOutboxPrefix = "sc:out:"
 type OutboxOptions struct {
 	// Prefix begins every key, before the outbox's hash tag; default
 	// DefaultOutboxPrefix (keys "sc:out:{outbox}:…", see outboxKeys).
-	Prefix      string
-	Lease       time.Duration // how long a claimed message is a worker's; default 30s
-	MaxAttempts int           // default 12
+	Prefix string
+	// Lease is how long a claimed message is a worker's unless renewed:
+	// it is renewed every third of it while Twilio is asked, so a dead
+	// worker's text goes to another within it; default 5s.
+	Lease       time.Duration
+	MaxAttempts int // default 12
 	// BaseBackoff is the first retry's delay; the next are 5 and 30 times
 	// it, then a minute's worth doubling, with jitter, up to MaxBackoff.
 	// Defaults 1s and 5m: retries at about 1 s, 5 s, 30 s, 1 min, 2 min…
@@ -130,7 +133,7 @@ func NewOutbox(rdb redis.UniversalClient, sealer *seal.Sealer, sender Sender, ga
 		opts.Prefix = DefaultOutboxPrefix
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 30 * time.Second
+		opts.Lease = 5 * time.Second
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 12
@@ -237,6 +240,37 @@ type attempt struct {
 	log *slog.Logger
 }
 
+// holding runs ask, a call to Twilio, while renewing the claim's lease
+// every third of it; the claim holds the lease's end when it returns. A
+// lease found lost is logged and no longer renewed: what the worker then
+// records is refused (errLeaseLost), and the text, marked as sending, is
+// looked up in Twilio by whoever has it before it is sent again.
+func (o *Outbox) holding(ctx context.Context, c *claimed, ask func()) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(o.opts.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := o.store.renew(ctx, c, o.opts.Now().Add(o.opts.Lease)); err != nil {
+					o.opts.Log.Warn("outbox: lease not renewed while Twilio is asked", "conversation", c.Conv, "err", err)
+					if errors.Is(err, errLeaseLost) {
+						return
+					}
+				}
+			}
+		}
+	}()
+	ask()
+	close(done)
+	<-stopped
+}
+
 // SendNext makes one attempt at the first due message, if any, and reports
 // whether there was one.
 func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
@@ -272,7 +306,8 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 
 	if c.State == StateSending {
 		// The last attempt ended without an answer: it may have gone.
-		sid, err := o.sender.Find(ctx, a.p.To, a.p.Body, a.p.Queued.Add(-time.Minute))
+		var sid string
+		o.holding(ctx, c, func() { sid, err = o.sender.Find(ctx, a.p.To, a.p.Body, a.p.Queued.Add(-time.Minute)) })
 		if err != nil {
 			ec := errClass{Class: classLookup}
 			var se *SendError
@@ -293,7 +328,8 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 			return true, o.store.sent(ctx, sentCall{Claim: c, SID: sid, Now: now, TTL: o.opts.TTL})
 		}
 	}
-	sid, err := o.sender.Send(ctx, a.p.To, a.p.Body)
+	var sid string
+	o.holding(ctx, c, func() { sid, err = o.sender.Send(ctx, a.p.To, a.p.Body) })
 	if err == nil {
 		return true, o.store.sent(ctx, sentCall{Claim: c, SID: sid, Now: now, TTL: o.opts.TTL})
 	}

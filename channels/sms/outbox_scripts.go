@@ -34,6 +34,8 @@ var (
 	dropSource string
 	//go:embed outbox_status.lua
 	statusSource string
+	//go:embed outbox_renew.lua
+	renewSource string
 
 	enqueueScript = redis.NewScript(enqueueSource)
 	claimScript   = redis.NewScript(claimSource)
@@ -44,6 +46,7 @@ var (
 	reviveScript  = redis.NewScript(reviveSource)
 	dropScript    = redis.NewScript(dropSource)
 	statusScript  = redis.NewScript(statusSource)
+	renewScript   = redis.NewScript(renewSource)
 )
 
 // outboxStore runs the scripts on the outbox's keys.
@@ -136,6 +139,21 @@ type retryCall struct {
 
 // retry reports whether this call marked the text late (the officer is
 // told once). It returns errLeaseLost when the lease was no longer ours.
+// renew moves the lease of a claimed text on to until, and records it in
+// the claim; errLeaseLost when it is no longer the caller's.
+func (s outboxStore) renew(ctx context.Context, c *claimed, until time.Time) error {
+	n, err := renewScript.Run(ctx, s.rdb, []string{s.keys.msg(c.ID), s.keys.ready()},
+		string(c.Conv), c.Lease, ms(until)).Int()
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return errLeaseLost
+	}
+	c.Lease = ms(until)
+	return nil
+}
+
 func (s outboxStore) retry(ctx context.Context, c retryCall) (marked bool, err error) {
 	late := 0
 	if c.Late {

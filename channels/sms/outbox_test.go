@@ -266,6 +266,80 @@ func (hangingSender) Find(ctx context.Context, _, _ string, _ time.Time) (string
 // A worker dies after claiming a message, before its send is answered:
 // once the lease runs out another worker looks it up, finds it was never
 // sent, and sends it, once.
+// slowSender is a Twilio that takes its time to answer, then takes the
+// text.
+type slowSender struct {
+	wait time.Duration
+	mu   sync.Mutex
+	sent []string
+}
+
+func (s *slowSender) Send(ctx context.Context, _, body string) (string, error) {
+	select {
+	case <-time.After(s.wait):
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, body)
+	return fmt.Sprintf("SM%032d", len(s.sent)), nil
+}
+
+func (s *slowSender) Find(context.Context, string, string, time.Time) (string, error) { return "", nil }
+
+func (s *slowSender) texts() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.sent...)
+}
+
+// A Twilio slower than the lease does not hand a live worker's text to
+// another: the lease is renewed while Twilio is asked, and the text goes
+// once.
+func TestOutboxLeaseHeldWhileTwilioIsSlow(t *testing.T) {
+	r := newOutboxRig(t)
+	const lease = 300 * time.Millisecond
+	gate := func(context.Context, bot.ConversationID) (bool, error) { return true, nil }
+	slow := &slowSender{wait: 4 * lease}
+	opts := sms.OutboxOptions{Prefix: r.prefix, Now: time.Now, Lease: lease}
+	busy := sms.NewOutbox(storetest.Redis(t), r.sealer, slow, gate, opts)
+	other := sms.NewOutbox(storetest.Redis(t), r.sealer, slow, gate, opts)
+	require.NoError(t, busy.Enqueue(context.Background(), sms.OutMessage{Key: "k", Conversation: "conv-a", To: tenant, Body: "Reply when safe."}))
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		did, err := busy.SendNext(context.Background())
+		assert.NoError(t, err)
+		assert.True(t, did)
+	}()
+	for { // wait until the busy worker holds the message
+		if state, _, _ := busy.Status(context.Background(), "k"); state == sms.StateSending {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tries := 0
+	for {
+		select {
+		case <-done:
+			assert.Equal(t, []string{"Reply when safe."}, slow.texts(), "sent once, by the worker that held it")
+			assert.Positive(t, tries)
+			state, _, err := other.Status(context.Background(), "k")
+			require.NoError(t, err)
+			assert.Equal(t, sms.StateSent, state)
+			return
+		default:
+		}
+		did, err := other.SendNext(context.Background())
+		require.NoError(t, err)
+		assert.False(t, did, "another worker takes nothing while the lease is renewed")
+		tries++
+		time.Sleep(lease / 4)
+	}
+}
+
 func TestOutboxLeaseOfADeadWorker(t *testing.T) {
 	r := newOutboxRig(t)
 	alive := r.process(5 * time.Second)
@@ -290,7 +364,7 @@ func TestOutboxLeaseOfADeadWorker(t *testing.T) {
 
 	drain(t, alive)
 	assert.Empty(t, r.twilio.texts(), "nothing is sent while the dead worker's lease runs")
-	r.advance(31 * time.Second)
+	r.advance(5 * time.Second) // the lease, unrenewed: a dead worker's text goes on within it
 	drain(t, alive)
 	assert.Len(t, r.twilio.texts(), 1)
 	r.advance(time.Hour)
