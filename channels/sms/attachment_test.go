@@ -15,6 +15,7 @@ import (
 
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/channels/sms/smstest"
 )
 
 // mediaURL is where Twilio would keep the picture. safecontact never
@@ -34,7 +35,7 @@ func (s *server) picture(t *testing.T, sid, body string, media int) (int, []stri
 		form.Set(fmt.Sprint("MediaUrl", i), fmt.Sprint(mediaURL, i))
 		form.Set(fmt.Sprint("MediaContentType", i), "image/jpeg")
 	}
-	return s.post(t, sms.InboundPath, form, sign(token, s.URL+sms.InboundPath, form))
+	return s.post(t, sms.InboundPath, form, smstest.Sign(token, s.URL+sms.InboundPath, form))
 }
 
 // notice is the default flow's reply to a picture, in English.
@@ -215,7 +216,7 @@ func TestAttachmentCount(t *testing.T) {
 	s := sh.start(t, nil, sms.Config{})
 	s.text(t, "SMcount-0", "hi")
 	form := url.Values{"MessageSid": {"SMcount-1"}, "From": {tenant}, "Body": {""}, "NumMedia": {"lots"}, "MediaUrl0": {mediaURL}}
-	status, msgs := s.post(t, sms.InboundPath, form, sign(token, s.URL+sms.InboundPath, form))
+	status, msgs := s.post(t, sms.InboundPath, form, smstest.Sign(token, s.URL+sms.InboundPath, form))
 	require.Equal(t, http.StatusOK, status)
 	require.NotEmpty(t, msgs)
 	assert.Equal(t, notice(t, sh), msgs[0])

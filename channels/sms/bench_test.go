@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/channels/sms/smstest"
 )
 
 // loadClient posts signed inbound texts for many tenants, each walking
@@ -47,7 +48,7 @@ func (l *loadClient) post(tenant, line int64) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sign(token, full, form))
+	req.Header.Set("X-Twilio-Signature", smstest.Sign(token, full, form))
 	resp, err := l.client.Do(req)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/channels/sms/smstest"
 )
 
 // webhook is one signed inbound request as Twilio sent it, kept to be
@@ -27,7 +28,7 @@ func (s *server) signed(sid, body string) webhook {
 		"MessageSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
 		"From": {tenant}, "To": {"+441952000000"}, "Body": {body}, "NumMedia": {"0"},
 	}
-	return webhook{form, sign(token, s.URL+sms.InboundPath, form)}
+	return webhook{form, smstest.Sign(token, s.URL+sms.InboundPath, form)}
 }
 
 // stored is everything Redis holds for the tenant's conversation.

@@ -15,6 +15,7 @@ import (
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/channels/sms/smstest"
 )
 
 // A sender that cannot be texted back gets an empty TwiML answer (so
@@ -45,7 +46,7 @@ func TestUnanswerableSendersRefused(t *testing.T) {
 				req, err := http.NewRequest("POST", s.URL+sms.InboundPath, strings.NewReader(form.Encode()))
 				require.NoError(t, err)
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Twilio-Signature", sign(token, s.URL+sms.InboundPath, form))
+				req.Header.Set("X-Twilio-Signature", smstest.Sign(token, s.URL+sms.InboundPath, form))
 				resp, err := http.DefaultClient.Do(req)
 				require.NoError(t, err)
 				var raw bytes.Buffer
@@ -81,7 +82,7 @@ func TestUnanswerableSendersRefused(t *testing.T) {
 		req, err := http.NewRequest("POST", s.URL+sms.InboundPath, strings.NewReader(form.Encode()))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", sign(token, s.URL+sms.InboundPath, form))
+		req.Header.Set("X-Twilio-Signature", smstest.Sign(token, s.URL+sms.InboundPath, form))
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		var raw bytes.Buffer

@@ -3,9 +3,6 @@ package sms_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -13,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +22,7 @@ import (
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/channels/sms/smstest"
 	"github.com/safecontact/safecontact/flows"
 	"github.com/safecontact/safecontact/flows/flowstest"
 	"github.com/safecontact/safecontact/redisstore"
@@ -36,27 +33,6 @@ const (
 	token  = "0123456789abcdef0123456789abcdef" // shaped like a real auth token
 	tenant = "+447700900123"
 )
-
-// sign computes X-Twilio-Signature as Twilio documents it: HMAC-SHA1 with
-// the auth token over the full URL followed by each POST parameter's name
-// and value, sorted by name, base64-encoded. Written from the description,
-// not from the validator, so the two check each other.
-func sign(authToken, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
 
 // shared is what every server instance of one test shares: the Redis
 // server, the keys and the key prefix, as two serve processes would.
@@ -123,7 +99,7 @@ func (s *server) text(t *testing.T, sid, body string) (int, []string) {
 		"MessageSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
 		"From": {tenant}, "To": {"+441952000000"}, "Body": {body}, "NumMedia": {"0"},
 	}
-	return s.post(t, sms.InboundPath, form, sign(token, s.URL+sms.InboundPath, form))
+	return s.post(t, sms.InboundPath, form, smstest.Sign(token, s.URL+sms.InboundPath, form))
 }
 
 func (s *server) post(t *testing.T, path string, form url.Values, signature string) (int, []string) {
@@ -236,10 +212,10 @@ func TestRefused(t *testing.T) {
 		status int
 	}{
 		{"missing signature", form, "", sms.InboundPath, http.StatusForbidden},
-		{"forged with another token", form, sign("not-the-token", full, form), sms.InboundPath, http.StatusForbidden},
-		{"stale: an earlier request's signature on a new body", form, sign(token, full, other), sms.InboundPath, http.StatusForbidden},
-		{"signed for another URL", form, sign(token, "https://evil.example"+sms.InboundPath, form), sms.InboundPath, http.StatusForbidden},
-		{"signed for the other path", form, sign(token, s.URL+sms.StatusPath, form), sms.InboundPath, http.StatusForbidden},
+		{"forged with another token", form, smstest.Sign("not-the-token", full, form), sms.InboundPath, http.StatusForbidden},
+		{"stale: an earlier request's signature on a new body", form, smstest.Sign(token, full, other), sms.InboundPath, http.StatusForbidden},
+		{"signed for another URL", form, smstest.Sign(token, "https://evil.example"+sms.InboundPath, form), sms.InboundPath, http.StatusForbidden},
+		{"signed for the other path", form, smstest.Sign(token, s.URL+sms.StatusPath, form), sms.InboundPath, http.StatusForbidden},
 		{"garbage signature", form, "!!!", sms.InboundPath, http.StatusForbidden},
 		{"no From", url.Values{"MessageSid": {"SMx"}, "Body": {"hi"}}, "", sms.InboundPath, http.StatusBadRequest},
 		{"oversized body", url.Values{"MessageSid": {"SMbig"}, "From": {tenant}, "Body": {strings.Repeat("a", 5000)}}, "", sms.InboundPath, http.StatusRequestEntityTooLarge},
@@ -248,7 +224,7 @@ func TestRefused(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			sig := c.sig
 			if sig == "" && c.status != http.StatusForbidden {
-				sig = sign(token, s.URL+c.path, c.form)
+				sig = smstest.Sign(token, s.URL+c.path, c.form)
 			}
 			status, msgs := s.post(t, c.path, c.form, sig)
 			assert.Equal(t, c.status, status)
@@ -261,7 +237,7 @@ func TestRefused(t *testing.T) {
 		body := "From=%2B447700900123&Body=%zz&MessageSid=SMbad"
 		req, _ := http.NewRequest("POST", full, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", sign(token, full, url.Values{"From": {tenant}, "Body": {"%zz"}, "MessageSid": {"SMbad"}}))
+		req.Header.Set("X-Twilio-Signature", smstest.Sign(token, full, url.Values{"From": {tenant}, "Body": {"%zz"}, "MessageSid": {"SMbad"}}))
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -285,7 +261,7 @@ func TestNoAuthTokenRefusesEverything(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, h.Enabled())
 	form := url.Values{"MessageSid": {"SM1"}, "From": {tenant}, "Body": {"hi"}}
-	for _, sig := range []string{"", sign("", "https://contact.example.org"+sms.InboundPath, form)} {
+	for _, sig := range []string{"", smstest.Sign("", "https://contact.example.org"+sms.InboundPath, form)} {
 		req := httptest.NewRequest("POST", sms.InboundPath, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Twilio-Signature", sig)
@@ -301,10 +277,10 @@ func TestPublicBaseURLBehindAProxy(t *testing.T) {
 	sh := newShared(t)
 	s := sh.start(t, nil, sms.Config{PublicBaseURL: "https://contact.example.org/safecontact/"})
 	form := url.Values{"MessageSid": {"SMproxy"}, "From": {tenant}, "Body": {"hi"}}
-	status, msgs := s.post(t, sms.InboundPath, form, sign(token, "https://contact.example.org/safecontact"+sms.InboundPath, form))
+	status, msgs := s.post(t, sms.InboundPath, form, smstest.Sign(token, "https://contact.example.org/safecontact"+sms.InboundPath, form))
 	assert.Equal(t, http.StatusOK, status)
 	assert.Len(t, msgs, 1)
-	status, _ = s.post(t, sms.InboundPath, form, sign(token, s.URL+sms.InboundPath, form))
+	status, _ = s.post(t, sms.InboundPath, form, smstest.Sign(token, s.URL+sms.InboundPath, form))
 	assert.Equal(t, http.StatusForbidden, status, "the Host the request arrived on does not count")
 }
 
@@ -440,12 +416,12 @@ func TestStatusCallback(t *testing.T) {
 	full := s.URL + sms.StatusPath
 	status, _ := s.post(t, sms.StatusPath, form, "")
 	assert.Equal(t, http.StatusForbidden, status, "unsigned")
-	status, _ = s.post(t, sms.StatusPath, form, sign(token, s.URL+sms.InboundPath, form))
+	status, _ = s.post(t, sms.StatusPath, form, smstest.Sign(token, s.URL+sms.InboundPath, form))
 	assert.Equal(t, http.StatusForbidden, status, "signed for the other path")
 	mu.Lock()
 	assert.Empty(t, got)
 	mu.Unlock()
-	status, _ = s.post(t, sms.StatusPath, form, sign(token, full, form))
+	status, _ = s.post(t, sms.StatusPath, form, smstest.Sign(token, full, form))
 	assert.Equal(t, http.StatusNoContent, status)
 	mu.Lock()
 	assert.Equal(t, map[string]string{"SM1": "delivered"}, got)

@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/channels/sms/smstest"
 	"github.com/safecontact/safecontact/handoff/slackboard/slackfake"
 )
 
@@ -121,19 +119,9 @@ func (r *officersRig) text(body string) string {
 	r.t.Helper()
 	r.n++
 	form := url.Values{"MessageSid": {fmt.Sprintf("SM%032d", 9000+r.n)}, "From": {r.number}, "To": {"+447700900000"}, "Body": {body}}
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	mac := hmac.New(sha1.New, []byte(twilioToken))
-	mac.Write([]byte(publicURL + "/sms/twilio"))
-	for _, k := range keys {
-		mac.Write([]byte(k + form.Get(k)))
-	}
 	req, _ := http.NewRequest(http.MethodPost, r.base+"/sms/twilio", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("X-Twilio-Signature", smstest.Sign(twilioToken, publicURL+"/sms/twilio", form))
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(r.t, err)
 	defer resp.Body.Close()

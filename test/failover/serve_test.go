@@ -2,10 +2,7 @@ package failover_test
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"io"
@@ -15,11 +12,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/safecontact/safecontact/channels/sms/smstest"
 )
 
 // The settings of the serve processes under test.
@@ -124,26 +122,6 @@ func startServe(t *testing.T, bin string, env ...string) *serve {
 	}
 }
 
-// sign computes X-Twilio-Signature as Twilio documents it: HMAC-SHA1 with
-// the auth token over the full URL followed by each POST parameter's name
-// and value, sorted by name, base64-encoded.
-func sign(fullURL string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range names {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
 // newSid is a MessageSid as Twilio makes them: SM and 32 hex digits, new
 // for every text, a tenant's resend included.
 func newSid() string {
@@ -169,7 +147,7 @@ func text(client *http.Client, base, from, body, sid string) (int, []string, err
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sign(publicURL+"/sms/twilio", form))
+	req.Header.Set("X-Twilio-Signature", smstest.Sign(authToken, publicURL+"/sms/twilio", form))
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
