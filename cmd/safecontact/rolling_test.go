@@ -1,21 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -27,62 +22,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot/storetest"
+	"github.com/safecontact/safecontact/test/servetest"
 )
-
-// process is one `safecontact serve` run as a user would run it.
-type process struct {
-	cmd    *exec.Cmd
-	base   string
-	stderr *lockedBuffer
-	done   chan error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startProcess runs `safecontact serve` on the tests' Redis and a free
 // port, and waits until it is ready.
-func startProcess(t *testing.T) *process {
+func startProcess(t *testing.T) *servetest.Process {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	p := &process{cmd: exec.Command(binary, "serve"), base: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan error, 1)}
-	p.cmd.Env = append(os.Environ(), "REDIS_URL="+os.Getenv("REDIS_URL"), "REDIS_MODE="+os.Getenv("REDIS_MODE"), "SAFECONTACT_KEY="+testKey, "SAFECONTACT_ADDR="+addr)
-	p.cmd.Stderr = p.stderr
-	require.NoError(t, p.cmd.Start())
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("%s:\n%s", addr, p.stderr.String())
-		}
-	})
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(p.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 20*time.Millisecond, "serve never became ready")
-	return p
+	return servetest.Start(t, binary, "REDIS_URL="+os.Getenv("REDIS_URL"), "REDIS_MODE="+os.Getenv("REDIS_MODE"), "SAFECONTACT_KEY="+testKey)
 }
 
 // switchProxy is the load balancer in front: the page's origin stays the
@@ -133,7 +80,7 @@ func TestWebChatSurvivesRestartsAndKills(t *testing.T) {
 		t.Skip("chromium is not installed; scripts/test installs it")
 	}
 	a, b := startProcess(t), startProcess(t)
-	proxy := newSwitchProxy(t, a.base)
+	proxy := newSwitchProxy(t, a.Base)
 
 	actx, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -173,13 +120,12 @@ func TestWebChatSurvivesRestartsAndKills(t *testing.T) {
 
 	// A rolling deploy: the balancer sends new requests to B, and A is
 	// stopped. A's open stream ends at once; A exits 0 within 2 s.
-	proxy.to(b.base)
+	proxy.to(b.Base)
 	start := time.Now()
-	require.NoError(t, a.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, a.Signal(syscall.SIGTERM))
 	select {
-	case err := <-a.done:
-		assert.NoError(t, err, "exit status after SIGTERM")
-		a.done <- err
+	case <-a.Done():
+		assert.NoError(t, a.Err(), "exit status after SIGTERM")
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve did not stop within 5s of SIGTERM")
 	}
@@ -190,10 +136,9 @@ func TestWebChatSurvivesRestartsAndKills(t *testing.T) {
 
 	// B dies without warning; a new process takes over.
 	c := startProcess(t)
-	proxy.to(c.base)
-	require.NoError(t, b.cmd.Process.Signal(syscall.SIGKILL))
-	<-b.done
-	b.done <- errors.New("killed")
+	proxy.to(c.Base)
+	require.NoError(t, b.Signal(syscall.SIGKILL))
+	<-b.Done()
 	start = time.Now()
 	send("TF11 8AB", "What would you like to do now?")
 	t.Logf("after kill -9, the next reply showed in %s", time.Since(start))

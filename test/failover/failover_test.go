@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/safecontact/safecontact/test/servetest"
 )
 
 // The tenants' scripts: the short path to the handoff (docs/conversation.md)
@@ -70,7 +72,7 @@ const (
 // turn waits for the new primary rather than answer with the fallback.
 func TestTextsThroughAFailover(t *testing.T) {
 	set := theSentinelSet(t)
-	bin := buildServe(t)
+	bin := servetest.Build(t)
 	refs := references(t, toHandoff, noHandoff)
 	for _, m := range []mode{
 		{name: "three tries", query: "&" + threeTries},
@@ -108,7 +110,7 @@ func throughAFailover(t *testing.T, set *sentinelSet, bin string, refs map[int]*
 	set.waitHealthy(t)
 	ctx := context.Background()
 	env := []string{"REDIS_URL=" + os.Getenv("REDIS_URL") + m.query}
-	serves := []*serve{startServe(t, bin, env...), startServe(t, bin, env...)}
+	serves := []*servetest.Process{startServe(t, bin, env...), startServe(t, bin, env...)}
 	st := openState(t)
 	l := &load{serves: serves, client: &http.Client{Timeout: 15 * time.Second}, refs: refs, numbers: make(chan string, numbers)}
 	for _, from := range freshNumbers(t, st, numbers) {
@@ -165,7 +167,7 @@ func throughAFailover(t *testing.T, set *sentinelSet, bin string, refs map[int]*
 	t.Log(f)
 	if t.Failed() {
 		for _, s := range serves {
-			t.Logf("serve's cards:\n%s", s.stdout.String())
+			t.Logf("serve's cards:\n%s", s.Stdout.String())
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/channels/sms"
+	"github.com/safecontact/safecontact/test/servetest"
 )
 
 // attempt is one text sent to a serve process and what came back.
@@ -128,7 +129,7 @@ func freshNumbers(t *testing.T, st *state, n int) []string {
 
 // load is the tenants texting.
 type load struct {
-	serves  []*serve
+	serves  []*servetest.Process
 	client  *http.Client
 	refs    map[int]*reference
 	numbers chan string
@@ -169,7 +170,7 @@ func (l *load) run(c *conversation) {
 		for {
 			srv := l.serves[int(l.sent.Add(1))%len(l.serves)]
 			a := attempt{sent: time.Now()}
-			a.status, a.messages, a.err = text(l.client, srv.base, c.from, body, newSid())
+			a.status, a.messages, a.err = text(l.client, srv.Base, c.from, body, newSid())
 			a.answered = time.Now()
 			c.turns[i] = append(c.turns[i], a)
 			if a.ok() || time.Now().After(deadline) {
