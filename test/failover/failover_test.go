@@ -167,7 +167,8 @@ func throughAFailover(t *testing.T, set *sentinelSet, bin string, refs map[int]*
 	t.Log(f)
 	if t.Failed() {
 		for _, s := range serves {
-			t.Logf("serve's cards:\n%s", s.Stdout.String())
+			path, err := s.Stdout.Save("safecontact-serve-cards-*.txt")
+			t.Logf("serve's cards: saved in %s (%v)", path, err)
 		}
 	}
 }

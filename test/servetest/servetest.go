@@ -5,11 +5,13 @@ package servetest
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,7 +71,7 @@ func Start(t testing.TB, bin string, env ...string) *Process {
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("serve on %s, its log:\n%s", addr, p.Stderr.String())
+			p.logReport(t, addr)
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
@@ -101,6 +103,24 @@ func (p *Process) Done() <-chan struct{} { return p.done }
 // Err is how the process exited (nil for status 0), once Done is closed.
 func (p *Process) Err() error { return p.err }
 
+// logReport logs, for a failed test, where the process's whole log was
+// saved and its last warnings and errors. The whole log of a busy serve
+// runs to thousands of lines: printed in full it would bury the test's
+// own failures, which come before it.
+func (p *Process) logReport(t testing.TB, addr string) {
+	t.Helper()
+	path, err := p.Stderr.Save("safecontact-serve-" + strings.ReplaceAll(addr, ":", "-") + "-*.log")
+	if err != nil {
+		t.Logf("serve on %s: saving its log: %v; its last warnings and errors:\n%s", addr, err, p.Stderr.Problems(reportLines))
+		return
+	}
+	t.Logf("serve on %s: its log is in %s; its last warnings and errors:\n%s", addr, path, p.Stderr.Problems(reportLines))
+}
+
+// reportLines is how many of a log's warnings and errors a failed test
+// shows.
+const reportLines = 10
+
 // Buffer collects a process's output while the test reads it.
 type Buffer struct {
 	mu sync.Mutex
@@ -117,4 +137,39 @@ func (l *Buffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Save writes what the buffer holds to a new file in the system's
+// temporary directory, named after pattern as os.CreateTemp names it, and
+// returns its path. The file outlives the test, for reading after a
+// failure.
+func (l *Buffer) Save(pattern string) (string, error) {
+	f, err := os.CreateTemp("", pattern)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(l.String()); err != nil {
+		f.Close()
+		return "", err
+	}
+	return f.Name(), f.Close()
+}
+
+// Problems returns the last n lines of the buffer logged at WARN or ERROR
+// (slog's text or JSON form), or "(none)".
+func (l *Buffer) Problems(n int) string {
+	var out []string
+	for line := range strings.Lines(l.String()) {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") ||
+			strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
+			out = append(out, line)
+		}
+	}
+	if len(out) == 0 {
+		return "(none)"
+	}
+	if len(out) > n {
+		out = append([]string{fmt.Sprintf("(%d earlier warnings and errors left out)\n", len(out)-n)}, out[len(out)-n:]...)
+	}
+	return strings.Join(out, "")
 }
