@@ -86,8 +86,14 @@ type Action struct {
 }
 
 // Ref is where a message is on the board: a Slack channel and timestamp.
+//
+// A Ref to redact may instead name a queue job whose post was tried but
+// not known to be made (its answer lost) when the tenant's words were
+// erased: TS is empty, Job is the job's key (Job.Key) and Thread the card
+// it went under, and the board looks for the post there by that key.
 type Ref struct {
 	Channel, TS string
+	Thread, Job string
 }
 
 // Short is the case's reference for people: the first characters of its

@@ -221,5 +221,6 @@ func TestErasureDropsWaitingWordsAndFindsAPostInFlight(t *testing.T) {
 	})
 	f.stepAt(t, q, handedOff.Add(3*time.Second))
 	f.stepAt(t, q, handedOff.Add(4*time.Second))
-	assert.Contains(t, f.board.Posts(), "redact flight-0 1 lines", "the line posted as they asked is redacted")
+	assert.Contains(t, f.board.Posts(), "redact flight-0 1 lines, 1 tried",
+		"the line posted as they asked is redacted, and looked for in case its answer was lost")
 }

@@ -39,7 +39,8 @@
 // × (4 KiB + about 300 bytes of fields) ≈ 35 KiB of Redis (posts.go).
 // The words stay sealed, and every Slack message that held them is
 // listed (tl:<id>) for DELETE to redact, including one posted as the
-// tenant asked.
+// tenant asked, and one tried before it whose answer was lost (found
+// then by its job's key).
 //
 // A card update or thread line the board fails MaxAttempts times, or
 // refuses for good, goes to a dead list (at most DeadMax, default 1,000,

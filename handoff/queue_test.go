@@ -109,7 +109,17 @@ func (b *board) Alert(_ context.Context, c *handoff.Case, a handoff.Alert, d *ha
 }
 
 func (b *board) Redact(_ context.Context, c *handoff.Case, refs []handoff.Ref) error {
-	return b.record(fmt.Sprintf("redact %s %d lines", c.Short(), len(refs)))
+	known := 0
+	for _, r := range refs {
+		if r.TS != "" {
+			known++
+		}
+	}
+	what := fmt.Sprintf("redact %s %d lines", c.Short(), known)
+	if tried := len(refs) - known; tried > 0 {
+		what += fmt.Sprintf(", %d tried", tried)
+	}
+	return b.record(what)
 }
 
 func (b *board) PostRepairs(_ context.Context, c *handoff.Case, text string) error {

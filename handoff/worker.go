@@ -330,7 +330,18 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 			return Ref{}, err
 		}
 		refs := make([]Ref, 0, len(list))
+		var tried []Ref
 		for _, r := range list {
+			if t, ok := strings.CutPrefix(r, "?"); ok {
+				// A post tried before the erasure ('?channel|thread|job'):
+				// looked for last, after the posts known, which it may be
+				// one of (the attempt under way at the erasure).
+				parts := strings.Split(t, "|")
+				if len(parts) == 3 {
+					tried = append(tried, Ref{Channel: parts[0], Thread: parts[1], Job: q.keys.of("job:" + parts[2])})
+				}
+				continue
+			}
 			ch, ts, ok := strings.Cut(r, "|")
 			if !ok { // listed before refs carried their channel
 				ch, ts = c.Card.Channel, r
@@ -340,7 +351,7 @@ func (q *Queue) do(ctx context.Context, c *Case, j *job) (Ref, error) {
 			}
 			refs = append(refs, Ref{Channel: ch, TS: ts})
 		}
-		return Ref{}, q.board.Redact(ctx, c, refs)
+		return Ref{}, q.board.Redact(ctx, c, append(refs, tried...))
 	case JobRepairs:
 		return Ref{}, q.board.PostRepairs(ctx, c, j.line.Text)
 	case JobExport:

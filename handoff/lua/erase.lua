@@ -2,8 +2,10 @@
 -- for the officers, without the tenant's words: the thread lines that
 -- held them are redacted, and lines not yet posted are dropped, waiting
 -- or dead (a post of several lines keeps its notes, unless it was tried:
--- an earlier attempt may have posted it whole). The ledger entry, which
--- holds no words, stays.
+-- an earlier attempt may have posted it whole). A post that was tried,
+-- or is being tried now, is listed as '?channel|thread|job' (no words),
+-- so that the redaction looks for it by its job's key and redacts it if
+-- Slack has it. The ledger entry, which holds no words, stays.
 --
 -- KEYS[1]  case     c:<id>, the case
 -- KEYS[2]  duties   d:<id>, its duties
@@ -32,6 +34,10 @@ if seen(ARGV[2], ARGV[3]) then return 'seen' end
 
 local id = ARGV[1]
 local c = key('case')
+-- The card a tried post went under: a thread line is posted only once
+-- the card is, and a list of messages to redact exists once it is.
+local card = redis.call('HMGET', c, 'cc', 'cts')
+local listed = card[1] and card[2] and redis.call('EXISTS', key('refs')) == 1
 local function strip(n)
   local raw = redis.call('HGET', key('job'), n)
   if not raw then return end
@@ -46,6 +52,9 @@ local function strip(n)
     redis.call('HDEL', key('job'), n)
     redis.call('ZREM', key('jobs'), n)
     redis.call('ZREM', key('dead'), n)
+    if j.f and listed then
+      redis.call('RPUSH', key('refs'), '?' .. card[1] .. '|' .. card[2] .. '|' .. n)
+    end
     return
   end
   setLines(j, keep, string.rep('0', #keep))

@@ -2,6 +2,7 @@ package slackboard_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -386,4 +387,105 @@ func TestAPostWhoseAnswerWasLostIsNotPostedAgain(t *testing.T) {
 	require.NotEmpty(t, c.Card.TS, "the card found is recorded as the case's")
 	assert.NotEmpty(t, e.api.Calls("conversations.history"), "looked up in the channel")
 	assert.NotEmpty(t, e.api.Calls("conversations.replies"), "looked up in the thread")
+}
+
+// A thread line of the tenant's words was posted but its answer lost, and
+// the tenant asked for their words to be erased before it was tried
+// again: the post is found by its job's key and redacted, not left in
+// Slack. A line posted as they asked is redacted once. A line tried and
+// refused, so never posted, is looked for and nothing is redacted in its
+// place.
+func TestDeleteRedactsAPostWhoseAnswerWasLost(t *testing.T) {
+	const (
+		lost = iota
+		during
+		refused
+	)
+	for _, tc := range []struct {
+		name string
+		how  int
+	}{{"posted, answer lost", lost}, {"posted as they asked", during}, {"refused", refused}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newOfficeEnv(t)
+			ts := e.cardFor("erase-0002", "shropshire", bot.Standard)
+			ctx := context.Background()
+			erase := func() {
+				require.NoError(t, e.queue.Deliver(ctx, bot.Event{Kind: bot.EventErased, Conversation: "erase-0002"}))
+			}
+			var mu sync.Mutex
+			tried := 0
+			first := func(method string) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				if method != "chat.postMessage" {
+					return false
+				}
+				tried++
+				return tried == 1
+			}
+			switch tc.how {
+			case lost:
+				e.api.LoseAnswers(first)
+			case during:
+				e.api.FailWith(func(method string) int {
+					if first(method) {
+						erase()
+					}
+					return 0
+				})
+			case refused:
+				e.api.FailWith(func(method string) int {
+					if first(method) {
+						return http.StatusInternalServerError
+					}
+					return 0
+				})
+			}
+			require.NoError(t, e.queue.Deliver(ctx, bot.Event{Kind: bot.EventTenantMessage, Conversation: "erase-0002", Text: "use my sister's phone"}))
+			e.step()
+			require.Equal(t, 1, tried, "the line was tried once")
+			var line string
+			for _, p := range e.api.Calls("chat.postMessage") {
+				if p.ThreadTS() == ts && strings.Contains(p.Text(), "sister") {
+					line = p.TS
+				}
+			}
+			posted := tc.how != refused
+			if posted {
+				require.NotEmpty(t, line, "Slack has the line")
+			} else {
+				require.Empty(t, line, "Slack refused the line")
+			}
+
+			if tc.how != during {
+				erase()
+			}
+			for range 5 {
+				e.step()
+				e.advance(time.Minute)
+			}
+			var redacted []string
+			for _, u := range e.api.Calls("chat.update") {
+				if u.Text() == handoff.Removed {
+					redacted = append(redacted, u.Form.Get("ts"))
+				}
+			}
+			if posted {
+				assert.Equal(t, []string{line}, redacted, "the line Slack has is redacted, once")
+			} else {
+				assert.Empty(t, redacted, "nothing to redact")
+			}
+			assert.NotEmpty(t, e.api.Calls("conversations.replies"), "looked for in the thread")
+			words := 0
+			for _, p := range e.api.Calls("chat.postMessage") {
+				if strings.Contains(p.Text(), "sister") {
+					words++
+				}
+			}
+			assert.Equal(t, map[bool]int{true: 1, false: 0}[posted], words, "the line is not posted after the erasure")
+			jobs, err := e.queue.Jobs(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, jobs, "the redaction is done, not left waiting")
+		})
+	}
 }

@@ -321,24 +321,56 @@ func mention(text, officer, officer2 string) string {
 	return strings.NewReplacer("{officer}", "<@"+officer+">", "{officer2}", "<@"+officer2+">").Replace(text)
 }
 
-// gone are Slack's errors for a message that chat.update can never reach:
-// redacting it is passed over rather than tried for ever.
+// gone are Slack's errors for a message that chat.update can never reach,
+// or a thread conversations.replies can never read: redacting it is
+// passed over rather than tried for ever.
 var gone = map[string]bool{
 	"message_not_found": true, "channel_not_found": true, "is_archived": true,
 	"cant_update_message": true, "not_in_channel": true, "edit_window_closed": true,
+	"thread_not_found": true,
+}
+
+// unreachable returns Slack's error when err says a message can never be
+// reached (gone), and "" otherwise.
+func unreachable(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && gone[se.Err] {
+		return se.Err
+	}
+	return ""
 }
 
 // Redact replaces the messages that held the tenant's words, cards
 // included, with handoff.Removed and no blocks. The case's current card
-// is then redrawn, without the answers, by the update that follows.
+// is then redrawn, without the answers, by the update that follows. A
+// post that was tried, its answer lost, is looked for by its job's key
+// and redacted if Slack has it.
 func (s *Slack) Redact(ctx context.Context, c *handoff.Case, refs []handoff.Ref) error {
+	done := map[handoff.Ref]bool{}
 	for _, r := range refs {
+		if r.TS == "" && r.Job != "" {
+			ts, err := s.find(ctx, r.Channel, r.Thread, r.Job)
+			if why := unreachable(err); why != "" {
+				s.cfg.Log.Warn("slack: a thread to look for a post to redact in cannot be reached; passed over", "case", c.Short(), "err", why)
+				continue
+			}
+			if err != nil {
+				return classify(err)
+			}
+			if ts == "" {
+				continue // never posted
+			}
+			r = handoff.Ref{Channel: r.Channel, TS: ts}
+		}
+		if done[r] {
+			continue // a post tried at the erasure, and recorded as posted
+		}
+		done[r] = true
 		_, _, _, err := s.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(handoff.Removed, false), slack.MsgOptionBlocks())
-		var se slack.SlackErrorResponse
-		if errors.As(err, &se) && gone[se.Err] {
+		if why := unreachable(err); why != "" {
 			// It cannot be reached: deleted, or its channel archived or
 			// gone. Trying again would never succeed.
-			s.cfg.Log.Warn("slack: a message to redact cannot be reached; passed over", "case", c.Short(), "err", se.Err)
+			s.cfg.Log.Warn("slack: a message to redact cannot be reached; passed over", "case", c.Short(), "err", why)
 			continue
 		}
 		if err != nil {
