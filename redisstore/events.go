@@ -55,6 +55,13 @@ var (
 // processes' and Redis's clocks a few seconds apart.
 const settleMargin = 10 * time.Second
 
+// emptyStreamKeep is how long a conversation's stream is kept once the
+// queue has taken all its events (trim.lua): long enough for any clock
+// step or replica's clock lag a deployment can have, short enough that
+// an idle case's empty stream (about 370 bytes) does not stay for its
+// thirty days.
+const emptyStreamKeep = 10 * time.Minute
+
 // eventSaveLimit bounds a save with events whose caller set no deadline:
 // a mark must know when its save can no longer write.
 const eventSaveLimit = 30 * time.Second
@@ -308,7 +315,7 @@ func (s *Store) Taken(ctx context.Context, evs []bot.LoggedEvent) error {
 		if err != nil {
 			return err
 		}
-		left, err := trimScript.Run(ctx, s.rdb, []string{s.EventKey(id)}, next).Int64()
+		left, err := trimScript.Run(ctx, s.rdb, []string{s.EventKey(id)}, next, emptyStreamKeep.Milliseconds()).Int64()
 		if err != nil {
 			return fmt.Errorf("redisstore: events taken: %w", err)
 		}

@@ -467,9 +467,63 @@ func TestEventsSurviveAStepCutShort(t *testing.T) {
 	require.Len(t, evs, 1)
 	assert.Equal(t, "two", evs[0].Event.Text)
 	require.NoError(t, s.Taken(ctx, evs))
-	n, err := rdb.Exists(ctx, s.EventKey("cut-0002")).Result()
+	evs, err = s.Events(ctx, 10)
 	require.NoError(t, err)
-	assert.Zero(t, n, "a stream whose events were all taken is deleted, not kept empty")
+	assert.Empty(t, evs)
+}
+
+// The officer queue passes over an event whose id is not after the last
+// it applied of that conversation, so a conversation's next event must
+// get a later id even when Redis's clock is behind the ids its stream
+// already gave out (a failover to a replica whose clock lags, a clock
+// step back, the same millisecond): a stream emptied by Taken is kept,
+// for a while, not deleted.
+func TestNextEventComesAfterTheLastTakenWhateverTheClock(t *testing.T) {
+	rdb := storetest.Redis(t)
+	prefix := storetest.Prefix(t)
+	s := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: prefix, EventLog: prefix + "events"})
+	id := bot.ConversationID("ahead-0001")
+	conv := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off"}
+	key := s.EventKey(id)
+
+	require.NoError(t, s.Save(ctx, id, 0, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventTenantMessage, Conversation: id, Text: "one"}}}))
+	// The event as a Redis an hour ahead of this one would have written it.
+	raw, err := rdb.XRange(ctx, key, "-", "+").Result()
+	require.NoError(t, err)
+	require.Len(t, raw, 1)
+	ahead := fmt.Sprintf("%d-0", time.Now().Add(time.Hour).UnixMilli())
+	require.NoError(t, rdb.Del(ctx, key).Err())
+	require.NoError(t, rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, ID: ahead, Values: raw[0].Values}).Err())
+
+	evs, err := s.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Equal(t, ahead, evs[0].ID)
+	require.NoError(t, s.Taken(ctx, evs))
+	ttl, err := rdb.PTTL(ctx, key).Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, time.Duration(0), "the emptied stream is kept")
+	assert.LessOrEqual(t, ttl, 10*time.Minute, "for ten minutes, not the conversation's hour")
+
+	require.NoError(t, s.Save(ctx, id, 1, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventTenantMessage, Conversation: id, Text: "two"}}}))
+	evs, err = s.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "two", evs[0].Event.Text)
+	assert.True(t, laterID(evs[0].ID, ahead), "next id %s after the last taken %s", evs[0].ID, ahead)
+	ttl, err = rdb.PTTL(ctx, key).Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 10*time.Minute, "a new event keeps the stream as long as the conversation")
+}
+
+// laterID reports whether stream id a comes after b.
+func laterID(a, b string) bool {
+	var ams, aseq, bms, bseq uint64
+	fmt.Sscanf(a, "%d-%d", &ams, &aseq)
+	fmt.Sscanf(b, "%d-%d", &bms, &bseq)
+	return ams > bms || (ams == bms && aseq > bseq)
 }
 
 // An upgrade from the single event stream of earlier versions loses no
