@@ -161,18 +161,22 @@ func (s *Store) saveWithEvents(ctx context.Context, id bot.ConversationID, keys 
 	return s.pipelined(ctx, id, mark, keys, a)
 }
 
-// pipelined runs the three steps in one pipeline. Scripts are called by
-// their digest; a Redis that does not know them (restarted, failed over)
-// refuses the save with NOSCRIPT without running it: they are loaded and
-// the pipeline sent again. A mark refused around a save that ran is made
-// again.
+// pipelined runs the three steps in one pipeline. The first mark is sent
+// whole, so that it runs even on a Redis that has not seen it (restarted,
+// failed over): a save must never run without a mark before it, or a
+// crash before a later mark would leave its events where no reader looks,
+// and a resend would be refused as seen. The save and the second mark are
+// called by their digest; a save refused with NOSCRIPT did not run: the
+// scripts are loaded and the pipeline sent again. A second mark refused
+// around a save that ran is made again (without it a reader that looked
+// in between takes the events up to 40 s late, settle.lua).
 func (s *Store) pipelined(ctx context.Context, id bot.ConversationID, mark []any, keys []string, a *saveArgs) (any, error) {
 	for attempt := 0; ; attempt++ {
 		var marks [2]*redis.Cmd
 		var save *redis.Cmd
 		// Each step's error is read from its own command below.
 		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			marks[0] = markScript.EvalSha(ctx, p, s.indexKeys(), mark...)
+			marks[0] = markScript.Eval(ctx, p, s.indexKeys(), mark...)
 			save = saveScript.EvalSha(ctx, p, keys, a.list()...)
 			marks[1] = markScript.EvalSha(ctx, p, s.indexKeys(), mark...)
 			return nil

@@ -2,8 +2,11 @@ package redisstore_test
 
 import (
 	"context"
+	"crypto/sha1"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -470,6 +473,75 @@ func TestEventsSurviveAStepCutShort(t *testing.T) {
 	evs, err = s.Events(ctx, 10)
 	require.NoError(t, err)
 	assert.Empty(t, evs)
+}
+
+// forgetMark makes a Redis seem not to know mark.lua (restarted or failed
+// over, its script cache empty) to calls by digest in a pipeline, and
+// fails any mark sent on its own: as if the process stopped right after a
+// turn's pipeline, before it could mark again.
+type forgetMark struct{ sha string }
+
+func (f forgetMark) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (f forgetMark) isMark(cmd redis.Cmder) bool {
+	args := cmd.Args()
+	if len(args) < 2 {
+		return false
+	}
+	body, _ := args[1].(string)
+	return body == f.sha || strings.Contains(body, "Marks a conversation as having events waiting")
+}
+
+func (f forgetMark) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if f.isMark(cmd) {
+			cmd.SetErr(errors.New("the process stopped"))
+			return cmd.Err()
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (f forgetMark) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if cmd.Name() == "evalsha" && f.isMark(cmd) {
+				cmd.Args()[1] = strings.Repeat("0", 40)
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// A turn's events are marked before its save runs even on a Redis that
+// lost its scripts: a save never runs unmarked, so a process stopping
+// after it leaves no handoff where no reader looks.
+func TestEventsAreMarkedOnARedisWithoutTheScript(t *testing.T) {
+	rdb := storetest.Redis(t)
+	if _, cluster := rdb.(*redis.ClusterClient); cluster {
+		t.Skip("on a cluster the steps are sent one at a time, each run whole on NOSCRIPT")
+	}
+	src, err := os.ReadFile("mark.lua")
+	require.NoError(t, err)
+	rdb.AddHook(forgetMark{sha: fmt.Sprintf("%x", sha1.Sum(src))})
+	prefix, sl := storetest.Prefix(t), sealer(t)
+	opts := redisstore.Options{Prefix: prefix, EventLog: prefix + "events"}
+	s := redisstore.New(rdb, sl, opts)
+	id := bot.ConversationID("unmarked-0001")
+	conv := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off"}
+
+	// The turn is saved; only the mark after it is missing.
+	_ = s.Save(ctx, id, 0, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventHandoff, Conversation: id, Handoff: &bot.Handoff{Area: "telford"}}}})
+	other := redisstore.New(storetest.Redis(t), sl, opts)
+	_, v, err := other.Load(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), v, "the turn was saved")
+
+	evs, err := other.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "the handoff is where the queue looks")
+	assert.Equal(t, bot.EventHandoff, evs[0].Event.Kind)
 }
 
 // The officer queue passes over an event whose id is not after the last
