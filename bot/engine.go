@@ -14,6 +14,11 @@ import (
 // again, or let the provider redeliver.
 var ErrBusy = errors.New("conversation busy")
 
+// ErrNoConversation is returned by Handle for a message that continues a
+// conversation (Inbound.Continue) when there is none, or it was erased:
+// nothing was applied.
+var ErrNoConversation = errors.New("no conversation to continue")
+
 // Options tune an Engine. The zero value gives the defaults.
 type Options struct {
 	// IdleTTL is how long an incomplete intake is kept after the tenant's
@@ -138,8 +143,8 @@ func (e *Engine) ID(ch Channel, address string) ConversationID {
 // Handle applies one inbound message to its conversation and returns the
 // replies and events. The new state is saved before Handle returns, so a
 // caller sends the replies only after they are committed. A message id
-// seen before is not applied again. Errors: ErrBusy, or the store's error
-// wrapped; the tenant should never see either.
+// seen before is not applied again. Errors: ErrBusy, ErrNoConversation,
+// or the store's error wrapped; the tenant should never see any.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 	id := e.keyer.ID(in.Channel, in.Address)
 	msg := SeenDigest(in.MessageID)
@@ -148,6 +153,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 		conv, version, err := e.store.Load(ctx, id)
 		if err != nil {
 			return Result{}, fmt.Errorf("bot: load: %w", err)
+		}
+		if in.Continue && (conv == nil || conv.Erased) {
+			return Result{Conversation: id}, ErrNoConversation
 		}
 		if conv != nil {
 			if seen, latest := conv.replayOf(msg); seen {

@@ -34,6 +34,13 @@ type Inbound struct {
 	// Unknown values are ignored; an existing conversation keeps its own.
 	Lang string
 	Area string
+	// Continue is set on a message that can only continue a conversation
+	// the channel started (the web chat's messages after its first). If
+	// there is none, or it was erased (the tenant left by the quick exit,
+	// perhaps through another process, while this message was on its
+	// way), Handle applies nothing and returns ErrNoConversation rather
+	// than start a conversation from words the tenant left behind.
+	Continue bool
 }
 
 // Reply is one message from safecontact to the tenant.

@@ -12,3 +12,6 @@ func SetHeartbeat(d time.Duration) (restore func()) {
 
 // Address is the conversation address the server gives a session's token.
 func (s *Server) Address(token string) string { return s.address(token) }
+
+// NewMemStore is the in-memory Store a Server has by default.
+func NewMemStore(now func() time.Time) Store { return newMemStore(now) }

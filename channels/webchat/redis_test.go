@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/bot/memstore"
 	"github.com/safecontact/safecontact/bot/storetest"
 	"github.com/safecontact/safecontact/channels/webchat"
@@ -25,6 +26,24 @@ import (
 // wake-up subscription. limits are messages and new chats per minute.
 func redisPair(t *testing.T, limits ...int) (a, b *rig, prefix string) {
 	t.Helper()
+	return redisPairWith(t, nil, limits...)
+}
+
+// interrupted is an engine that runs before ahead of each turn.
+type interrupted struct {
+	webchat.Engine
+	before func(bot.Inbound)
+}
+
+func (e interrupted) Handle(ctx context.Context, in bot.Inbound) (bot.Result, error) {
+	e.before(in)
+	return e.Engine.Handle(ctx, in)
+}
+
+// redisPairWith is redisPair with beforeA run ahead of each of a's turns,
+// when it is not nil.
+func redisPairWith(t *testing.T, beforeA func(bot.Inbound), limits ...int) (a, b *rig, prefix string) {
+	t.Helper()
 	storetest.Redis(t)
 	prefix = storetest.Prefix(t) + "chat:"
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -34,7 +53,8 @@ func redisPair(t *testing.T, limits ...int) (a, b *rig, prefix string) {
 	require.NoError(t, err)
 	sealer, err := seal.New(key)
 	require.NoError(t, err)
-	one := func() *rig {
+	flowEngine := eng.Engine
+	one := func(eng webchat.Engine) *rig {
 		rdb := storetest.Redis(t)
 		r := serveWith(t, eng, func(cfg *webchat.Config) {
 			cfg.Store = webchat.NewRedisStore(rdb, sealer, prefix, nil)
@@ -42,7 +62,7 @@ func redisPair(t *testing.T, limits ...int) (a, b *rig, prefix string) {
 				cfg.MessagesPerMinute, cfg.SessionsPerMinute = limits[0], limits[1]
 			}
 		})
-		r.engine = eng.Engine
+		r.engine = flowEngine
 		r.events = flowstest.EventsIn(t, store)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -50,7 +70,12 @@ func redisPair(t *testing.T, limits ...int) (a, b *rig, prefix string) {
 		t.Cleanup(func() { cancel(); <-done })
 		return r
 	}
-	a, b = one(), one()
+	if beforeA == nil {
+		a = one(eng)
+	} else {
+		a = one(interrupted{Engine: eng, before: beforeA})
+	}
+	b = one(eng)
 	rdb := storetest.Redis(t)
 	t.Cleanup(func() {
 		ctx := context.Background()
@@ -217,4 +242,32 @@ func TestRedisStreamsPerChat(t *testing.T) {
 	for _, r := range open {
 		r.Body.Close()
 	}
+}
+
+// A message on its way through one process when the tenant presses the
+// quick exit on another is not applied: the erased conversation does not
+// start again from the words the tenant left behind, and no case opens.
+func TestRedisMessageInFlightAtTheQuickExitIsNotApplied(t *testing.T) {
+	var b *rig
+	var token string
+	exited := make(chan int, 1)
+	a, b, _ := redisPairWith(t, func(in bot.Inbound) {
+		if in.Text == "he's got a knife" {
+			status, _ := b.do(t, "POST", "/chat/api/end", token, "")
+			exited <- status
+		}
+	})
+	token = a.start(t)
+	require.Equal(t, http.StatusAccepted, a.say(t, token, "yes"))
+
+	status, body := a.do(t, "POST", "/chat/api/message", token, `{"text":"he's got a knife"}`)
+	require.Equal(t, http.StatusNoContent, <-exited, "the quick exit went first")
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Equal(t, "no_session", body["code"], "the page ends the chat")
+
+	conv, err := a.engine.Conversation(context.Background(), a.engine.ID(bot.ChannelWebChat, a.chat.Address(token)))
+	require.NoError(t, err)
+	assert.Nil(t, conv, "the conversation stays erased")
+	assert.Equal(t, []bot.EventKind{bot.EventExited}, a.events.Kinds(), "no case, no danger alert")
+	assert.Equal(t, http.StatusNotFound, b.say(t, token, "hello"))
 }

@@ -263,6 +263,11 @@ func (s *Server) address(token string) string {
 // failure is retried.
 const codeNoSession = "no_session"
 
+// chatEnded answers a request for a chat that has ended or expired.
+func chatEnded(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "This chat has ended. Start again.", "code": codeNoSession})
+}
+
 // session returns the caller's session from the Authorization header, or
 // writes 401, 404 (with codeNoSession) or 503.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) *Session {
@@ -273,7 +278,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) *Session {
 	}
 	ss, err := s.store.Touch(r.Context(), s.hash(token), s.cfg.SessionIdle)
 	if errors.Is(err, ErrNoSession) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "This chat has ended. Start again.", "code": codeNoSession})
+		chatEnded(w)
 		return nil
 	}
 	if err != nil {
@@ -289,6 +294,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) *Session {
 const (
 	inDanger    = "If you are in danger now, call 999."
 	unavailable = "Sorry, something went wrong. Please try again. In danger, call 999."
+	sendAgain   = "Sorry, something went wrong. Please send that again. In danger, call 999."
 )
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
@@ -324,7 +330,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The first turn asks the first question.
-	if !s.turn(w, r, &ss, "", req.Lang, "") {
+	if !s.turn(w, r, &ss, bot.Inbound{Lang: req.Lang}) {
 		s.drop(r, &ss)
 		return
 	}
@@ -368,7 +374,7 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the message is over %d characters", maxText))
 		return
 	}
-	if s.turn(w, r, ss, req.Text, "", req.ID) {
+	if s.turn(w, r, ss, bot.Inbound{Text: req.Text, MessageID: req.ID, Continue: true}) {
 		writeJSON(w, http.StatusAccepted, map[string]bool{"ok": true})
 	}
 }
@@ -386,34 +392,47 @@ func (s *Server) add(ctx context.Context, ss *Session, e Event, live bool) error
 	return err
 }
 
-// turn runs one engine turn for the session and queues its replies. id
-// is the page's id for the message ("" for none: one is made). A message
-// sent again with its id is not applied again, and its replies, named by
-// it, are shown once.
-func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text, lang, id string) bool {
+// lock returns the lock that runs the session's turns and its quick exit
+// one at a time, in order, in this process.
+func (s *Server) lock(ss *Session) *sync.Mutex {
 	// The hash is hex: every one of its characters spreads the chats over
 	// the locks, not just the last one's few values.
 	f := fnv.New32a()
 	f.Write([]byte(ss.Hash)) // a hash.Hash's Write never fails
-	mu := &s.turns[f.Sum32()%uint32(len(s.turns))]
+	return &s.turns[f.Sum32()%uint32(len(s.turns))]
+}
+
+// turn runs one engine turn of the message for the session and queues
+// its replies. The message's id is the page's ("" for none: one is
+// made). A message sent again with its id is not applied again, and its
+// replies, named by it, are shown once. A message whose conversation was
+// erased on its way (the quick exit, in this process or another) is
+// refused as for an ended chat, and applies nothing.
+func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, in bot.Inbound) bool {
+	mu := s.lock(ss)
 	mu.Lock()
 	defer mu.Unlock()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.TurnTimeout)
 	defer cancel()
-	if id == "" {
+	if in.MessageID == "" {
 		var b [16]byte
 		rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
+		in.MessageID = hex.EncodeToString(b[:])
 	}
-	res, err := s.cfg.Engine.Handle(ctx, bot.Inbound{
-		Channel: bot.ChannelWebChat, Address: s.address(ss.token), MessageID: id, Text: text, Lang: lang,
-	})
-	if err != nil {
-		s.cfg.Log.Error("webchat: turn failed", "conversation", ss.Conv, "err", err)
-		jsonError(w, http.StatusServiceUnavailable, "Sorry, something went wrong. Please send that again. In danger, call 999.")
+	id := in.MessageID
+	in.Channel, in.Address = bot.ChannelWebChat, s.address(ss.token)
+	res, err := s.cfg.Engine.Handle(ctx, in)
+	if errors.Is(err, bot.ErrNoConversation) {
+		s.drop(r, ss)
+		chatEnded(w)
 		return false
 	}
-	lang = ""
+	if err != nil {
+		s.cfg.Log.Error("webchat: turn failed", "conversation", ss.Conv, "err", err)
+		jsonError(w, http.StatusServiceUnavailable, sendAgain)
+		return false
+	}
+	lang := ""
 	if c, err := s.cfg.Engine.Conversation(ctx, ss.Conv); err == nil && c != nil {
 		lang = c.Lang
 	}
@@ -421,10 +440,17 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text,
 	// tenant's request has gone.
 	actx, acancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
 	defer acancel()
+	// A reply that could not be queued fails the request: the page sends
+	// the message again with its id, the engine answers it with the
+	// replies it saved, and those queued already (named by the id) are
+	// not shown twice.
+	shown := true
 	for i, rep := range res.Replies {
 		e := Event{From: "bot", Text: rep.Text, Lang: lang, Choices: choicesOf(rep), Key: "reply:" + id + ":" + strconv.Itoa(i)}
 		if err := s.add(actx, ss, e, false); err != nil {
-			s.cfg.Log.Error("webchat: reply not shown", "conversation", ss.Conv, "err", err)
+			s.cfg.Log.Error("webchat: reply not shown; the page sends the message again", "conversation", ss.Conv, "err", err)
+			shown = false
+			break
 		}
 	}
 	for _, ev := range res.Events {
@@ -436,6 +462,10 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, text,
 			break
 		}
 	}
+	if !shown {
+		jsonError(w, http.StatusServiceUnavailable, sendAgain)
+		return false
+	}
 	return true
 }
 
@@ -446,6 +476,11 @@ func (s *Server) end(w http.ResponseWriter, r *http.Request) {
 	if ss == nil {
 		return
 	}
+	// A turn of this chat under way here ends first; one elsewhere is
+	// refused once the conversation is erased (turn).
+	mu := s.lock(ss)
+	mu.Lock()
+	defer mu.Unlock()
 	s.drop(r, ss)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
 	defer cancel()

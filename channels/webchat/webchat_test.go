@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -264,6 +266,46 @@ func TestMessageSentAgainIsAnsweredOnce(t *testing.T) {
 
 	status, _ := r.do(t, "POST", "/chat/api/message", token, `{"text":"yes","id":"not-an-id"}`)
 	assert.Equal(t, http.StatusBadRequest, status)
+}
+
+// failOnce fails the next Append of a bot reply once armed, as a Redis
+// that timed out would.
+type failOnce struct {
+	webchat.Store
+	armed atomic.Bool
+}
+
+func (f *failOnce) Append(ctx context.Context, hash string, e webchat.Event, ttl time.Duration, live bool) (string, error) {
+	if e.From == "bot" && f.armed.CompareAndSwap(true, false) {
+		return "", errors.New("i/o timeout")
+	}
+	return f.Store.Append(ctx, hash, e, ttl, live)
+}
+
+// A reply the chat could not queue fails the request, so that the page
+// sends the message again; the message is then answered, once.
+func TestReplyNotQueuedIsSentAgain(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	eng := flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
+	st := &failOnce{Store: webchat.NewMemStore(func() time.Time { return now })}
+	r := serveWith(t, eng, func(cfg *webchat.Config) { cfg.Store = st })
+	token := r.start(t)
+	first := r.stream(t, token, "", 1)
+	require.Len(t, first, 1)
+
+	st.armed.Store(true)
+	body := `{"text":"yes","id":"00112233445566778899aabbccddeeff"}`
+	status, out := r.do(t, "POST", "/chat/api/message", token, body)
+	require.Equal(t, http.StatusServiceUnavailable, status, "%v", out)
+	assert.Contains(t, out["error"], "call 999")
+	status, out = r.do(t, "POST", "/chat/api/message", token, body)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "no"))
+	got := r.stream(t, token, first[0].ID, 2)
+	require.Len(t, got, 2)
+	assert.Contains(t, got[0].Text, "Are you in danger right now?", "the answer to yes, once")
+	assert.NotContains(t, got[1].Text, "Are you in danger right now?", "then the answer to no")
 }
 
 // conversationOf finds the session's conversation: the one the engine
