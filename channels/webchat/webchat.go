@@ -79,7 +79,7 @@ type Config struct {
 	// address, each per minute; defaults 30 and 20.
 	MessagesPerMinute, SessionsPerMinute int
 	// Open chats at once per client address (an IPv6 /64) and in all;
-	// defaults 10 and 10,000.
+	// defaults 50 and 100,000.
 	ChatsPerClient, Chats int
 	// Open event streams per chat and in all, in this process; defaults
 	// 2 and 5,000.
@@ -557,10 +557,7 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 func (s *Server) clientKey(r *http.Request) string {
 	ip := ""
 	if s.cfg.BehindProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			ip = strings.TrimSpace(parts[len(parts)-1])
-		}
+		ip = forwardedFor(r)
 	}
 	if ip == "" {
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
@@ -581,4 +578,21 @@ func (s *Server) clientKey(r *http.Request) string {
 	m := hmac.New(sha256.New, s.cfg.Secret)
 	m.Write([]byte("webchat client\x00" + ip))
 	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// forwardedFor is the client's address as the proxy in front added it:
+// the last entry of the last X-Forwarded-For line (a client can send the
+// header itself; only what the proxy appends is trusted), without a port
+// if the proxy wrote one.
+func forwardedFor(r *http.Request) string {
+	lines := r.Header.Values("X-Forwarded-For")
+	if len(lines) == 0 {
+		return ""
+	}
+	parts := strings.Split(lines[len(lines)-1], ",")
+	ip := strings.TrimSpace(parts[len(parts)-1])
+	if ap, err := netip.ParseAddrPort(ip); err == nil {
+		return ap.Addr().String()
+	}
+	return ip
 }

@@ -415,16 +415,27 @@ func TestRefused(t *testing.T) {
 		chat, err := webchat.New(webchat.Config{Engine: r.engine, Secret: []byte("webchat-session-secret-0123456789"),
 			SessionsPerMinute: 1, BehindProxy: true, Now: func() time.Time { return now }})
 		require.NoError(t, err)
-		post := func(client string) int {
+		post := func(lines ...string) int {
 			req := httptest.NewRequest("POST", "/chat/api/session", nil)
-			req.Header.Set("X-Forwarded-For", "203.0.113.9, "+client)
+			for _, l := range lines {
+				req.Header.Add("X-Forwarded-For", l)
+			}
 			w := httptest.NewRecorder()
 			chat.ServeHTTP(w, req)
 			return w.Code
 		}
-		assert.Equal(t, http.StatusCreated, post("198.51.100.1"))
-		assert.Equal(t, http.StatusCreated, post("198.51.100.2"), "another tenant behind the same proxy")
-		assert.Equal(t, http.StatusTooManyRequests, post("198.51.100.1"))
+		assert.Equal(t, http.StatusCreated, post("203.0.113.9, 198.51.100.1"))
+		assert.Equal(t, http.StatusCreated, post("203.0.113.9, 198.51.100.2"), "another tenant behind the same proxy")
+		assert.Equal(t, http.StatusTooManyRequests, post("203.0.113.9, 198.51.100.1"))
+		// The client's own header in one line, the proxy's entry in
+		// another: the proxy's counts.
+		assert.Equal(t, http.StatusTooManyRequests, post("198.51.100.7", "198.51.100.1"), "the proxy's line is the last")
+		assert.Equal(t, http.StatusCreated, post("198.51.100.1", "198.51.100.8"), "not the client's own line")
+		// A proxy that writes the port: the same client on another port.
+		assert.Equal(t, http.StatusCreated, post("198.51.100.3:4711"))
+		assert.Equal(t, http.StatusTooManyRequests, post("198.51.100.3:4712"), "the port is not part of the client")
+		assert.Equal(t, http.StatusCreated, post("[2001:db8::1]:4711"))
+		assert.Equal(t, http.StatusTooManyRequests, post("[2001:db8::2]:4711"), "the same /64")
 	})
 	t.Run("unknown path", func(t *testing.T) {
 		status, body := r.do(t, "GET", "/chat/api/nothing", "", "")
