@@ -3,6 +3,7 @@ package webchat_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +26,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/bot/memstore"
+	"github.com/safecontact/safecontact/channels/webchat"
+	"github.com/safecontact/safecontact/flows/flowstest"
 )
 
 // browser starts headless Chromium at a 360-pixel-wide phone size. Without
@@ -93,10 +99,17 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 // waitReply waits until the last message in the log is not the tenant's.
 const lastIsReply = `(() => { const l = document.querySelectorAll('#log li'); return l.length > 0 && !l[l.length-1].classList.contains('me') })()`
 
-func send(t *testing.T, ctx context.Context, text string) {
+// submit types text and sends it, without waiting for a reply.
+func submit(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
 	js := fmt.Sprintf(`(() => { const i = document.getElementById('text'); i.value = %q; document.getElementById('send').click(); return true })()`, text)
 	eval[bool](t, ctx, js)
+}
+
+// send sends text and waits for the reply.
+func send(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	submit(t, ctx, text)
 	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
 }
 
@@ -475,4 +488,78 @@ func TestBrowserTypingAndWelshButtons(t *testing.T) {
 		assert.NotContains(t, strings.ToLower(w.Note+w.Hint), word)
 	}
 	do(t, ctx, chromedp.Navigate("about:blank"))
+}
+
+// refusing is an engine that fails every turn of one text while refuse
+// is set (the page then sends it again, a few times), and records by
+// conversation address every text it applies.
+type refusing struct {
+	webchat.Engine
+	text    string
+	refuse  atomic.Bool
+	tries   atomic.Int32
+	mu      sync.Mutex
+	applied map[string][]string
+}
+
+func (e *refusing) Handle(ctx context.Context, in bot.Inbound) (bot.Result, error) {
+	if in.Text == e.text {
+		e.tries.Add(1)
+		if e.refuse.Load() {
+			return bot.Result{}, errors.New("redis: i/o timeout")
+		}
+	}
+	res, err := e.Engine.Handle(ctx, in)
+	if err == nil && in.Text != "" {
+		e.mu.Lock()
+		e.applied[in.Address] = append(e.applied[in.Address], in.Text)
+		e.mu.Unlock()
+	}
+	return res, err
+}
+
+// everywhere returns every address the text was applied to.
+func (e *refusing) everywhere(text string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for addr, texts := range e.applied {
+		if slices.Contains(texts, text) {
+			out = append(out, addr)
+		}
+	}
+	return out
+}
+
+// A message the page is still sending again when its chat ends is not
+// sent into the chat the tenant starts next: their words stay with the
+// chat they left.
+func TestBrowserNewChatGetsNothingOfTheOld(t *testing.T) {
+	ctx := browser(t)
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	eng := &refusing{Engine: flowstest.Engine(t, memstore.New(func() time.Time { return now }), now),
+		text: "he has my phone", applied: map[string][]string{}}
+	eng.refuse.Store(true)
+	r := serve(t, eng, "")
+
+	do(t, ctx, chromedp.Navigate(r.URL+"/chat/"))
+	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
+	submit(t, ctx, "he has my phone")
+	require.Eventually(t, func() bool { return eng.tries.Load() >= 1 }, 10*time.Second, 20*time.Millisecond, "the page sent the message")
+
+	// The tenant ends the chat with X and starts another while the page
+	// waits to send the first message again (1 s, then 2 s, then 4 s).
+	submit(t, ctx, "X")
+	do(t, ctx, chromedp.Poll[chromedp.Void](`!document.getElementById('start').hidden`, chromedp.WithPollingTimeout(10*time.Second)))
+	do(t, ctx, chromedp.Click(chromedp.CSS("#start")))
+	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
+	tries := eng.tries.Load()
+	eng.refuse.Store(false)
+
+	// Past the last time the page would have sent it again.
+	time.Sleep(8 * time.Second)
+	assert.Equal(t, tries, eng.tries.Load(), "the old chat's message was not sent again after it ended")
+	assert.Empty(t, eng.everywhere("he has my phone"), "applied to no conversation")
+	assert.Equal(t, 1, strings.Count(eval[string](t, ctx, `document.getElementById('log').innerText`), "Is it safe for you to message now?"),
+		"the new chat shows its first question once")
 }

@@ -7,6 +7,7 @@
   var lastID = ""; // the last event shown: its id, sent back on reconnecting
   var retry = 0; // reconnects since the stream last worked
   var reading = null; // AbortController of the event stream
+  var reconnect = null; // the timer that opens the stream again
   var log = document.getElementById("log");
   var form = document.getElementById("form");
   var input = document.getElementById("text");
@@ -92,10 +93,12 @@
     li.scrollIntoView({ block: "end" });
   }
 
-  function api(path, body) {
+  // api posts to the chat's API for the chat whose token is tok ("" for
+  // none yet).
+  function api(path, body, tok) {
     return fetch("/chat/api/" + path, {
       method: "POST",
-      headers: token ? { "Content-Type": "application/json", "Authorization": "Bearer " + token } : { "Content-Type": "application/json" },
+      headers: tok ? { "Content-Type": "application/json", "Authorization": "Bearer " + tok } : { "Content-Type": "application/json" },
       body: JSON.stringify(body || {}),
       credentials: "omit",
       cache: "no-store",
@@ -103,9 +106,17 @@
     });
   }
 
+  // stopReading ends the event stream and any reconnection waiting.
+  function stopReading() {
+    clearTimeout(reconnect);
+    reconnect = null;
+    if (reading) reading.abort();
+    reading = null;
+  }
+
   function ended() {
     token = "";
-    if (reading) reading.abort();
+    stopReading();
     clearChoices();
     form.classList.add("gone");
     status.textContent = words[lang].ended;
@@ -123,21 +134,31 @@
 
   // Server-Sent Events over fetch, so the token stays out of the URL.
   // A dropped stream reconnects with backoff, from the last event shown.
+  // Everything it does is for the chat it was opened for (mine): once
+  // that chat has ended, or another started, it stops.
   function read() {
-    if (!token) return;
-    reading = new AbortController();
-    var headers = { "Authorization": "Bearer " + token };
+    var mine = token;
+    if (!mine) return;
+    var ctl = new AbortController();
+    reading = ctl;
+    var headers = { "Authorization": "Bearer " + mine };
     if (lastID) headers["Last-Event-ID"] = lastID;
-    fetch("/chat/api/events", { headers: headers, signal: reading.signal, credentials: "omit", cache: "no-store" })
+    fetch("/chat/api/events", { headers: headers, signal: ctl.signal, credentials: "omit", cache: "no-store" })
       .then(function (resp) {
+        if (token !== mine) return;
         if (!resp.ok || !resp.body) {
-          return gone(resp).then(function (g) { if (g) { ended(); return; } throw new Error("events " + resp.status); });
+          return gone(resp).then(function (g) {
+            if (token !== mine) return;
+            if (g) { ended(); return; }
+            throw new Error("events " + resp.status);
+          });
         }
         retry = 0;
         var reader = resp.body.getReader(), dec = new TextDecoder(), buf = "";
         function pump() {
           return reader.read().then(function (r) {
             if (r.done) throw new Error("closed");
+            if (token !== mine) return;
             buf += dec.decode(r.value, { stream: true });
             var i;
             while ((i = buf.indexOf("\n\n")) >= 0) {
@@ -152,9 +173,9 @@
         return pump();
       })
       .catch(function () {
-        if (!token || (reading && reading.signal.aborted)) return;
+        if (token !== mine || ctl.signal.aborted) return;
         var wait = Math.min(5000, 250 * Math.pow(2, retry++));
-        setTimeout(read, wait);
+        reconnect = setTimeout(read, wait);
       });
   }
 
@@ -166,13 +187,14 @@
   }
 
   function start() {
+    stopReading();
     log.textContent = "";
     lastID = "";
     retry = 0;
     startBtn.hidden = true;
     form.classList.remove("gone");
     status.textContent = "";
-    api("session", { lang: document.documentElement.lang }).then(function (resp) {
+    api("session", { lang: document.documentElement.lang }, "").then(function (resp) {
       return resp.json().then(function (b) {
         if (!resp.ok) throw new Error(b.error || "error");
         token = b.token;
@@ -185,9 +207,11 @@
   // say sends the tenant's message, typed or from a button, and shows it.
   // The message has its own id: when the answer does not come (a network
   // that drops, a restart or a deploy) it is sent again with the same id,
-  // a few times, and the service applies and answers it once.
+  // a few times, and the service applies and answers it once; never into
+  // a chat started after it.
   function say(text) {
-    if (!text || !token) return;
+    var mine = token;
+    if (!text || !mine) return;
     add("me", words[lang].you, text, lang);
     status.textContent = "";
     var bytes = new Uint8Array(16);
@@ -195,7 +219,7 @@
     var id = Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
     var tries = 0;
     function again() {
-      if (tries >= 3 || !token) return false;
+      if (tries >= 3 || token !== mine) return false;
       tries++;
       setTimeout(send, 500 * Math.pow(2, tries));
       return true;
@@ -204,14 +228,16 @@
       return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; }, function () { status.textContent = words[lang].failed; });
     }
     function send() {
-      api("message", { text: text, id: id }).then(function (resp) {
-        if (resp.ok) return;
+      if (token !== mine) return;
+      api("message", { text: text, id: id }, mine).then(function (resp) {
+        if (resp.ok || token !== mine) return;
         return gone(resp.clone()).then(function (g) {
+          if (token !== mine) return;
           if (g) { ended(); return; }
           if (resp.status >= 500 && again()) return;
           return show(resp);
         });
-      }).catch(function () { if (!again()) status.textContent = words[lang].failed; });
+      }).catch(function () { if (token === mine && !again()) status.textContent = words[lang].failed; });
     }
     send();
   }
@@ -236,7 +262,7 @@
       } catch (e) { /* leave anyway */ }
     }
     token = "";
-    if (reading) reading.abort();
+    stopReading();
     // In a frame on the landlord's site, leave the whole page if the
     // browser lets a frame do so; else at least the frame.
     try { window.top.location.replace(exitURL); } catch (e) { window.location.replace(exitURL); }
