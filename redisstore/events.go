@@ -86,10 +86,11 @@ func eventAD(id bot.ConversationID) []byte { return []byte("event\x00" + string(
 // versions were sealed with (Options.EventLog named that stream).
 var legacyEventAD = []byte("event")
 
-// marks remembers, per conversation, the mark count the reader saw when it
-// last read the index: Taken settles with it. It also remembers which ids
-// Events returned from an earlier version's stream. Their ids are stream
-// ids of the same server, in time order with the conversations' own.
+// marks remembers, per conversation, the number of its latest mark when
+// the reader last read the index: Taken settles with it. It also
+// remembers which ids Events returned from an earlier version's stream.
+// Their ids are stream ids of the same server, in time order with the
+// conversations' own.
 type marks struct {
 	mu      sync.Mutex
 	seen    map[bot.ConversationID]string

@@ -544,6 +544,82 @@ func TestEventsAreMarkedOnARedisWithoutTheScript(t *testing.T) {
 	assert.Equal(t, bot.EventHandoff, evs[0].Event.Kind)
 }
 
+// afterScript runs then once, right after the client's first call of the
+// script with the given source.
+type afterScript struct {
+	sha, body string
+	then      func()
+	once      sync.Once
+}
+
+func (a *afterScript) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (a *afterScript) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if args := cmd.Args(); len(args) > 1 && (args[1] == a.sha || args[1] == a.body) && err == nil {
+			a.once.Do(a.then)
+		}
+		return err
+	}
+}
+
+func (a *afterScript) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// Two readers of the events overlap (as the queue's workers do while one
+// takes over from another): one forgets a conversation, whose next turn
+// marks it again between the other's trim and its settle. That reader
+// saw an earlier mark; the new mark must not look like it, or the new
+// events are set aside unread for up to 40 s.
+func TestAMarkAfterAConversationIsForgottenIsNew(t *testing.T) {
+	prefix, sl := storetest.Prefix(t), sealer(t)
+	opts := redisstore.Options{Prefix: prefix, EventLog: prefix + "events"}
+	writer := redisstore.New(storetest.Redis(t), sl, opts)
+	other := redisstore.New(storetest.Redis(t), sl, opts)
+	id := bot.ConversationID("forgot-0001")
+	conv := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off"}
+	turn := func(version int64, text string) {
+		require.NoError(t, writer.Save(ctx, id, version, bot.Commit{Conversation: conv, TTL: time.Hour,
+			Events: []bot.Event{{Kind: bot.EventTenantMessage, Conversation: id, Text: text}}}))
+	}
+	src, err := os.ReadFile("trim.lua")
+	require.NoError(t, err)
+	rdb := storetest.Redis(t)
+	rdb.AddHook(&afterScript{sha: fmt.Sprintf("%x", sha1.Sum(src)), body: string(src), then: func() { turn(1, "two") }})
+	reader := redisstore.New(rdb, sl, opts)
+	// Redis knows the scripts (else the first save's pipeline is sent
+	// twice, and marks twice as often).
+	warm := opts
+	warm.EventLog = prefix + "warm"
+	require.NoError(t, redisstore.New(storetest.Redis(t), sl, warm).Save(ctx, "forgot-warm", 0, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventTenantMessage, Conversation: "forgot-warm", Text: "warm"}}}))
+
+	turn(0, "one")
+	first, err := reader.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	// The other reader takes the same event and, no save being able to
+	// write any more (its deadline made past), forgets the conversation.
+	evs, err := other.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	marks := "{" + opts.EventLog + "}:marks"
+	require.NoError(t, rdb.HSet(ctx, marks, string(id)+":d", 0).Err())
+	require.NoError(t, other.Taken(ctx, evs))
+	n, err := rdb.HExists(ctx, marks, string(id)+":w").Result()
+	require.NoError(t, err)
+	require.False(t, n, "forgotten")
+
+	// The first reader trims, "two" is saved and marked, then it settles.
+	require.NoError(t, reader.Taken(ctx, first))
+	evs, err = other.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "the new event is due at once")
+	assert.Equal(t, "two", evs[0].Event.Text)
+}
+
 // The officer queue passes over an event whose id is not after the last
 // it applied of that conversation, so a conversation's next event must
 // get a later id even when Redis's clock is behind the ids its stream

@@ -4,8 +4,8 @@
 -- KEYS[1]  the index (mark.lua)
 -- KEYS[2]  the index's hash (mark.lua)
 -- ARGV[1]  the conversation id
--- ARGV[2]  its mark count ("<id>:w") when the reader read the index,
---          before it read the conversation's events
+-- ARGV[2]  the number of its latest mark ("<id>:w") when the reader
+--          read the index, before it read the conversation's events
 -- ARGV[3]  now, Unix ms
 -- ARGV[4]  the margin, ms: how much later than a save's deadline it is
 --          surely applied or refused, allowing for clocks that differ
