@@ -174,6 +174,18 @@ type EventLog interface {
 	Taken(ctx context.Context, evs []bot.LoggedEvent) error
 }
 
+// Sweeper is an EventLog that can find events it holds but would not
+// return (the Redis store's, whose index a cluster failover can lose
+// part of): Sweep makes them due again and says how many it found. The
+// queue sweeps every SweepEvery.
+type Sweeper interface {
+	Sweep(ctx context.Context) (int, error)
+}
+
+// SweepEvery is how often the queue sweeps an event log that can be
+// swept: events whose mark was lost wait at most this long.
+const SweepEvery = 5 * time.Minute
+
 // Queue is the officer queue in Redis. It takes every turn's events from
 // the store's event log (Options.Events): every handoff becomes a case,
 // and what the tenant does afterwards reaches the case.
@@ -194,6 +206,8 @@ type Queue struct {
 	// Only WorkOnce uses them.
 	migrated    bool
 	migrateNext time.Time
+	// sweepNext is when the event log is next swept (Sweeper).
+	sweepNext time.Time
 }
 
 // New returns the queue on rdb. Summaries, addresses and the tenant's

@@ -64,3 +64,35 @@ func TestEventsFromTheRedisStoreAreTakenOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, left, "the queue that could take them took them")
 }
+
+// A handoff whose mark in the store's index was lost (a cluster failover
+// of the index's primary) is found by the queue's sweep on its first
+// pass and every SweepEvery after, and becomes a case.
+func TestQueueSweepsUpAHandoffWhoseMarkWasLost(t *testing.T) {
+	f := newFixture(t, at(2026, 12, 1, 10, 0))
+	eventLog := f.prefix + "events"
+	store := redisstore.New(f.rdb, f.sealer, redisstore.Options{Prefix: f.prefix + "conv:", EventLog: eventLog})
+	ctx := context.Background()
+	now := f.clock.Now()
+	conv := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off"}
+	handOff := func(id bot.ConversationID) {
+		require.NoError(t, store.Save(ctx, id, 0, bot.Commit{Conversation: conv, TTL: time.Hour, Events: []bot.Event{{
+			Kind: bot.EventHandoff, Conversation: id, At: now, Handoff: &bot.Handoff{
+				Reason: bot.ReasonComplete, Area: "shropshire", Channel: bot.ChannelSMS, At: now, Deadline: f.hours.Deadline(now),
+			}}}}))
+		tag := "{" + eventLog + "}"
+		require.NoError(t, f.rdb.ZRem(ctx, tag+":due", string(id)).Err())
+		require.NoError(t, f.rdb.HDel(ctx, tag+":marks", string(id)+":w", string(id)+":d").Err())
+	}
+
+	handOff("swept-0001")
+	q := handoff.New(f.rdb, f.sealer, f.hours, f.board, handoff.Options{Prefix: f.prefix, Now: f.clock.Now, Events: store})
+	f.stepAt(t, q, now)
+	assert.Equal(t, []string{"card swept-00 standard"}, f.board.Posts())
+
+	handOff("swept-0002")
+	f.stepAt(t, q, now.Add(handoff.SweepEvery-time.Second))
+	assert.Len(t, f.board.Posts(), 1, "not swept again yet")
+	f.stepAt(t, q, now.Add(handoff.SweepEvery))
+	assert.Equal(t, []string{"card swept-00 standard", "card swept-00 standard"}, f.board.Posts())
+}

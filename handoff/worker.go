@@ -64,7 +64,7 @@ func (q *Queue) WorkOnce(ctx context.Context) (bool, error) {
 	}
 	// Each part runs whatever befell the one before: a Redis error in
 	// taking events must not stop the clocks or the posts.
-	errs = append(errs, q.takeEvents(ctx))
+	errs = append(errs, q.sweep(ctx, now), q.takeEvents(ctx))
 	n, err := q.fire(ctx, now)
 	if n > 0 {
 		q.opts.Log.Info("queue: escalations due", "count", n)
@@ -127,6 +127,25 @@ func (q *Queue) fire(ctx context.Context, now time.Time) (int, error) {
 		n += fired
 	}
 	return n, errors.Join(errs...)
+}
+
+// sweep has the event log find events it would not return, when it can
+// (Sweeper) and SweepEvery has passed since the last sweep: they are
+// then taken with the rest.
+func (q *Queue) sweep(ctx context.Context, now time.Time) error {
+	sw, ok := q.opts.Events.(Sweeper)
+	if !ok || now.Before(q.sweepNext) {
+		return nil
+	}
+	q.sweepNext = now.Add(SweepEvery)
+	n, err := sw.Sweep(ctx)
+	if n > 0 {
+		q.opts.Log.Warn("queue: conversations had events waiting that the event log had lost track of (a Redis failover?); taking them now", "count", n)
+	}
+	if err != nil {
+		return fmt.Errorf("queue: sweep events: %w", err)
+	}
+	return nil
 }
 
 // takeEvents applies the events the store logged and not yet taken, then

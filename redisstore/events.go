@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/safecontact/safecontact/bot"
+	"github.com/safecontact/safecontact/redisconn"
 )
 
 // The events of a turn are written with the turn into the conversation's
@@ -340,6 +341,96 @@ func (s *Store) settle(ctx context.Context, id bot.ConversationID, w string) err
 		return fmt.Errorf("redisstore: settle events of %s: %w", id, err)
 	}
 	return nil
+}
+
+// Sweep marks again every conversation with events waiting and no mark in
+// the index, and returns how many it found. A turn marks before it saves,
+// so there should be none; but on a Redis Cluster the index's primary can
+// fail over and lose a mark whose events survive on another, and those
+// events would wait for the conversation's next ones. The officer queue
+// runs it every few minutes. It scans every primary for the
+// conversations' event streams: a few hundred calls per hundred thousand
+// keys.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
+	pattern := globEscape(s.opts.Prefix) + "{*}:ev"
+	var mu sync.Mutex
+	found := 0
+	err := redisconn.ForEachPrimary(ctx, s.rdb, func(ctx context.Context, node *redis.Client) error {
+		iter := node.ScanType(ctx, 0, pattern, 1000, "stream").Iterator()
+		var batch []string
+		flush := func() error {
+			n, err := s.markUnmarked(ctx, batch)
+			mu.Lock()
+			found += n
+			mu.Unlock()
+			batch = batch[:0]
+			return err
+		}
+		for iter.Next(ctx) {
+			if batch = append(batch, iter.Val()); len(batch) == 100 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		return flush()
+	})
+	if err != nil {
+		return found, fmt.Errorf("redisstore: sweep events: %w", err)
+	}
+	return found, nil
+}
+
+// markUnmarked marks the conversations of the event streams (keys) that
+// hold events and are not in the index, and says how many it marked.
+func (s *Store) markUnmarked(ctx context.Context, keys []string) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	ids := make([]string, len(keys))
+	lens := make([]*redis.IntCmd, len(keys))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			ids[i] = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(k, s.opts.Prefix), "{"), "}:ev")
+			lens[i] = p.XLen(ctx, k)
+		}
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, err
+	}
+	scores, err := s.rdb.ZMScore(ctx, s.indexKeys()[0], ids...).Result()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	now := time.Now()
+	for i, id := range ids {
+		// A score of 0 is no member: every mark's is a time.
+		if lens[i].Val() == 0 || scores[i] != 0 {
+			continue
+		}
+		// No save is on its way: the deadline is now.
+		if err := markScript.Run(ctx, s.rdb, s.indexKeys(), s.markArgs(bot.ConversationID(id), now, now.UnixMilli())...).Err(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// globEscape makes s match itself in a SCAN pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // trimStream drops a stream's entries up to and including the id.

@@ -620,6 +620,59 @@ func TestAMarkAfterAConversationIsForgottenIsNew(t *testing.T) {
 	assert.Equal(t, "two", evs[0].Event.Text)
 }
 
+// loseMark removes a conversation from the index of conversations with
+// events waiting, as a failover of the index's cluster primary can.
+func loseMark(t *testing.T, rdb redis.UniversalClient, eventLog string, id bot.ConversationID) {
+	t.Helper()
+	tag := "{" + eventLog + "}"
+	require.NoError(t, rdb.ZRem(ctx, tag+":due", string(id)).Err())
+	require.NoError(t, rdb.HDel(ctx, tag+":marks", string(id)+":w", string(id)+":d").Err())
+}
+
+// Sweep finds the conversations whose events wait with no mark, and only
+// those: after it, their events are taken as any others.
+func TestSweepFindsEventsWhoseMarkWasLost(t *testing.T) {
+	rdb := storetest.Redis(t)
+	// Glob's own characters in the prefix match only themselves.
+	prefix := storetest.Prefix(t) + "[x]*:"
+	opts := redisstore.Options{Prefix: prefix, EventLog: storetest.Prefix(t) + "events"}
+	s := redisstore.New(rdb, sealer(t), opts)
+	conv := &bot.Conversation{Channel: bot.ChannelSMS, State: "handed_off"}
+	save := func(id bot.ConversationID, text string) {
+		require.NoError(t, s.Save(ctx, id, 0, bot.Commit{Conversation: conv, TTL: time.Hour,
+			Events: []bot.Event{{Kind: bot.EventTenantMessage, Conversation: id, Text: text}}}))
+	}
+	save("sweep-taken", "taken")
+	evs, err := s.Events(ctx, 10)
+	require.NoError(t, err)
+	require.NoError(t, s.Taken(ctx, evs))
+	save("sweep-marked", "marked")
+	save("sweep-lost", "lost")
+	loseMark(t, rdb, opts.EventLog, "sweep-lost")
+	// The same names under a prefix the pattern must not reach.
+	other := redisstore.New(rdb, sealer(t), redisstore.Options{Prefix: storetest.Prefix(t) + "x:", EventLog: storetest.Prefix(t) + "other"})
+	require.NoError(t, other.Save(ctx, "sweep-lost", 0, bot.Commit{Conversation: conv, TTL: time.Hour,
+		Events: []bot.Event{{Kind: bot.EventTenantMessage, Conversation: "sweep-lost", Text: "elsewhere"}}}))
+
+	evs, err = s.Events(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "only the marked conversation's event is found")
+
+	n, err := s.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	evs, err = s.Events(ctx, 10)
+	require.NoError(t, err)
+	var texts []string
+	for _, le := range evs {
+		texts = append(texts, le.Event.Text)
+	}
+	assert.ElementsMatch(t, []string{"marked", "lost"}, texts)
+	n, err = s.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing lost any more")
+}
+
 // The officer queue passes over an event whose id is not after the last
 // it applied of that conversation, so a conversation's next event must
 // get a later id even when Redis's clock is behind the ids its stream
