@@ -6,8 +6,8 @@ import (
 )
 
 // LockScreenChars is how much of a message a lock screen may show: no word
-// of LockScreenWords may appear in a message's first LockScreenChars
-// characters.
+// of LockScreenWords may start in a message's first LockScreenChars
+// characters (one cut off at the edge still shows its start).
 const LockScreenChars = 60
 
 // LockScreenWords are the words that must never show on a lock screen: they
@@ -19,8 +19,8 @@ var LockScreenWords = []string{
 }
 
 // LockScreenWord returns the first lock-screen word found at the start of a
-// word within the first LockScreenChars characters of text, and its
-// character offset, or "" and -1. The landlord's team name, when sensitive,
+// word that starts within the first LockScreenChars characters of text,
+// and its character offset, or "" and -1. The landlord's team name, when sensitive,
 // is added by the caller through extra.
 func LockScreenWord(text string, extra ...string) (string, int) {
 	return newLockScreen(extra).find(text)
@@ -38,6 +38,9 @@ func Discreet(text string, extra ...string) string {
 // once: an engine checks every reply it sends with one.
 type lockScreen struct {
 	words []lockWord
+	// longest is the longest word's length in runes: a word starting
+	// just inside the head runs past it.
+	longest int
 }
 
 type lockWord struct {
@@ -50,6 +53,7 @@ func newLockScreen(extra []string) *lockScreen {
 	for _, w := range append(append([]string(nil), LockScreenWords...), extra...) {
 		if w = strings.ToLower(w); w != "" {
 			l.words = append(l.words, lockWord{word: w, runes: []rune(w)})
+			l.longest = max(l.longest, len(l.words[len(l.words)-1].runes))
 		}
 	}
 	return l
@@ -57,18 +61,25 @@ func newLockScreen(extra []string) *lockScreen {
 
 // find is LockScreenWord with the matcher's words.
 func (l *lockScreen) find(text string) (string, int) {
-	// The head of the text, lowered rune by rune so that offsets match
-	// the original text; on the stack, as most replies have no word.
-	var head [LockScreenChars]rune
+	// The head of the text and as much after it as a word starting in
+	// it can run to, lowered rune by rune so that offsets match the
+	// original text; on the stack, as most replies have no word.
+	var buf [LockScreenChars + 40]rune
+	var head []rune
+	if limit := LockScreenChars + l.longest; limit > len(buf) {
+		head = make([]rune, limit)
+	} else {
+		head = buf[:limit]
+	}
 	n := 0
 	for _, r := range text {
-		if n == LockScreenChars {
+		if n == len(head) {
 			break
 		}
 		head[n] = unicode.ToLower(r)
 		n++
 	}
-	for i := 0; i < n; i++ {
+	for i := 0; i < min(n, LockScreenChars); i++ {
 		if i > 0 && (unicode.IsLetter(head[i-1]) || unicode.IsDigit(head[i-1])) {
 			continue
 		}

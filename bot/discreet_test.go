@@ -17,6 +17,9 @@ func TestLockScreenWord(t *testing.T) {
 		{"capitals", "DOMESTIC help", nil, "domestic"},
 		{"within a word does not count", "disabuse", nil, ""},
 		{"past 60 characters does not count", strings.Repeat("a ", 31) + "abuse", nil, ""},
+		{"starting at 59, running past 60", "Hi, it's Sam from the housing team. I can ring you at 3 re abuse support.", nil, "abus"},
+		{"starting at 55, running past 60", strings.Repeat("x", 54) + " domestic", nil, "domestic"},
+		{"a long extra word starting at 59", strings.Repeat("x", 58) + " safe homes team of the borough council of telford", []string{"safe homes team of the borough council of telford"}, "safe homes team of the borough council of telford"},
 		{"team name", "Your Safe Homes Team will call", []string{"safe homes team"}, "safe homes team"},
 		{"Welsh", "Cam-drin yn y cartref", nil, "cam-drin"},
 	}
@@ -52,20 +55,18 @@ func FuzzDiscreet(f *testing.F) {
 	})
 }
 
-// lockScreenWordByString is LockScreenWord as first written: every
-// position's rest of the head as a string, every word lowered again. The
-// matcher must find what it finds, at the same offset.
+// lockScreenWordByString is LockScreenWord written plainly: every
+// position in the head, the whole rest of the text as a string, every
+// word lowered again. The matcher must find what it finds, at the same
+// offset.
 func lockScreenWordByString(text string, extra ...string) (string, int) {
-	head := []rune(text)
-	if len(head) > LockScreenChars {
-		head = head[:LockScreenChars]
-	}
-	lower := make([]rune, len(head))
-	for i, r := range head {
+	all := []rune(text)
+	lower := make([]rune, len(all))
+	for i, r := range all {
 		lower[i] = unicode.ToLower(r)
 	}
 	words := append(append([]string(nil), LockScreenWords...), extra...)
-	for i := range lower {
+	for i := range min(len(lower), LockScreenChars) {
 		if i > 0 && (unicode.IsLetter(lower[i-1]) || unicode.IsDigit(lower[i-1])) {
 			continue
 		}
