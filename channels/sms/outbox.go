@@ -28,6 +28,10 @@ type OutMessage struct {
 	To, Body     string
 }
 
+// ErrConversationEnded is Enqueue's refusal of a text to a conversation
+// the Gate refuses. It is for the officer to read.
+var ErrConversationEnded = errors.New("the tenant's conversation has ended (they left, or texted STOP or DELETE) or expired after a long silence: nothing can be texted to them until they text again")
+
 // Gate says whether a conversation may still be texted: false once the
 // tenant exited, opted out or erased it. It is asked before every attempt.
 type Gate func(ctx context.Context, id bot.ConversationID) (bool, error)
@@ -85,8 +89,9 @@ type OutboxOptions struct {
 	Log     *slog.Logger
 	// Undelivered is told when a message is given up: refused for good,
 	// out of attempts, or to a tenant who opted out (optedOut, and then
-	// every message queued for them is cancelled). The officer who wrote
-	// it needs to know.
+	// every message queued for them is cancelled); and once when the
+	// Gate refused a conversation whose messages were then cancelled.
+	// The officer who wrote them needs to know.
 	Undelivered func(ctx context.Context, conv bot.ConversationID, optedOut bool, reason string)
 	// Delivered is told when Twilio reports a text delivered to the
 	// tenant's phone: the officer's message reached them.
@@ -183,6 +188,15 @@ func messageID(key string) string {
 func (o *Outbox) Enqueue(ctx context.Context, m OutMessage) error {
 	if m.Key == "" || m.Conversation == "" || m.To == "" || m.Body == "" {
 		return errors.New("outbox: a message needs a key, a conversation, a number and a body")
+	}
+	if o.gate != nil {
+		ok, err := o.gate(ctx, m.Conversation)
+		if err != nil {
+			return fmt.Errorf("outbox: enqueue: %w", err)
+		}
+		if !ok {
+			return ErrConversationEnded
+		}
 	}
 	id := messageID(m.Key)
 	now := o.opts.Now()
@@ -290,8 +304,12 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 		return true, errors.Join(fmt.Errorf("outbox: gate: %w", err), rerr)
 	}
 	if !ok {
+		// The officer saw them go: they are told they did not.
 		n, err := o.store.cancel(ctx, c.Conv, now)
 		a.log.Info("outbox: conversation ended; queued messages cancelled", "cancelled", n)
+		if n > 0 {
+			o.undelivered(ctx, c.Conv, false, "the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent")
+		}
 		return true, err
 	}
 	plain, err := o.sealer.Open([]byte(c.Sealed), []byte(c.ID))

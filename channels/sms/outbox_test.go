@@ -372,10 +372,21 @@ func TestOutboxLeaseOfADeadWorker(t *testing.T) {
 	assert.Len(t, r.twilio.texts(), 1, "sent once")
 }
 
+// Texts queued for a conversation that then ended are cancelled, and the
+// officer, who saw them go, is told once; a text to a conversation
+// already ended is refused as it is queued.
 func TestOutboxGateStopsTextsToAnEndedConversation(t *testing.T) {
 	r := newOutboxRig(t)
 	ctx := context.Background()
-	o := r.process(5 * time.Second)
+	var mu sync.Mutex
+	var told []string
+	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) {
+		opts.Undelivered = func(_ context.Context, conv bot.ConversationID, optedOut bool, reason string) {
+			mu.Lock()
+			defer mu.Unlock()
+			told = append(told, fmt.Sprintf("%s %v %s", conv, optedOut, reason))
+		}
+	})
 	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}))
 	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a2", Conversation: "conv-a", To: tenant, Body: "second"}))
 	r.mu.Lock()
@@ -388,6 +399,17 @@ func TestOutboxGateStopsTextsToAnEndedConversation(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, sms.StateCancelled, state)
 	}
+	mu.Lock()
+	assert.Equal(t, []string{"conv-a false the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent"}, told)
+	mu.Unlock()
+
+	err := o.Enqueue(ctx, sms.OutMessage{Key: "a3", Conversation: "conv-a", To: tenant, Body: "third"})
+	assert.ErrorIs(t, err, sms.ErrConversationEnded)
+	state, _, err := o.Status(ctx, "a3")
+	require.NoError(t, err)
+	assert.Empty(t, state, "nothing queued")
+	drain(t, o)
+	assert.Empty(t, r.twilio.texts())
 }
 
 func TestOutboxKeepsOrderPerConversation(t *testing.T) {
