@@ -8,16 +8,25 @@
 -- KEYS[2]  the index's hash: "<id>:d" the latest deadline of a save that
 --          may still add events (Unix ms), "<id>:w" the number of its
 --          latest mark, from "#", which counts every mark of every
---          conversation. One count for all, never reset: a mark after a
---          conversation was forgotten (settle.lua) never gets the number
---          a reader saw before, which would let that reader set aside
---          events it has not read.
+--          conversation and is never reset: a mark after a conversation
+--          was forgotten (settle.lua) does not get the number a reader
+--          saw before, which would let that reader set aside events it
+--          has not read. A number is also always above the
+--          conversation's last (kept by an earlier version, which counted
+--          each conversation's marks, or left above a "#" a failover
+--          rolled back).
 -- ARGV[1]  the conversation id
 -- ARGV[2]  now, Unix ms
 -- ARGV[3]  the save's deadline, Unix ms: Redis refuses the save after it
 
 local id = ARGV[1]
-redis.call('HSET', KEYS[2], id .. ':w', redis.call('HINCRBY', KEYS[2], '#', 1))
+local n = redis.call('HINCRBY', KEYS[2], '#', 1)
+local last = tonumber(redis.call('HGET', KEYS[2], id .. ':w') or '0')
+if n <= last then
+  n = last + 1
+  redis.call('HSET', KEYS[2], '#', n)
+end
+redis.call('HSET', KEYS[2], id .. ':w', n)
 local dl = tonumber(redis.call('HGET', KEYS[2], id .. ':d') or '0')
 if tonumber(ARGV[3]) > dl then
   redis.call('HSET', KEYS[2], id .. ':d', ARGV[3])

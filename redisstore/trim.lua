@@ -6,7 +6,9 @@
 -- millisecond of the last event, after a clock correction, or after a
 -- failover to a replica whose clock is behind). A deleted stream starts
 -- again from the clock. Once nothing has been added for ARGV[2] ms it
--- expires, and the clock has by then moved on past its last id.
+-- expires: by then the clock has moved on past its last id, unless it
+-- stepped back further than that (then the conversation's next event
+-- would be passed over).
 --
 -- KEYS[1]  the conversation's event stream
 -- ARGV[1]  the first id to keep: everything before it was taken
@@ -17,7 +19,11 @@
 
 redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
 local left = redis.call('XLEN', KEYS[1])
-if left == 0 and redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2], 'LT')
+if left == 0 then
+  -- Only ever shortened (PEXPIRE's LT needs Redis 7).
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl == -1 or ttl > tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  end
 end
 return left
