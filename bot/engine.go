@@ -154,9 +154,6 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("bot: load: %w", err)
 		}
-		if in.Continue && (conv == nil || conv.Erased) {
-			return Result{Conversation: id}, ErrNoConversation
-		}
 		if conv != nil {
 			if seen, latest := conv.replayOf(msg); seen {
 				// Applied before, surely; whether it is still the
@@ -167,6 +164,11 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Result, error) {
 				}
 				return duplicate(id, conv, latest, e.now()), nil
 			}
+		}
+		// A message sent again after the one that ended the
+		// conversation is its duplicate, above; any other is refused.
+		if in.Continue && (conv == nil || conv.Erased) {
+			return Result{Conversation: id}, ErrNoConversation
 		}
 		earlier := conv.legacySeen()
 		t, err := e.turn(ctx, conv, in, msg)

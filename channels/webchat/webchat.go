@@ -392,8 +392,8 @@ func (s *Server) add(ctx context.Context, ss *Session, e Event, live bool) error
 	return err
 }
 
-// lock returns the lock that runs the session's turns and its quick exit
-// one at a time, in order, in this process.
+// lock returns the lock that runs the session's turns one at a time, in
+// order, in this process.
 func (s *Server) lock(ss *Session) *sync.Mutex {
 	// The hash is hex: every one of its characters spreads the chats over
 	// the locks, not just the last one's few values.
@@ -433,40 +433,46 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, in bo
 		return false
 	}
 	lang := ""
-	if c, err := s.cfg.Engine.Conversation(ctx, ss.Conv); err == nil && c != nil {
-		lang = c.Lang
+	conv, cerr := s.cfg.Engine.Conversation(ctx, ss.Conv)
+	if cerr == nil && conv != nil {
+		lang = conv.Lang
 	}
 	// The turn is saved: its replies must reach the page even if the
 	// tenant's request has gone.
 	actx, acancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
 	defer acancel()
-	// A reply that could not be queued fails the request: the page sends
-	// the message again with its id, the engine answers it with the
-	// replies it saved, and those queued already (named by the id) are
-	// not shown twice.
-	shown := true
 	for i, rep := range res.Replies {
 		e := Event{From: "bot", Text: rep.Text, Lang: lang, Choices: choicesOf(rep), Key: "reply:" + id + ":" + strconv.Itoa(i)}
 		if err := s.add(actx, ss, e, false); err != nil {
+			// The request fails, and the chat stays open even if
+			// the turn ended it: the page sends the message again
+			// with its id, the engine answers it with the replies
+			// it saved, those queued already (named by the id) are
+			// not shown twice, and the chat ends after them.
 			s.cfg.Log.Error("webchat: reply not shown; the page sends the message again", "conversation", ss.Conv, "err", err)
-			shown = false
-			break
+			jsonError(w, http.StatusServiceUnavailable, unavailable)
+			return false
 		}
 	}
-	for _, ev := range res.Events {
-		if ev.Kind == bot.EventExited || ev.Kind == bot.EventOptedOut || ev.Kind == bot.EventErased {
-			if err := s.add(actx, ss, Event{From: "end", Lang: lang, Key: "end:" + id}, false); err != nil {
-				s.cfg.Log.Error("webchat: end not shown; the page ends when the session is found gone", "conversation", ss.Conv, "err", err)
-			}
-			s.drop(r, ss)
-			break
+	// The turn ended the conversation; or, sent again, it had, and its
+	// replies are now shown: the chat ends.
+	if ended(res.Events) || (res.Duplicate && cerr == nil && conv == nil) {
+		if err := s.add(actx, ss, Event{From: "end", Lang: lang, Key: "end:" + id}, false); err != nil {
+			s.cfg.Log.Error("webchat: end not shown; the page ends when the session is found gone", "conversation", ss.Conv, "err", err)
 		}
-	}
-	if !shown {
-		jsonError(w, http.StatusServiceUnavailable, sendAgain)
-		return false
+		s.drop(r, ss)
 	}
 	return true
+}
+
+// ended reports whether a turn's events end the conversation.
+func ended(evs []bot.Event) bool {
+	for _, ev := range evs {
+		if ev.Kind == bot.EventExited || ev.Kind == bot.EventOptedOut || ev.Kind == bot.EventErased {
+			return true
+		}
+	}
+	return false
 }
 
 // end erases the session's conversation: the quick exit. The page sends
@@ -476,11 +482,9 @@ func (s *Server) end(w http.ResponseWriter, r *http.Request) {
 	if ss == nil {
 		return
 	}
-	// A turn of this chat under way here ends first; one elsewhere is
-	// refused once the conversation is erased (turn).
-	mu := s.lock(ss)
-	mu.Lock()
-	defer mu.Unlock()
+	// A turn of this chat under way, here or elsewhere, is refused once
+	// the conversation is erased (bot.Inbound.Continue), or erased with
+	// it if it saved first.
 	s.drop(r, ss)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.TurnTimeout)
 	defer cancel()

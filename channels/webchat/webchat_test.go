@@ -308,6 +308,32 @@ func TestReplyNotQueuedIsSentAgain(t *testing.T) {
 	assert.NotContains(t, got[1].Text, "Are you in danger right now?", "then the answer to no")
 }
 
+// When the reply to DELETE could not be queued, the chat stays open for
+// the page to send DELETE again: it is answered with what was erased,
+// then the chat ends, and DELETE is not applied twice.
+func TestReplyToDeleteNotQueuedIsShownBeforeTheEnd(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	eng := flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
+	st := &failOnce{Store: webchat.NewMemStore(func() time.Time { return now })}
+	r := serveWith(t, eng, func(cfg *webchat.Config) { cfg.Store = st })
+	token := r.start(t)
+	next := r.follow(t, token)
+	assert.Contains(t, next().Text, "Is it safe")
+
+	st.armed.Store(true)
+	body := `{"text":"DELETE","id":"ffeeddccbbaa99887766554433221100"}`
+	status, out := r.do(t, "POST", "/chat/api/message", token, body)
+	require.Equal(t, http.StatusServiceUnavailable, status, "%v", out)
+	status, out = r.do(t, "POST", "/chat/api/message", token, body)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+
+	reply := next()
+	assert.Equal(t, "bot", reply.From)
+	assert.Contains(t, strings.ToLower(reply.Text), "deleted", "what DELETE erased")
+	assert.Equal(t, "end", next().From)
+	assert.Equal(t, http.StatusNotFound, r.say(t, token, "hello"), "the chat has ended")
+}
+
 // conversationOf finds the session's conversation: the one the engine
 // knows for a web chat address; the test reads it from the handoff path.
 func conversationOf(t testing.TB, r *rig, token string) bot.ConversationID {
@@ -346,17 +372,16 @@ func TestEndErasesTheConversation(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 }
 
-func TestExitWordEndsTheSession(t *testing.T) {
-	r := newRig(t, "")
-	token := r.start(t)
-	// The page is reading its events when the tenant sends X.
+// follow opens the chat's event stream as the page does, and returns
+// what reads its next event.
+func (r *rig) follow(t *testing.T, token string) func() event {
 	req, _ := http.NewRequest("GET", r.URL+"/chat/api/events", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
 	sc := bufio.NewScanner(resp.Body)
-	next := func() event {
+	return func() event {
 		for sc.Scan() {
 			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 				var e event
@@ -367,6 +392,13 @@ func TestExitWordEndsTheSession(t *testing.T) {
 		t.Fatal("the stream ended without an end event")
 		return event{}
 	}
+}
+
+func TestExitWordEndsTheSession(t *testing.T) {
+	r := newRig(t, "")
+	token := r.start(t)
+	// The page is reading its events when the tenant sends X.
+	next := r.follow(t, token)
 	assert.Contains(t, next().Text, "Is it safe")
 	assert.Equal(t, http.StatusAccepted, r.say(t, token, "x"))
 	assert.Equal(t, "end", next().From, "the open page is told the chat ended")
