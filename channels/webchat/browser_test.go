@@ -491,15 +491,16 @@ func TestBrowserTypingAndWelshButtons(t *testing.T) {
 }
 
 // refusing is an engine that fails every turn of one text while refuse
-// is set (the page then sends it again, a few times), and records by
-// conversation address every text it applies.
+// is set (the page then sends it again until it is answered), and
+// records every text it applies, in order, with its conversation
+// address.
 type refusing struct {
 	webchat.Engine
 	text    string
 	refuse  atomic.Bool
 	tries   atomic.Int32
 	mu      sync.Mutex
-	applied map[string][]string
+	applied []string // "address text"
 }
 
 func (e *refusing) Handle(ctx context.Context, in bot.Inbound) (bot.Result, error) {
@@ -510,25 +511,77 @@ func (e *refusing) Handle(ctx context.Context, in bot.Inbound) (bot.Result, erro
 		}
 	}
 	res, err := e.Engine.Handle(ctx, in)
-	if err == nil && in.Text != "" {
+	if err == nil && !res.Duplicate && in.Text != "" {
 		e.mu.Lock()
-		e.applied[in.Address] = append(e.applied[in.Address], in.Text)
+		e.applied = append(e.applied, in.Address+" "+in.Text)
 		e.mu.Unlock()
 	}
 	return res, err
 }
 
-// everywhere returns every address the text was applied to.
-func (e *refusing) everywhere(text string) []string {
+// texts returns the texts applied, in order, and to how many
+// conversations.
+func (e *refusing) texts() ([]string, int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []string
-	for addr, texts := range e.applied {
-		if slices.Contains(texts, text) {
-			out = append(out, addr)
-		}
+	convs := map[string]bool{}
+	for _, a := range e.applied {
+		addr, text, _ := strings.Cut(a, " ")
+		out = append(out, text)
+		convs[addr] = true
 	}
-	return out
+	return out, len(convs)
+}
+
+// newRefusing serves the web chat on a refusing engine, and records the
+// session tokens the page uses.
+func newRefusing(t *testing.T, text string) (*refusing, *httptest.Server, func() []string) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	eng := &refusing{Engine: flowstest.Engine(t, memstore.New(func() time.Time { return now }), now), text: text}
+	eng.refuse.Store(true)
+	r := serve(t, eng, "")
+	var mu sync.Mutex
+	var tokens []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
+			mu.Lock()
+			if !slices.Contains(tokens, tok) {
+				tokens = append(tokens, tok)
+			}
+			mu.Unlock()
+		}
+		r.chat.ServeHTTP(w, req)
+	}))
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return eng, srv, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(tokens) }
+}
+
+// The page sends one message at a time: one the service has not
+// answered holds back the next, which is not applied to an earlier
+// question; once answered, each is applied once, in order.
+func TestBrowserMessagesGoInOrderOneAtATime(t *testing.T) {
+	ctx := browser(t)
+	eng, srv, _ := newRefusing(t, "yes")
+	do(t, ctx, chromedp.Navigate(srv.URL+"/chat/"))
+	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
+	submit(t, ctx, "yes")
+	submit(t, ctx, "no")
+	require.Eventually(t, func() bool { return eng.tries.Load() >= 2 }, 10*time.Second, 20*time.Millisecond, "the page sends the first again")
+	texts, _ := eng.texts()
+	assert.Empty(t, texts, "the second waits for the first")
+
+	eng.refuse.Store(false)
+	require.Eventually(t, func() bool { texts, _ := eng.texts(); return len(texts) == 2 }, 15*time.Second, 50*time.Millisecond)
+	waitMore(t, ctx, 3)
+	texts, convs := eng.texts()
+	assert.Equal(t, []string{"yes", "no"}, texts, "each once, in order")
+	assert.Equal(t, 1, convs)
+	log := eval[string](t, ctx, `document.getElementById('log').innerText`)
+	assert.Equal(t, 1, strings.Count(log, "Are you in danger right now?"), "the answer to yes, once")
 }
 
 // A message the page is still sending again when its chat ends is not
@@ -536,30 +589,37 @@ func (e *refusing) everywhere(text string) []string {
 // chat they left.
 func TestBrowserNewChatGetsNothingOfTheOld(t *testing.T) {
 	ctx := browser(t)
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	eng := &refusing{Engine: flowstest.Engine(t, memstore.New(func() time.Time { return now }), now),
-		text: "he has my phone", applied: map[string][]string{}}
-	eng.refuse.Store(true)
-	r := serve(t, eng, "")
-
-	do(t, ctx, chromedp.Navigate(r.URL+"/chat/"))
+	eng, srv, tokens := newRefusing(t, "he has my phone")
+	do(t, ctx, chromedp.Navigate(srv.URL+"/chat/"))
 	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
 	submit(t, ctx, "he has my phone")
 	require.Eventually(t, func() bool { return eng.tries.Load() >= 1 }, 10*time.Second, 20*time.Millisecond, "the page sent the message")
 
-	// The tenant ends the chat with X and starts another while the page
-	// waits to send the first message again (1 s, then 2 s, then 4 s).
-	submit(t, ctx, "X")
+	// The chat ends (as another tab's quick exit would end it) while the
+	// page waits to send the message again, and the tenant starts another.
+	require.Len(t, tokens(), 1)
+	req, err := http.NewRequest("POST", srv.URL+"/chat/api/end", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tokens()[0])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	do(t, ctx, chromedp.Poll[chromedp.Void](`!document.getElementById('start').hidden`, chromedp.WithPollingTimeout(10*time.Second)))
 	do(t, ctx, chromedp.Click(chromedp.CSS("#start")))
 	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
 	tries := eng.tries.Load()
 	eng.refuse.Store(false)
 
-	// Past the last time the page would have sent it again.
-	time.Sleep(8 * time.Second)
+	// Past the time the page would have sent it again.
+	time.Sleep(6 * time.Second)
 	assert.Equal(t, tries, eng.tries.Load(), "the old chat's message was not sent again after it ended")
-	assert.Empty(t, eng.everywhere("he has my phone"), "applied to no conversation")
+	texts, _ := eng.texts()
+	assert.NotContains(t, texts, "he has my phone", "applied to no conversation")
 	assert.Equal(t, 1, strings.Count(eval[string](t, ctx, `document.getElementById('log').innerText`), "Is it safe for you to message now?"),
 		"the new chat shows its first question once")
+	send(t, ctx, "yes")
+	texts, convs := eng.texts()
+	assert.Equal(t, []string{"yes"}, texts, "the new chat carries on")
+	assert.Equal(t, 1, convs)
 }

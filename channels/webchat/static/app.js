@@ -17,6 +17,7 @@
     en: {
       you: "You", bot: "Housing team", officer: "Officer", ended: "This chat has ended.", again: "Start again",
       label: "Your message", send: "Send", leave: "Leave this site", failed: "Not sent. Check your connection and try again.",
+      stillSending: "Still sending. In an emergency, call 999.",
       quick: "Quick answers",
       exitHint: "To leave fast, select the button or press Shift 3 times. This hides and ends the chat. If we have already passed your details to our officers, they still have them. To have what you told us deleted, from what officers see too, send DELETE here before you leave.",
       history: "This chat saves no cookies or data on this device, but your browser history can still show this page. You can delete it from your history, or next time use a private (incognito) window."
@@ -24,6 +25,7 @@
     cy: {
       you: "Chi", bot: "Tîm tai", officer: "Swyddog", ended: "Mae'r sgwrs wedi dod i ben.", again: "Dechrau eto",
       label: "Eich neges", send: "Anfon", leave: "Gadael y wefan", failed: "Heb ei anfon. Gwiriwch eich cysylltiad a rhowch gynnig arall arni.",
+      stillSending: "Yn dal i anfon. Argyfwng: 999.",
       quick: "Atebion cyflym",
       exitHint: "I adael yn gyflym, dewiswch y botwm neu pwyswch Shift 3 gwaith. Mae hyn yn cuddio ac yn cau'r sgwrs. Os ydym eisoes wedi rhoi eich manylion i'n swyddogion, mae'r manylion ganddyn nhw o hyd. I ddileu beth ddywedoch wrthym, o beth mae swyddogion yn ei weld hefyd, anfonwch DILEU yma cyn gadael.",
       history: "Nid yw'r sgwrs hon yn cadw cwcis na data ar y ddyfais hon, ond gall hanes eich porwr ddal i ddangos y dudalen hon. Gallwch ei dileu o'ch hanes, neu y tro nesaf defnyddiwch ffenestr breifat (incognito)."
@@ -116,6 +118,7 @@
 
   function ended() {
     token = "";
+    outgoing = [];
     stopReading();
     clearChoices();
     form.classList.add("gone");
@@ -188,6 +191,7 @@
 
   function start() {
     stopReading();
+    outgoing = [];
     log.textContent = "";
     lastID = "";
     retry = 0;
@@ -204,40 +208,56 @@
     }).catch(function (err) { status.textContent = err.message; startBtn.hidden = false; });
   }
 
-  // say sends the tenant's message, typed or from a button, and shows it.
-  // The message has its own id: when the answer does not come (a network
-  // that drops, a restart or a deploy) it is sent again with the same id,
-  // a few times, and the service applies and answers it once; never into
-  // a chat started after it.
+  // The tenant's messages go one at a time, in order: each is answered
+  // before the next is sent, so a message never overtakes one the
+  // service has not answered. Each has its own id: when the answer does
+  // not come (a network that drops, a restart or a deploy) it is sent
+  // again with the same id, until it is answered, and the service applies
+  // and answers it once. Nothing is sent into a chat started after it.
+  var outgoing = []; // messages not yet answered, the first being sent
+
+  // say shows the tenant's message, typed or from a button, and queues it.
   function say(text) {
-    var mine = token;
-    if (!text || !mine) return;
+    if (!text || !token) return;
     add("me", words[lang].you, text, lang);
     status.textContent = "";
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     var id = Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+    outgoing.push({ text: text, id: id, chat: token });
+    if (outgoing.length === 1) sendFirst();
+  }
+
+  // sendFirst sends the first queued message until it is answered, then
+  // the next. A message of a chat that has ended is dropped.
+  function sendFirst() {
+    var m = outgoing[0];
+    if (!m) return;
     var tries = 0;
-    function again() {
-      if (tries >= 3 || token !== mine) return false;
-      tries++;
-      setTimeout(send, 500 * Math.pow(2, tries));
-      return true;
+    function current() { return outgoing[0] === m && token === m.chat; }
+    function done() {
+      if (outgoing[0] !== m) return;
+      outgoing.shift();
+      sendFirst();
     }
-    function show(resp) {
-      return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; }, function () { status.textContent = words[lang].failed; });
+    function again() {
+      tries++;
+      if (tries >= 3) status.textContent = words[lang].stillSending;
+      setTimeout(send, Math.min(5000, 500 * Math.pow(2, tries)));
     }
     function send() {
-      if (token !== mine) return;
-      api("message", { text: text, id: id }, mine).then(function (resp) {
-        if (resp.ok || token !== mine) return;
+      if (!current()) { done(); return; }
+      api("message", { text: m.text, id: m.id }, m.chat).then(function (resp) {
+        if (!current()) { done(); return; }
+        if (resp.ok) { status.textContent = ""; done(); return; }
         return gone(resp.clone()).then(function (g) {
-          if (token !== mine) return;
+          if (!current()) { done(); return; }
           if (g) { ended(); return; }
-          if (resp.status >= 500 && again()) return;
-          return show(resp);
+          if (resp.status >= 500) { again(); return; }
+          // Refused (too long, too many): the tenant is told why.
+          return resp.json().then(function (b) { status.textContent = b.error || words[lang].failed; }, function () { status.textContent = words[lang].failed; }).then(done);
         });
-      }).catch(function () { if (token === mine && !again()) status.textContent = words[lang].failed; });
+      }).catch(function () { if (current()) again(); else done(); });
     }
     send();
   }
@@ -262,6 +282,7 @@
       } catch (e) { /* leave anyway */ }
     }
     token = "";
+    outgoing = [];
     stopReading();
     // In a frame on the landlord's site, leave the whole page if the
     // browser lets a frame do so; else at least the frame.
