@@ -213,8 +213,18 @@ func (o *Outbox) Enqueue(ctx context.Context, m OutMessage) error {
 	return nil
 }
 
+// attemptLimit bounds an attempt Run has begun when its ctx ends.
+const attemptLimit = 30 * time.Second
+
 // Run sends due messages until ctx ends. It also moves texts the
 // previous version of the outbox left waiting (outbox_legacy.go).
+//
+// When ctx ends, Run claims nothing more, but an attempt under way is
+// seen through to its record (within attemptLimit), its lease renewed
+// meanwhile: Twilio cannot be told to stop a send it was asked for, and
+// a text sent but recorded as still sending would miss its delivery
+// statuses and be looked up, or sent again after an ambiguous lookup, by
+// whoever claims it next.
 func (o *Outbox) Run(ctx context.Context) error {
 	t := time.NewTicker(o.opts.Poll)
 	defer t.Stop()
@@ -226,12 +236,11 @@ func (o *Outbox) Run(ctx context.Context) error {
 			}
 			adopted = time.Now()
 		}
-		for {
-			did, err := o.SendNext(ctx)
+		for ctx.Err() == nil {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), attemptLimit)
+			did, err := o.SendNext(actx)
+			cancel()
 			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
 				o.opts.Log.Error("outbox", "err", err)
 			}
 			if !did || err != nil {

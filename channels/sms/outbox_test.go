@@ -340,6 +340,64 @@ func TestOutboxLeaseHeldWhileTwilioIsSlow(t *testing.T) {
 	}
 }
 
+// deafSender is Twilio as twilio-go reaches it: a send, once asked for,
+// is neither stopped nor hurried by the caller's context.
+type deafSender struct {
+	wait   time.Duration
+	asked  chan struct{}
+	once   sync.Once
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (s *deafSender) Send(_ context.Context, _, body string) (string, error) {
+	s.once.Do(func() { close(s.asked) })
+	time.Sleep(s.wait)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bodies = append(s.bodies, body)
+	return "SM00000000000000000000000000000001", nil
+}
+
+func (s *deafSender) Find(context.Context, string, string, time.Time) (string, error) { return "", nil }
+
+// A text being sent when the process shuts down is recorded as sent,
+// with its lease held until then: it is not left as sending (its
+// delivery statuses lost, and sent again by whoever claims it next).
+func TestOutboxShutdownFinishesTheSendUnderWay(t *testing.T) {
+	r := newOutboxRig(t)
+	const lease = 300 * time.Millisecond
+	gate := func(context.Context, bot.ConversationID) (bool, error) { return true, nil }
+	deaf := &deafSender{wait: 3 * lease, asked: make(chan struct{})}
+	opts := sms.OutboxOptions{Prefix: r.prefix, Now: time.Now, Lease: lease, Poll: 10 * time.Millisecond}
+	o := sms.NewOutbox(storetest.Redis(t), r.sealer, deaf, gate, opts)
+	other := sms.NewOutbox(storetest.Redis(t), r.sealer, deaf, gate, opts)
+	require.NoError(t, o.Enqueue(context.Background(), sms.OutMessage{Key: "k", Conversation: "conv-a", To: tenant, Body: "Reply when safe."}))
+
+	ctx, shutdown := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- o.Run(ctx) }()
+	<-deaf.asked
+	shutdown()
+	// Past the lease while the send goes on: the claim is still held.
+	time.Sleep(2 * lease)
+	did, err := other.SendNext(context.Background())
+	require.NoError(t, err)
+	assert.False(t, did, "nothing to take while the send under way holds its lease")
+	require.NoError(t, <-ran)
+	deaf.mu.Lock()
+	assert.Equal(t, []string{"Reply when safe."}, deaf.bodies, "sent once")
+	deaf.mu.Unlock()
+
+	state, _, err := o.Status(context.Background(), "k")
+	require.NoError(t, err)
+	assert.Equal(t, sms.StateSent, state)
+	require.NoError(t, o.RecordStatus(context.Background(), "SM00000000000000000000000000000001", "delivered"))
+	_, delivery, err := o.Status(context.Background(), "k")
+	require.NoError(t, err)
+	assert.Equal(t, "delivered", delivery, "its delivery status is recorded")
+}
+
 func TestOutboxLeaseOfADeadWorker(t *testing.T) {
 	r := newOutboxRig(t)
 	alive := r.process(5 * time.Second)
