@@ -381,9 +381,12 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 		a.log.Error("outbox: giving up", "attempts", c.Attempts, "err", err)
 		return true, o.giveUp(ctx, a, ec, se.Ambiguous, fmt.Sprintf("Twilio did not take it after %d attempts", c.Attempts))
 	case se.Ambiguous:
-		a.log.Warn("outbox: no answer to a send; will look it up before trying again", "err", err)
-		return true, o.retry(ctx, a, retryCall{At: now.Add(max(se.After, o.backoff(c.Attempts))), State: StateSending, Err: ec},
-			"Twilio did not answer")
+		a.log.Warn("outbox: no clear answer to a send; will look it up before trying again", "err", err)
+		reason := "Twilio did not answer"
+		if se.Code != 0 {
+			reason = retryReason(se)
+		}
+		return true, o.retry(ctx, a, retryCall{At: now.Add(max(se.After, o.backoff(c.Attempts))), State: StateSending, Err: ec}, reason)
 	case se.Retry:
 		a.log.Warn("outbox: send failed; will retry", "attempt", c.Attempts, "err", err)
 		return true, o.retry(ctx, a, retryCall{At: now.Add(max(se.After, o.backoff(c.Attempts))), State: StateQueued, Err: ec},

@@ -51,10 +51,12 @@ func classOf(se *SendError) errClass {
 	switch {
 	case se.OptedOut:
 		return errClass{classOptedOut, se.Code}
-	case se.Ambiguous:
-		return errClass{classNoAnswer, se.Code}
 	case se.Code != 0:
+		// Twilio answered with an error, even one after which the
+		// text is looked up (a server error).
 		return errClass{classTwilio, se.Code}
+	case se.Ambiguous:
+		return errClass{classNoAnswer, 0}
 	case se.Retry:
 		return errClass{classNetwork, 0}
 	}

@@ -75,6 +75,14 @@ func acceptThenDrop() func(w http.ResponseWriter) bool {
 	}
 }
 
+// acceptThenFail creates the text but answers with a server error.
+func acceptThenFail(code int) func(w http.ResponseWriter) bool {
+	return func(w http.ResponseWriter) bool {
+		status(code, "")(w)
+		return false
+	}
+}
+
 func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	user, pass, ok := r.BasicAuth()
 	if !ok || user != accountSID || pass != token {
@@ -231,11 +239,22 @@ func TestOutboxSurvivesErrorsAndARestart(t *testing.T) {
 // The answer to a send is lost: the text went. The next attempt finds it
 // and does not send it again.
 func TestOutboxLostAnswerIsNotSentTwice(t *testing.T) {
+	for name, answer := range map[string]func(http.ResponseWriter) bool{
+		"no answer": acceptThenDrop(),
+		// A server error after the message was made (a timeout behind
+		// Twilio's front).
+		"server error": acceptThenFail(http.StatusInternalServerError),
+	} {
+		t.Run(name, func(t *testing.T) { lostAnswerIsNotSentTwice(t, answer) })
+	}
+}
+
+func lostAnswerIsNotSentTwice(t *testing.T, answer func(http.ResponseWriter) bool) {
 	r := newOutboxRig(t)
 	ctx := context.Background()
 	o := r.process(5 * time.Second)
 	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "k", Conversation: "conv-a", To: tenant, Body: "Are you free to talk at 3?"}))
-	r.twilio.fail(acceptThenDrop())
+	r.twilio.fail(answer)
 	drain(t, o)
 	state, _, err := o.Status(ctx, "k")
 	require.NoError(t, err)

@@ -134,11 +134,16 @@ func classify(err error, c *call) error {
 	if errors.As(err, &rest) {
 		after, _ := c.retryAfter.Load().(string)
 		secs, _ := strconv.Atoi(after)
-		retry := rest.Status == http.StatusTooManyRequests || rest.Status >= 500
+		// A server error may come after the message was created (a
+		// timeout behind Twilio's front, a failure writing the answer):
+		// it is looked up before being sent again. Too many requests
+		// were refused before any work.
+		ambiguous := rest.Status >= 500 && c.wrote.Load()
+		retry := rest.Status == http.StatusTooManyRequests || (rest.Status >= 500 && !ambiguous)
 		// Twilio's message may quote the tenant's number, and errors are
 		// logged: keep only the status and the code.
 		return &SendError{
-			Retry: retry, OptedOut: rest.Code == errUnsubscribed, Code: rest.Code, After: time.Duration(secs) * time.Second,
+			Retry: retry, Ambiguous: ambiguous, OptedOut: rest.Code == errUnsubscribed, Code: rest.Code, After: time.Duration(secs) * time.Second,
 			Err: fmt.Errorf("twilio: HTTP %d, error %d (https://www.twilio.com/docs/api/errors/%d)", rest.Status, rest.Code, rest.Code),
 		}
 	}
