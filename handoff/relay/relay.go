@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/safecontact/safecontact/bot"
 	"github.com/safecontact/safecontact/channels/sms"
@@ -24,6 +25,9 @@ import (
 // Outbox queues a text to a tenant (sms.Outbox).
 type Outbox interface {
 	Enqueue(ctx context.Context, m sms.OutMessage) error
+	// Status returns the state of the text queued with the key; "" for
+	// none.
+	Status(ctx context.Context, key string) (state, delivery string, err error)
 }
 
 // Chat shows a message in a tenant's open web chat (webchat.Server). It
@@ -72,7 +76,11 @@ func (r Relay) Send(ctx context.Context, c *handoff.Case, key, text string) erro
 		if r.Outbox == nil {
 			return errors.New("texts cannot be sent: Twilio's REST API is not configured (TWILIO_ACCOUNT_SID)")
 		}
-		return r.Outbox.Enqueue(ctx, sms.OutMessage{Key: key, Conversation: c.ID, To: c.Address, Body: text})
+		err := r.Outbox.Enqueue(ctx, sms.OutMessage{Key: key, Conversation: c.ID, To: c.Address, Body: text})
+		if err == nil || errors.Is(err, sms.ErrConversationEnded) {
+			return err
+		}
+		return r.queuedAnyway(ctx, c, key, err)
 	case bot.ChannelWebChat:
 		if err := r.Chat.Push(ctx, c.ID, key, text); errors.Is(err, webchat.ErrNoSession) {
 			return errors.New("the tenant's web chat is closed; they can only be reached if they open it again")
@@ -88,6 +96,29 @@ func (r Relay) Send(ctx context.Context, c *handoff.Case, key, text string) erro
 	}
 	return fmt.Errorf("replies cannot reach the %s channel", c.Channel)
 }
+
+// queuedAnyway looks for a text whose Enqueue failed: its answer may
+// have been lost (a deadline, a connection) after the text was queued,
+// and an officer told it was not sent would write it again, and the
+// tenant get both. It returns nil when the text is queued, the error
+// when it is not, and when nobody can tell, an error saying so.
+func (r Relay) queuedAnyway(ctx context.Context, c *handoff.Case, key string, err error) error {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupLimit)
+	defer cancel()
+	state, _, serr := r.Outbox.Status(lctx, key)
+	switch {
+	case serr != nil:
+		r.log().Error("officers: a reply's text may or may not be queued", "case", c.Short(), "err", err, "lookup", serr)
+		return errors.New("it is not known whether the text was queued, as safecontact's store did not answer: it may still go. Wait a minute and look at the case's thread and card before sending it again")
+	case state != "":
+		r.log().Warn("officers: a reply's text was queued though queueing it failed", "case", c.Short(), "err", err)
+		return nil
+	}
+	return err
+}
+
+// lookupLimit bounds the look for a text whose queueing failed.
+const lookupLimit = 2 * time.Second
 
 func (r Relay) log() *slog.Logger {
 	if r.Log == nil {

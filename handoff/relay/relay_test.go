@@ -28,13 +28,34 @@ type fakes struct {
 	events    []bot.Event
 	pushErr   error
 	queueErr  error
+	// enqueueErr is Enqueue's answer; queued, whether the text was
+	// queued all the same; statusErr, Status's answer.
+	enqueueErr error
+	queued     bool
+	statusErr  error
 }
 
 func (f *fakes) Enqueue(_ context.Context, m sms.OutMessage) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.texts = append(f.texts, m)
-	return nil
+	if f.enqueueErr == nil || f.queued {
+		f.texts = append(f.texts, m)
+	}
+	return f.enqueueErr
+}
+
+func (f *fakes) Status(_ context.Context, key string) (string, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.statusErr != nil {
+		return "", "", f.statusErr
+	}
+	for _, m := range f.texts {
+		if m.Key == key {
+			return sms.StateQueued, "", nil
+		}
+	}
+	return "", "", nil
 }
 
 func (f *fakes) Push(_ context.Context, id bot.ConversationID, _, text string) error {
@@ -80,19 +101,43 @@ func chatCase() *handoff.Case {
 
 func TestRelaySend(t *testing.T) {
 	for _, tc := range []struct {
-		label     string
-		c         *handoff.Case
-		noOutbox  bool
-		pushErr   error
-		wantErr   string
-		texts     []sms.OutMessage
-		pushed    []string
-		delivered []string
+		label    string
+		c        *handoff.Case
+		noOutbox bool
+		pushErr  error
+		// What queueing a text answers (fakes' fields of the names).
+		enqueueErr error
+		queued     bool
+		statusErr  error
+		wantErr    string
+		texts      []sms.OutMessage
+		pushed     []string
+		delivered  []string
 	}{
 		{
 			label: "a text goes to the outbox, keyed by the officer's submission",
 			c:     smsCase(),
 			texts: []sms.OutMessage{{Key: "slack-1", Conversation: "relay-sms-0001", To: "+447700900123", Body: "Hello, I'm Sam."}},
+		},
+		{
+			label: "queueing's answer lost after the text was queued: sent", c: smsCase(),
+			enqueueErr: context.DeadlineExceeded, queued: true,
+			texts: []sms.OutMessage{{Key: "slack-1", Conversation: "relay-sms-0001", To: "+447700900123", Body: "Hello, I'm Sam."}},
+		},
+		{
+			label: "queueing failed and the text is not queued: not sent", c: smsCase(),
+			enqueueErr: errors.New("outbox: enqueue: redis down"),
+			wantErr:    "outbox: enqueue: redis down",
+		},
+		{
+			label: "queueing failed and nobody can tell: the officer is told to look first", c: smsCase(),
+			enqueueErr: context.DeadlineExceeded, statusErr: errors.New("redis down"),
+			wantErr: "it is not known whether the text was queued, as safecontact's store did not answer: it may still go. Wait a minute and look at the case's thread and card before sending it again",
+		},
+		{
+			label: "an ended conversation is said so", c: smsCase(),
+			enqueueErr: sms.ErrConversationEnded,
+			wantErr:    sms.ErrConversationEnded.Error(),
 		},
 		{
 			label: "no outbox: a text is refused", c: smsCase(), noOutbox: true,
@@ -116,7 +161,7 @@ func TestRelaySend(t *testing.T) {
 		},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
-			f := &fakes{pushErr: tc.pushErr}
+			f := &fakes{pushErr: tc.pushErr, enqueueErr: tc.enqueueErr, queued: tc.queued, statusErr: tc.statusErr}
 			r := relay.Relay{Outbox: f, Chat: f, Queue: f}
 			if tc.noOutbox {
 				r.Outbox = nil
