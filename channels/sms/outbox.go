@@ -28,6 +28,10 @@ type OutMessage struct {
 	To, Body     string
 }
 
+// ErrNotQueued wraps an Enqueue failure from before the text was written:
+// it is surely not queued.
+var ErrNotQueued = errors.New("outbox: not queued")
+
 // ErrConversationEnded is Enqueue's refusal of a text to a conversation
 // the Gate refuses. It is for the officer to read.
 var ErrConversationEnded = errors.New("the tenant's conversation has ended (they left, or texted STOP or DELETE) or expired after a long silence: nothing can be texted to them until they text again")
@@ -187,12 +191,22 @@ func messageID(key string) string {
 // Enqueue queues a message. A key queued before is not queued again.
 func (o *Outbox) Enqueue(ctx context.Context, m OutMessage) error {
 	if m.Key == "" || m.Conversation == "" || m.To == "" || m.Body == "" {
-		return errors.New("outbox: a message needs a key, a conversation, a number and a body")
+		return fmt.Errorf("%w: a message needs a key, a conversation, a number and a body", ErrNotQueued)
+	}
+	// A key queued already (an answer lost, the officer's same form
+	// sent again) is not asked of the gate: it is queued, whatever came
+	// of it since.
+	state, _, err := o.Status(ctx, m.Key)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotQueued, err)
+	}
+	if state != "" {
+		return nil
 	}
 	if o.gate != nil {
 		ok, err := o.gate(ctx, m.Conversation)
 		if err != nil {
-			return fmt.Errorf("outbox: enqueue: %w", err)
+			return fmt.Errorf("%w: %w", ErrNotQueued, err)
 		}
 		if !ok {
 			return ErrConversationEnded
@@ -202,7 +216,7 @@ func (o *Outbox) Enqueue(ctx context.Context, m OutMessage) error {
 	now := o.opts.Now()
 	plain, err := json.Marshal(payload{To: m.To, Body: m.Body, Queued: now})
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrNotQueued, err)
 	}
 	err = o.store.enqueue(ctx, enqueueCall{
 		Conv: m.Conversation, ID: id, Sealed: o.sealer.Seal(plain, []byte(id)), Now: now, TTL: o.opts.TTL,
@@ -213,8 +227,11 @@ func (o *Outbox) Enqueue(ctx context.Context, m OutMessage) error {
 	return nil
 }
 
-// attemptLimit bounds an attempt Run has begun when its ctx ends.
-const attemptLimit = 30 * time.Second
+// attemptLimit bounds an attempt Run has begun when its ctx ends: under
+// the 10 s serve waits for its workers before closing Redis, so that the
+// attempt's record is written. An attempt cut short leaves its text as
+// sending, looked up by whoever claims it next, as after a crash.
+const attemptLimit = 9 * time.Second
 
 // Run sends due messages until ctx ends. It also moves texts the
 // previous version of the outbox left waiting (outbox_legacy.go).
@@ -313,13 +330,7 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 		return true, errors.Join(fmt.Errorf("outbox: gate: %w", err), rerr)
 	}
 	if !ok {
-		// The officer saw them go: they are told they did not.
-		n, err := o.store.cancel(ctx, c.Conv, now)
-		a.log.Info("outbox: conversation ended; queued messages cancelled", "cancelled", n)
-		if n > 0 {
-			o.undelivered(ctx, c.Conv, false, "the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent")
-		}
-		return true, err
+		return true, o.ended(ctx, a)
 	}
 	plain, err := o.sealer.Open([]byte(c.Sealed), []byte(c.ID))
 	if err == nil {
@@ -396,6 +407,50 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 		// Twilio's message may quote the number: only its code is passed on.
 		return true, o.giveUp(ctx, a, ec, false, fmt.Sprintf("Twilio refused it (error %d)", se.Code))
 	}
+}
+
+// ended cancels the texts of a conversation the gate refused, and tells
+// the officer, who saw them go, that they did not. The claimed text, if
+// an earlier attempt had no clear answer, may have gone: it is looked up
+// first, and recorded as sent if Twilio has it.
+func (o *Outbox) ended(ctx context.Context, a *attempt) error {
+	unsure := false
+	if a.State == StateSending {
+		sid, err := o.lookUp(ctx, a)
+		switch {
+		case err != nil:
+			a.log.Warn("outbox: conversation ended; an earlier attempt could not be looked up", "err", err)
+			unsure = true
+		case sid != "":
+			if err := o.store.sent(ctx, sentCall{Claim: a.claimed, SID: sid, Now: a.now, TTL: o.opts.TTL}); err != nil {
+				return err
+			}
+		}
+	}
+	n, err := o.store.cancel(ctx, a.Conv, a.now)
+	a.log.Info("outbox: conversation ended; queued messages cancelled", "cancelled", n)
+	switch {
+	case unsure:
+		o.undelivered(ctx, a.Conv, false, "the tenant's conversation ended (they left, or texted STOP or DELETE) or expired; one text's earlier attempt got no clear answer from Twilio and may have gone, and any others were not sent")
+	case n > 0:
+		o.undelivered(ctx, a.Conv, false, "the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent")
+	}
+	return err
+}
+
+// lookUp asks Twilio for an earlier attempt at the claimed text, holding
+// the claim meanwhile: its SID, or "" when there is none.
+func (o *Outbox) lookUp(ctx context.Context, a *attempt) (string, error) {
+	plain, err := o.sealer.Open([]byte(a.Sealed), []byte(a.ID))
+	if err == nil {
+		err = json.Unmarshal(plain, &a.p)
+	}
+	if err != nil {
+		return "", err
+	}
+	var sid string
+	o.holding(ctx, a.claimed, func() { sid, err = o.sender.Find(ctx, a.p.To, a.p.Body, a.p.Queued.Add(-time.Minute)) })
+	return sid, err
 }
 
 // giveUp puts the attempt's text on the dead list and tells Undelivered

@@ -482,11 +482,54 @@ func TestOutboxGateStopsTextsToAnEndedConversation(t *testing.T) {
 
 	err := o.Enqueue(ctx, sms.OutMessage{Key: "a3", Conversation: "conv-a", To: tenant, Body: "third"})
 	assert.ErrorIs(t, err, sms.ErrConversationEnded)
+	assert.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}),
+		"a key queued before is queued, whatever came of it")
 	state, _, err := o.Status(ctx, "a3")
 	require.NoError(t, err)
 	assert.Empty(t, state, "nothing queued")
 	drain(t, o)
 	assert.Empty(t, r.twilio.texts())
+}
+
+// A text whose attempt got no clear answer, to a conversation that then
+// ended, is looked up before the rest are cancelled: Twilio had made it,
+// so it is recorded as sent, and the officer is not told it was not.
+func TestOutboxEndedConversationsUnsureTextIsLookedUp(t *testing.T) {
+	r := newOutboxRig(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var told []string
+	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) {
+		opts.Undelivered = func(_ context.Context, _ bot.ConversationID, _ bool, reason string) {
+			mu.Lock()
+			defer mu.Unlock()
+			told = append(told, reason)
+		}
+	})
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}))
+	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a2", Conversation: "conv-a", To: tenant, Body: "second"}))
+	r.twilio.fail(acceptThenFail(http.StatusInternalServerError))
+	drain(t, o)
+	state, _, err := o.Status(ctx, "a1")
+	require.NoError(t, err)
+	require.Equal(t, sms.StateSending, state, "made by Twilio, answered 500: unsure")
+
+	r.mu.Lock()
+	r.ended["conv-a"] = true
+	r.mu.Unlock()
+	r.advance(time.Minute)
+	drain(t, o)
+	state, _, err = o.Status(ctx, "a1")
+	require.NoError(t, err)
+	assert.Equal(t, sms.StateSent, state, "found in Twilio's list")
+	state, _, err = o.Status(ctx, "a2")
+	require.NoError(t, err)
+	assert.Equal(t, sms.StateCancelled, state)
+	assert.Len(t, r.twilio.texts(), 1)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent"}, told,
+		"told of the second only")
 }
 
 func TestOutboxKeepsOrderPerConversation(t *testing.T) {

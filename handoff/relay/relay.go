@@ -77,7 +77,7 @@ func (r Relay) Send(ctx context.Context, c *handoff.Case, key, text string) erro
 			return errors.New("texts cannot be sent: Twilio's REST API is not configured (TWILIO_ACCOUNT_SID)")
 		}
 		err := r.Outbox.Enqueue(ctx, sms.OutMessage{Key: key, Conversation: c.ID, To: c.Address, Body: text})
-		if err == nil || errors.Is(err, sms.ErrConversationEnded) {
+		if err == nil || errors.Is(err, sms.ErrConversationEnded) || errors.Is(err, sms.ErrNotQueued) {
 			return err
 		}
 		return r.queuedAnyway(ctx, c, key, err)
@@ -110,7 +110,7 @@ func (r Relay) queuedAnyway(ctx context.Context, c *handoff.Case, key string, er
 	case serr != nil:
 		r.log().Error("officers: a reply's text may or may not be queued", "case", c.Short(), "err", err, "lookup", serr)
 		return errors.New("it is not known whether the text was queued, as safecontact's store did not answer: it may still go. Wait a minute and look at the case's thread and card before sending it again")
-	case state != "":
+	case state == sms.StateQueued || state == sms.StateSending || state == sms.StateSent:
 		r.log().Warn("officers: a reply's text was queued though queueing it failed", "case", c.Short(), "err", err)
 		return nil
 	}

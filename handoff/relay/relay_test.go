@@ -135,6 +135,11 @@ func TestRelaySend(t *testing.T) {
 			wantErr: "it is not known whether the text was queued, as safecontact's store did not answer: it may still go. Wait a minute and look at the case's thread and card before sending it again",
 		},
 		{
+			label: "a failure before the text was written is passed on, with no look", c: smsCase(),
+			enqueueErr: sms.ErrNotQueued, statusErr: errors.New("must not be asked"),
+			wantErr: sms.ErrNotQueued.Error(),
+		},
+		{
 			label: "an ended conversation is said so", c: smsCase(),
 			enqueueErr: sms.ErrConversationEnded,
 			wantErr:    sms.ErrConversationEnded.Error(),
