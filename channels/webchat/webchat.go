@@ -444,12 +444,16 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, ss *Session, in bo
 	for i, rep := range res.Replies {
 		e := Event{From: "bot", Text: rep.Text, Lang: lang, Choices: choicesOf(rep), Key: "reply:" + id + ":" + strconv.Itoa(i)}
 		if err := s.add(actx, ss, e, false); err != nil {
-			// The request fails, and the chat stays open even if
-			// the turn ended it: the page sends the message again
+			// The request fails: the page sends the message again
 			// with its id, the engine answers it with the replies
-			// it saved, those queued already (named by the id) are
-			// not shown twice, and the chat ends after them.
+			// it saved, and those queued already (named by the id)
+			// are not shown twice. A turn that ended the chat ends
+			// it all the same, its replies unshown: a tenant who
+			// left must not leave a chat open behind them.
 			s.cfg.Log.Error("webchat: reply not shown; the page sends the message again", "conversation", ss.Conv, "err", err)
+			if ended(res.Events) {
+				s.drop(r, ss)
+			}
 			jsonError(w, http.StatusServiceUnavailable, unavailable)
 			return false
 		}

@@ -308,30 +308,29 @@ func TestReplyNotQueuedIsSentAgain(t *testing.T) {
 	assert.NotContains(t, got[1].Text, "Are you in danger right now?", "then the answer to no")
 }
 
-// When the reply to DELETE could not be queued, the chat stays open for
-// the page to send DELETE again: it is answered with what was erased,
-// then the chat ends, and DELETE is not applied twice.
-func TestReplyToDeleteNotQueuedIsShownBeforeTheEnd(t *testing.T) {
+// When the reply to DELETE could not be queued, the chat ends all the
+// same: the tenant who asked for everything to go leaves no open chat
+// behind (an officer's message could otherwise still be shown in it).
+// The page's resend is told the chat has ended.
+func TestDeleteWhoseReplyIsNotQueuedStillEndsTheChat(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	eng := flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
 	st := &failOnce{Store: webchat.NewMemStore(func() time.Time { return now })}
 	r := serveWith(t, eng, func(cfg *webchat.Config) { cfg.Store = st })
 	token := r.start(t)
-	next := r.follow(t, token)
-	assert.Contains(t, next().Text, "Is it safe")
 
 	st.armed.Store(true)
 	body := `{"text":"DELETE","id":"ffeeddccbbaa99887766554433221100"}`
 	status, out := r.do(t, "POST", "/chat/api/message", token, body)
 	require.Equal(t, http.StatusServiceUnavailable, status, "%v", out)
 	status, out = r.do(t, "POST", "/chat/api/message", token, body)
-	require.Equal(t, http.StatusAccepted, status, "%v", out)
-
-	reply := next()
-	assert.Equal(t, "bot", reply.From)
-	assert.Contains(t, strings.ToLower(reply.Text), "deleted", "what DELETE erased")
-	assert.Equal(t, "end", next().From)
-	assert.Equal(t, http.StatusNotFound, r.say(t, token, "hello"), "the chat has ended")
+	require.Equal(t, http.StatusNotFound, status, "%v", out)
+	assert.Equal(t, "no_session", out["code"])
+	c, err := eng.Conversation(context.Background(), eng.ID(bot.ChannelWebChat, r.chat.Address(token)))
+	require.NoError(t, err)
+	assert.Nil(t, c, "erased")
+	assert.ErrorIs(t, r.chat.Push(context.Background(), eng.ID(bot.ChannelWebChat, r.chat.Address(token)), "slack:9", "Hello"), webchat.ErrNoSession,
+		"an officer's message finds no open chat")
 }
 
 // conversationOf finds the session's conversation: the one the engine
