@@ -332,11 +332,7 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 	if !ok {
 		return true, o.ended(ctx, a)
 	}
-	plain, err := o.sealer.Open([]byte(c.Sealed), []byte(c.ID))
-	if err == nil {
-		err = json.Unmarshal(plain, &a.p)
-	}
-	if err != nil {
+	if err := o.open(a); err != nil {
 		a.log.Error("outbox: a queued text cannot be read back; giving up", "err", err)
 		return true, o.giveUp(ctx, a, errClass{Class: classUnreadable}, c.State == StateSending,
 			"safecontact could not read it back (has SAFECONTACT_KEY changed?)")
@@ -344,8 +340,7 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 
 	if c.State == StateSending {
 		// The last attempt ended without an answer: it may have gone.
-		var sid string
-		o.holding(ctx, c, func() { sid, err = o.sender.Find(ctx, a.p.To, a.p.Body, a.p.Queued.Add(-time.Minute)) })
+		sid, err := o.lookUp(ctx, a)
 		if err != nil {
 			ec := errClass{Class: classLookup}
 			var se *SendError
@@ -416,7 +411,11 @@ func (o *Outbox) SendNext(ctx context.Context) (bool, error) {
 func (o *Outbox) ended(ctx context.Context, a *attempt) error {
 	unsure := false
 	if a.State == StateSending {
-		sid, err := o.lookUp(ctx, a)
+		err := o.open(a)
+		var sid string
+		if err == nil {
+			sid, err = o.lookUp(ctx, a)
+		}
 		switch {
 		case err != nil:
 			a.log.Warn("outbox: conversation ended; an earlier attempt could not be looked up", "err", err)
@@ -438,17 +437,18 @@ func (o *Outbox) ended(ctx context.Context, a *attempt) error {
 	return err
 }
 
-// lookUp asks Twilio for an earlier attempt at the claimed text, holding
-// the claim meanwhile: its SID, or "" when there is none.
-func (o *Outbox) lookUp(ctx context.Context, a *attempt) (string, error) {
+// open reads the claimed text back into a.p.
+func (o *Outbox) open(a *attempt) error {
 	plain, err := o.sealer.Open([]byte(a.Sealed), []byte(a.ID))
-	if err == nil {
-		err = json.Unmarshal(plain, &a.p)
-	}
 	if err != nil {
-		return "", err
+		return err
 	}
-	var sid string
+	return json.Unmarshal(plain, &a.p)
+}
+
+// lookUp asks Twilio for an earlier attempt at the opened text, holding
+// the claim meanwhile: its SID, or "" when there is none.
+func (o *Outbox) lookUp(ctx context.Context, a *attempt) (sid string, err error) {
 	o.holding(ctx, a.claimed, func() { sid, err = o.sender.Find(ctx, a.p.To, a.p.Body, a.p.Queued.Add(-time.Minute)) })
 	return sid, err
 }

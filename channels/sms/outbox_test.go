@@ -160,6 +160,13 @@ func newOutboxRig(t *testing.T) *outboxRig {
 	return r
 }
 
+// end ends the conversation: the gate refuses it from now on.
+func (r *outboxRig) end(id bot.ConversationID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ended[id] = true
+}
+
 func (r *outboxRig) clock() time.Time { r.mu.Lock(); defer r.mu.Unlock(); return r.now }
 func (r *outboxRig) advance(d time.Duration) {
 	r.mu.Lock()
@@ -455,20 +462,11 @@ func TestOutboxLeaseOfADeadWorker(t *testing.T) {
 func TestOutboxGateStopsTextsToAnEndedConversation(t *testing.T) {
 	r := newOutboxRig(t)
 	ctx := context.Background()
-	var mu sync.Mutex
-	var told []string
-	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) {
-		opts.Undelivered = func(_ context.Context, conv bot.ConversationID, optedOut bool, reason string) {
-			mu.Lock()
-			defer mu.Unlock()
-			told = append(told, fmt.Sprintf("%s %v %s", conv, optedOut, reason))
-		}
-	})
+	var officer told
+	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) { opts.Undelivered = officer.undelivered })
 	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}))
 	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a2", Conversation: "conv-a", To: tenant, Body: "second"}))
-	r.mu.Lock()
-	r.ended["conv-a"] = true
-	r.mu.Unlock()
+	r.end("conv-a")
 	drain(t, o)
 	assert.Empty(t, r.twilio.texts())
 	for _, k := range []string{"a1", "a2"} {
@@ -476,9 +474,7 @@ func TestOutboxGateStopsTextsToAnEndedConversation(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, sms.StateCancelled, state)
 	}
-	mu.Lock()
-	assert.Equal(t, []string{"conv-a false the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent"}, told)
-	mu.Unlock()
+	assert.Equal(t, []string{"conv-a opted out false: the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent"}, officer.all())
 
 	err := o.Enqueue(ctx, sms.OutMessage{Key: "a3", Conversation: "conv-a", To: tenant, Body: "third"})
 	assert.ErrorIs(t, err, sms.ErrConversationEnded)
@@ -497,15 +493,8 @@ func TestOutboxGateStopsTextsToAnEndedConversation(t *testing.T) {
 func TestOutboxEndedConversationsUnsureTextIsLookedUp(t *testing.T) {
 	r := newOutboxRig(t)
 	ctx := context.Background()
-	var mu sync.Mutex
-	var told []string
-	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) {
-		opts.Undelivered = func(_ context.Context, _ bot.ConversationID, _ bool, reason string) {
-			mu.Lock()
-			defer mu.Unlock()
-			told = append(told, reason)
-		}
-	})
+	var officer told
+	o := r.process(5*time.Second, func(opts *sms.OutboxOptions) { opts.Undelivered = officer.undelivered })
 	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a1", Conversation: "conv-a", To: tenant, Body: "first"}))
 	require.NoError(t, o.Enqueue(ctx, sms.OutMessage{Key: "a2", Conversation: "conv-a", To: tenant, Body: "second"}))
 	r.twilio.fail(acceptThenFail(http.StatusInternalServerError))
@@ -514,9 +503,7 @@ func TestOutboxEndedConversationsUnsureTextIsLookedUp(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sms.StateSending, state, "made by Twilio, answered 500: unsure")
 
-	r.mu.Lock()
-	r.ended["conv-a"] = true
-	r.mu.Unlock()
+	r.end("conv-a")
 	r.advance(time.Minute)
 	drain(t, o)
 	state, _, err = o.Status(ctx, "a1")
@@ -526,9 +513,7 @@ func TestOutboxEndedConversationsUnsureTextIsLookedUp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, sms.StateCancelled, state)
 	assert.Len(t, r.twilio.texts(), 1)
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Equal(t, []string{"the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent"}, told,
+	assert.Equal(t, []string{"conv-a opted out false: the tenant's conversation ended (they left, or texted STOP or DELETE) or expired before it could be sent, so it was not sent"}, officer.all(),
 		"told of the second only")
 }
 
