@@ -534,9 +534,10 @@ func (e *refusing) texts() ([]string, int) {
 	return out, len(convs)
 }
 
-// newRefusing serves the web chat on a refusing engine, and records the
-// session tokens the page uses.
-func newRefusing(t *testing.T, text string) (*refusing, *httptest.Server, func() []string) {
+// openRefusing serves the web chat on a refusing engine, recording the
+// session tokens the page uses, and opens it in the browser at its first
+// question.
+func openRefusing(t *testing.T, ctx context.Context, text string) (*refusing, *httptest.Server, func() []string) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	eng := &refusing{Engine: flowstest.Engine(t, memstore.New(func() time.Time { return now }), now), text: text}
 	eng.refuse.Store(true)
@@ -557,6 +558,8 @@ func newRefusing(t *testing.T, text string) (*refusing, *httptest.Server, func()
 		srv.CloseClientConnections()
 		srv.Close()
 	})
+	do(t, ctx, chromedp.Navigate(srv.URL+"/chat/"))
+	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
 	return eng, srv, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(tokens) }
 }
 
@@ -565,9 +568,7 @@ func newRefusing(t *testing.T, text string) (*refusing, *httptest.Server, func()
 // question; once answered, each is applied once, in order.
 func TestBrowserMessagesGoInOrderOneAtATime(t *testing.T) {
 	ctx := browser(t)
-	eng, srv, _ := newRefusing(t, "yes")
-	do(t, ctx, chromedp.Navigate(srv.URL+"/chat/"))
-	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
+	eng, _, _ := openRefusing(t, ctx, "yes")
 	submit(t, ctx, "yes")
 	submit(t, ctx, "no")
 	require.Eventually(t, func() bool { return eng.tries.Load() >= 2 }, 10*time.Second, 20*time.Millisecond, "the page sends the first again")
@@ -589,9 +590,7 @@ func TestBrowserMessagesGoInOrderOneAtATime(t *testing.T) {
 // chat they left.
 func TestBrowserNewChatGetsNothingOfTheOld(t *testing.T) {
 	ctx := browser(t)
-	eng, srv, tokens := newRefusing(t, "he has my phone")
-	do(t, ctx, chromedp.Navigate(srv.URL+"/chat/"))
-	do(t, ctx, chromedp.Poll[chromedp.Void](lastIsReply, chromedp.WithPollingTimeout(20*time.Second)))
+	eng, srv, tokens := openRefusing(t, ctx, "he has my phone")
 	submit(t, ctx, "he has my phone")
 	require.Eventually(t, func() bool { return eng.tries.Load() >= 1 }, 10*time.Second, 20*time.Millisecond, "the page sent the message")
 

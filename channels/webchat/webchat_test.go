@@ -247,11 +247,7 @@ func TestMessageSentAgainIsAnsweredOnce(t *testing.T) {
 		status, out := r.do(t, "POST", "/chat/api/message", token, body)
 		require.Equal(t, http.StatusAccepted, status, "%v", out)
 	}
-	require.Equal(t, http.StatusAccepted, r.say(t, token, "no"))
-	got := r.stream(t, token, first[0].ID, 2)
-	require.Len(t, got, 2)
-	assert.Contains(t, got[0].Text, "Are you in danger right now?", "the answer to yes, once")
-	assert.NotContains(t, got[1].Text, "Are you in danger right now?", "then the answer to no")
+	yesAnsweredOnce(t, r, token, first[0].ID)
 
 	lines, err := store.Transcript(context.Background(), eng.ID(bot.ChannelWebChat, r.chat.Address(token)))
 	require.NoError(t, err)
@@ -268,6 +264,17 @@ func TestMessageSentAgainIsAnsweredOnce(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, status)
 }
 
+// yesAnsweredOnce sends "no" and checks that the chat, after the event
+// with id after, shows the answer to "yes" once, then the answer to "no".
+func yesAnsweredOnce(t *testing.T, r *rig, token, after string) {
+	t.Helper()
+	require.Equal(t, http.StatusAccepted, r.say(t, token, "no"))
+	got := r.stream(t, token, after, 2)
+	require.Len(t, got, 2)
+	assert.Contains(t, got[0].Text, "Are you in danger right now?", "the answer to yes, once")
+	assert.NotContains(t, got[1].Text, "Are you in danger right now?", "then the answer to no")
+}
+
 // failOnce fails the next Append of a bot reply once armed, as a Redis
 // that timed out would.
 type failOnce struct {
@@ -282,13 +289,19 @@ func (f *failOnce) Append(ctx context.Context, hash string, e webchat.Event, ttl
 	return f.Store.Append(ctx, hash, e, ttl, live)
 }
 
-// A reply the chat could not queue fails the request, so that the page
-// sends the message again; the message is then answered, once.
-func TestReplyNotQueuedIsSentAgain(t *testing.T) {
+// failingRig serves the web chat on a store that fails when armed
+// (failOnce).
+func failingRig(t *testing.T) (*rig, *bot.Engine, *failOnce) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	eng := flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
 	st := &failOnce{Store: webchat.NewMemStore(func() time.Time { return now })}
-	r := serveWith(t, eng, func(cfg *webchat.Config) { cfg.Store = st })
+	return serveWith(t, eng, func(cfg *webchat.Config) { cfg.Store = st }), eng, st
+}
+
+// A reply the chat could not queue fails the request, so that the page
+// sends the message again; the message is then answered, once.
+func TestReplyNotQueuedIsSentAgain(t *testing.T) {
+	r, _, st := failingRig(t)
 	token := r.start(t)
 	first := r.stream(t, token, "", 1)
 	require.Len(t, first, 1)
@@ -301,11 +314,7 @@ func TestReplyNotQueuedIsSentAgain(t *testing.T) {
 	status, out = r.do(t, "POST", "/chat/api/message", token, body)
 	require.Equal(t, http.StatusAccepted, status, "%v", out)
 
-	require.Equal(t, http.StatusAccepted, r.say(t, token, "no"))
-	got := r.stream(t, token, first[0].ID, 2)
-	require.Len(t, got, 2)
-	assert.Contains(t, got[0].Text, "Are you in danger right now?", "the answer to yes, once")
-	assert.NotContains(t, got[1].Text, "Are you in danger right now?", "then the answer to no")
+	yesAnsweredOnce(t, r, token, first[0].ID)
 }
 
 // When the reply to DELETE could not be queued, the chat ends all the
@@ -313,10 +322,7 @@ func TestReplyNotQueuedIsSentAgain(t *testing.T) {
 // behind (an officer's message could otherwise still be shown in it).
 // The page's resend is told the chat has ended.
 func TestDeleteWhoseReplyIsNotQueuedStillEndsTheChat(t *testing.T) {
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	eng := flowstest.Engine(t, memstore.New(func() time.Time { return now }), now)
-	st := &failOnce{Store: webchat.NewMemStore(func() time.Time { return now })}
-	r := serveWith(t, eng, func(cfg *webchat.Config) { cfg.Store = st })
+	r, eng, st := failingRig(t)
 	token := r.start(t)
 
 	st.armed.Store(true)
