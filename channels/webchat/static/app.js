@@ -8,6 +8,7 @@
   var retry = 0; // reconnects since the stream last worked
   var reading = null; // AbortController of the event stream
   var reconnect = null; // the timer that opens the stream again
+  var outgoing = []; // the tenant's messages not yet answered, the first being sent (sendFirst)
   var log = document.getElementById("log");
   var form = document.getElementById("form");
   var input = document.getElementById("text");
@@ -108,8 +109,12 @@
     });
   }
 
-  // stopReading ends the event stream and any reconnection waiting.
-  function stopReading() {
+  // forget lets go of the chat: its token, its messages not yet sent,
+  // its event stream and any reconnection waiting. Nothing begun for it
+  // acts any more (each checks the token it began with).
+  function forget() {
+    token = "";
+    outgoing = [];
     clearTimeout(reconnect);
     reconnect = null;
     if (reading) reading.abort();
@@ -117,9 +122,7 @@
   }
 
   function ended() {
-    token = "";
-    outgoing = [];
-    stopReading();
+    forget();
     clearChoices();
     form.classList.add("gone");
     status.textContent = words[lang].ended;
@@ -190,8 +193,7 @@
   }
 
   function start() {
-    stopReading();
-    outgoing = [];
+    forget();
     log.textContent = "";
     lastID = "";
     retry = 0;
@@ -214,8 +216,6 @@
   // not come (a network that drops, a restart or a deploy) it is sent
   // again with the same id, until it is answered, and the service applies
   // and answers it once. Nothing is sent into a chat started after it.
-  var outgoing = []; // messages not yet answered, the first being sent
-
   // say shows the tenant's message, typed or from a button, and queues it.
   function say(text) {
     if (!text || !token) return;
@@ -281,9 +281,7 @@
         fetch("/chat/api/end", { method: "POST", keepalive: true, credentials: "omit", headers: { "Authorization": "Bearer " + token } });
       } catch (e) { /* leave anyway */ }
     }
-    token = "";
-    outgoing = [];
-    stopReading();
+    forget();
     // In a frame on the landlord's site, leave the whole page if the
     // browser lets a frame do so; else at least the frame.
     try { window.top.location.replace(exitURL); } catch (e) { window.location.replace(exitURL); }
